@@ -1,0 +1,23 @@
+# Larger-than-memory data in Python: HDF5 (h5py, PyTables), blosc, out-of-core arrays.
+# This file only sets the version, the config and its validation, and the stages.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+
+
+validate_config(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/datasets.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_outputs(),

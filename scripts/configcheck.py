@@ -1,0 +1,87 @@
+"""Config checks that a JSON schema cannot express, and one-line error messages.
+
+Every error names the config key (dotted path, list indices in brackets) and the bad
+value, so a user can fix the file without reading a traceback.
+"""
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+INT64_MAX = 2**63 - 1
+
+
+class ConfigError(ValueError):
+    """A config value is invalid; the message names the key and the value."""
+
+    def __init__(self, key: str, value: Any, reason: str) -> None:
+        self.key, self.value, self.reason = key, value, reason
+        super().__init__(f"config error: {key} = {value!r}: {reason}")
+
+
+def key_name(path: Iterable[Any]) -> str:
+    """Dotted key for a path in the config: ('datasets', 'arrays', 0, 'size') -> datasets.arrays[0].size."""
+    key = ""
+    for part in path:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key or "(top level)"
+
+
+def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> ConfigError | None:
+    """The most relevant schema violation as a ConfigError, or None if the config is valid."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    error: ValidationError | None = best_match(Draft202012Validator(schema).iter_errors(config))
+    if error is None:
+        return None
+    path = list(error.absolute_path)
+    value = error.instance
+    if error.validator == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        unknown = sorted(k for k in error.instance if k not in allowed)
+        path.append(unknown[0])
+        value = error.instance[unknown[0]]
+        return ConfigError(key_name(path), value, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return ConfigError(key_name([*path, missing[0]]), None, "required key is missing")
+    return ConfigError(key_name(path), value, error.message)
+
+
+def check_datasets(datasets: Mapping[str, Any]) -> None:
+    """Checks of the datasets stage beyond the schema: bounds, names, slice."""
+    arrays = datasets["arrays"]
+    seen: set[str] = set()
+    for i, spec in enumerate(arrays):
+        key = f"datasets.arrays[{i}]"
+        if spec["low"] > spec["high"]:
+            raise ConfigError(f"{key}.high", spec["high"], f"must be >= low ({spec['low']})")
+        for bound in ("low", "high"):
+            if not -INT64_MAX - 1 <= spec[bound] <= INT64_MAX:
+                raise ConfigError(f"{key}.{bound}", spec[bound], "must fit in int64")
+        name = spec["name"]
+        if name in seen:
+            raise ConfigError(f"{key}.name", name, "duplicate dataset name")
+        # A dataset cannot also be a group: 'a' and 'a/b' cannot both exist.
+        for other in seen:
+            if other.startswith(name + "/") or name.startswith(other + "/"):
+                raise ConfigError(
+                    f"{key}.name", name, f"clashes with dataset {other!r} (a dataset cannot be a group)"
+                )
+        seen.add(name)
+    start, stop = datasets["slice"]
+    if start >= stop:
+        raise ConfigError("datasets.slice", [start, stop], "start must be < stop")
+    smallest = min(spec["size"] for spec in arrays)
+    if stop > smallest:
+        raise ConfigError(
+            "datasets.slice", [start, stop], f"stop must be <= the smallest array size ({smallest})"
+        )
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Every check beyond the schema; raises ConfigError on the first problem."""
+    check_datasets(config["datasets"])

@@ -1,0 +1,45 @@
+"""Small helpers shared by the stage scripts: logging and atomic outputs."""
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def log_to(log_path: str | Path) -> logging.Logger:
+    """Send stderr (warnings, tracebacks) and the stage's logger to the rule's log file."""
+    sys.stderr = open(log_path, "w", buffering=1)  # noqa: SIM115 - lives as long as the job
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        force=True,
+    )
+    return logging.getLogger("stage")
+
+
+def partial_name(path: Path) -> Path:
+    """Where an output is written before it is complete: same directory, hidden name."""
+    return path.with_name(f".{path.name}.partial-{os.getpid()}")
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; rename it to `path` only on success.
+
+    A killed or failing writer therefore never leaves a file at `path` that looks
+    complete but is not: the rename is atomic within one file system.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = partial_name(final)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:  # data on disk before the name points at it
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,96 @@
+"""Bad configs are rejected by the real workflow before any job runs, naming the key."""
+
+import copy
+
+import pytest
+import yaml
+from conftest import REPO
+
+import configcheck
+
+DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def with_change(path: str, value):
+    """The default config with the dotted `path` (list indices as numbers) set to `value`."""
+    config = copy.deepcopy(DEFAULT)
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+    node = config
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    return config
+
+
+# (config, key the message must name, text of the value in the message)
+BAD_CONFIGS = {
+    "unknown top-level key": ({**DEFAULT, "sede": 1}, "sede", "1"),
+    "seed not an int": (with_change("seed", "abc"), "seed", "'abc'"),
+    "negative seed": (with_change("seed", -1), "seed", "-1"),
+    "unknown dataset key": (
+        with_change("datasets.arrays.0", {**DEFAULT["datasets"]["arrays"][0], "dtype": "f4"}),
+        "datasets.arrays[0].dtype",
+        "'f4'",
+    ),
+    "size zero": (with_change("datasets.arrays.1.size", 0), "datasets.arrays[1].size", "0"),
+    "size not int": (with_change("datasets.arrays.0.size", 2.5), "datasets.arrays[0].size", "2.5"),
+    "low above high": (with_change("datasets.arrays.0.low", 101), "datasets.arrays[0].high", "100"),
+    "high beyond int64": (
+        with_change("datasets.arrays.0.high", 2**63),
+        "datasets.arrays[0].high",
+        str(2**63),
+    ),
+    "missing size": (
+        with_change("datasets.arrays.0", {"name": "x", "low": 0, "high": 1}),
+        "datasets.arrays[0].size",
+        "None",
+    ),
+    "duplicate name": (
+        with_change("datasets.arrays.1.name", "random/f0_100"),
+        "datasets.arrays[1].name",
+        "random/f0_100",
+    ),
+    "dataset is also a group": (
+        with_change("datasets.arrays.1.name", "random"),
+        "datasets.arrays[1].name",
+        "random",
+    ),
+    "bad name": (with_change("datasets.arrays.0.name", "a//b"), "datasets.arrays[0].name", "a//b"),
+    "slice past the smallest array": (with_change("datasets.slice", [995, 1001]), "datasets.slice", "1001"),
+    "slice reversed": (with_change("datasets.slice", [5, 2]), "datasets.slice", "[5, 2]"),
+    "slice of three": (with_change("datasets.slice", [1, 2, 3]), "datasets.slice", "[1, 2, 3]"),
+    "no arrays": (with_change("datasets.arrays", []), "datasets.arrays", "[]"),
+}
+
+
+@pytest.mark.parametrize("config,key,value", BAD_CONFIGS.values(), ids=BAD_CONFIGS.keys())
+def test_bad_config_rejected_by_workflow(workflow_runner, config, key, value):
+    proc = workflow_runner(config, "--dry-run", check=False)
+    assert proc.returncode != 0
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.startswith("config error:")]
+    assert len(lines) == 1, proc.stdout + proc.stderr
+    assert f" {key} = " in lines[0] and value in lines[0], lines[0]
+    assert not (workflow_runner.workdir / "results").exists()  # no job ran
+
+
+@pytest.mark.parametrize("config,key,value", BAD_CONFIGS.values(), ids=BAD_CONFIGS.keys())
+def test_bad_config_rejected_by_checks(config, key, value):
+    error = configcheck.schema_error(config, SCHEMA)
+    if error is None:
+        with pytest.raises(configcheck.ConfigError) as caught:
+            configcheck.check_config(config)
+        error = caught.value
+    assert error.key == key
+
+
+def test_default_config_is_valid():
+    assert configcheck.schema_error(DEFAULT, SCHEMA) is None
+    configcheck.check_config(DEFAULT)
+
+
+def test_empty_config_gets_the_defaults(workflow_runner):
+    """An empty user config still runs: every key has a default in the schema."""
+    workflow_runner({}, "datasets", defaults=False)
+    summary = (workflow_runner.workdir / "results" / "datasets" / "summary.csv").read_text()
+    assert "random/f0_1000,10000,int64" in summary  # the schema's default arrays
