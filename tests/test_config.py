@@ -4,9 +4,9 @@ import copy
 
 import pytest
 import yaml
-from conftest import REPO
 
 import configcheck
+from conftest import REPO
 
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"

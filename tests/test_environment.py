@@ -3,6 +3,7 @@
 import re
 
 import yaml
+
 from conftest import REPO
 
 # PyPI name -> conda-forge/bioconda name where they differ
