@@ -8,6 +8,12 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 import configcheck  # noqa: E402 - needs the scripts folder on the path
 
+# Timed jobs declare `timing_lock=1`: one such job at a time on a machine, so a timing is
+# never skewed by another job sharing the cores. `--resources timing_lock=N` overrides it
+# (the SLURM profile raises it: there every job has cores of its own).
+if "timing_lock" not in workflow.global_resources:
+    workflow.global_resources["timing_lock"] = 1
+
 
 def validate_config(config, schema):
     """Fill defaults and reject a bad config with one line naming the key and value."""
