@@ -14,6 +14,10 @@ include: "workflow/rules/common.smk"
 validate_config(config, "workflow/schemas/config.schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/limits.smk"
 include: "workflow/rules/datasets.smk"
 
 

@@ -31,6 +31,7 @@ def validate_config(config, schema):
 def all_outputs():
     """Every artifact of a full run."""
     return [
+        "results/limits.csv",
         "results/datasets/random.h5",
         "results/datasets/summary.csv",
         "results/datasets/partial_read.csv",
