@@ -60,8 +60,9 @@ TINY = {
         "slice": [3, 8],
     },
 }
-# Targets run on the cluster and locally: the stages whose artifacts do not depend on the
-# machine. Columns of timing.Timing differ between any two runs: compared by name only.
+# Rules run both on the cluster and locally, on TINY (add each stage's rule here and its
+# tiny section to TINY). Columns of timing.Timing are measurements that differ between
+# any two runs: for them only the column names are compared.
 TARGETS = ("datasets",)
 MEASURED_COLUMNS = {"seconds", "seconds_min", "seconds_max", "repeats", "number"}
 
