@@ -23,7 +23,9 @@ rule datasets:
         # one array in memory at a time, plus its int64 copy and the interpreter
         mem_mb=lambda wc: 300
         + 2 * max(a["size"] for a in config["datasets"]["arrays"]) * 8 // 2**20,
-        runtime=5,
+        # minutes (SLURM --time): 5, plus 1 per GiB written and read back (>= 35 MB/s)
+        runtime=lambda wc: 5
+        + sum(a["size"] for a in config["datasets"]["arrays"]) * 8 // 2**30,
         disk_mb=lambda wc: 1
         + sum(a["size"] for a in config["datasets"]["arrays"]) * 8 // 2**20,
     params:
