@@ -46,10 +46,11 @@ MAX_ROWS = 2**29 - 1  # idnumber = i * 2**34 must fit in int64
 COMPLEVEL = 5
 REPEATS = 3  # timed samples per method (median, min, max reported)
 
-# Tuned at 10 million rows on a 2-core machine (see the stage's README section):
+# Tuned at 10 million rows on a 2-core machine (see README.md, "The particle table"):
 GENERATE_CHUNK = 2**15  # rows generated at a time: the temporaries stay in the CPU cache
-BLOCK_ROWS = 2**20  # rows per table.append: few HDF5 calls, whole chunks written
-CHUNK_ROWS = 2**16  # HDF5 chunk of the table (2.3 MiB); None lets PyTables choose
+BLOCK_ROWS = 2**20  # rows per table.append: a whole number of chunks, few HDF5 calls
+CHUNK_ROWS = 2**16  # rows per HDF5 chunk (2.25 MiB); PyTables would choose ~7000 at 10^7
+QUERY_BUFFER = 2**20  # bytes PyTables reads per step of a scan: 1 chunk, stays in cache
 
 NAME_PREFIX = b"Particle: "
 NAME_DIGITS = 6  # 'Particle: %6d' fills the 16 bytes up to 999999; longer names are cut
@@ -191,16 +192,59 @@ def fill_row_by_row(path: str | Path, nrows: int, filters: tables.Filters) -> No
         table.flush()
 
 
-def fill_blocks(path: str | Path, nrows: int, filters: tables.Filters, block_rows: int = BLOCK_ROWS) -> None:
-    """Generate `block_rows` rows at a time into one reused array and append it: memory
-    stays bounded whatever the table size."""
-    with tables.open_file(path, mode="w", title="Test file") as h5:
+def preallocate(path: Path, nbytes: int) -> None:
+    """Reserve `nbytes` of disk beyond the file's end, as np.save does (NumPy's tofile
+    calls fallocate): the file system then maps the blocks once instead of page by page.
+    HDF5 cuts the file back to its real end when it closes it."""
+    fallocate = getattr(os, "posix_fallocate", None)
+    if fallocate is None:
+        return
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        fallocate(fd, os.fstat(fd).st_size, nbytes)
+    except OSError:  # not supported by this file system: just slower
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def new_readout(path: str | Path, nrows: int, filters: tables.Filters) -> Iterator[tables.Table]:
+    """A new file with the empty table, ready for `nrows` rows written in whole chunks.
+
+    HDF5's chunk cache is off: with it every chunk would be copied once more on its way
+    to the disk, and whole chunks gain nothing from caching."""
+    with tables.open_file(path, mode="w", title="Test file", chunk_cache_size=0) as h5:
         table = create_readout(h5, nrows, filters)
-        block = np.empty(min(block_rows, nrows), dtype=table.dtype)
-        for start in range(0, nrows, block_rows):
-            part = block[: min(block_rows, nrows - start)]
-            fill_particles(part, start)
-            table.append(part)  # same dtype as the table: written without a copy
+        if filters.complevel == 0:
+            h5.flush()
+            preallocate(Path(path), nrows * table.rowsize)
+        yield table
+
+
+def fill_blocks(
+    path: str | Path, particles: np.ndarray, filters: tables.Filters, block_rows: int = BLOCK_ROWS
+) -> None:
+    """Block appends: `table.append` of the structured array, `block_rows` rows at a time."""
+    with new_readout(path, len(particles), filters) as table:
+        for start in range(0, len(particles), block_rows):
+            table.append(particles[start : start + block_rows])  # table's dtype: no conversion
+
+
+def fill_chunks(path: str | Path, particles: np.ndarray) -> None:
+    """Direct chunk writes (PyTables >= 3.10): grow the empty table with `truncate`, then
+    hand HDF5 each chunk's bytes, which skip its chunk pipeline entirely. Uncompressed
+    tables only: a compressed chunk would have to be compressed here first."""
+    with new_readout(path, len(particles), tables.Filters(complevel=0)) as table:
+        table.truncate(len(particles))  # sets the size; writes no row
+        chunk_rows = table.chunkshape[0]
+        last = np.zeros(chunk_rows, dtype=table.dtype)  # the default row is all zero bytes
+        for start in range(0, len(particles), chunk_rows):
+            chunk = particles[start : start + chunk_rows]
+            if len(chunk) < chunk_rows:  # the last chunk is stored whole: pad it
+                last[: len(chunk)] = chunk
+                chunk = last
+            table.write_chunk((start,), chunk.view(np.uint8))
 
 
 def table_blocks(path: str | Path, block_rows: int = BLOCK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
@@ -250,7 +294,10 @@ def fresh(path: Path) -> Callable[[], None]:
 def time_fills(
     table_path: Path, scratch: Path, nrows: int, filters: tables.Filters, row_max: int, log: Any
 ) -> list[dict]:
-    """Time every fill; leave the block-filled table at `table_path`; check contents."""
+    """Time every fill; leave the block-filled table at `table_path`; check contents.
+
+    The rows are generated once into memory (timed as `generate`); `block`, `chunks` and
+    `limit` (np.save) then write that same array, so they compare writing alone."""
     data = np.empty(nrows, dtype=PARTICLE_DTYPE)
     generate = measure(lambda: fill_particles(data), REPEATS)
     results = [timing_row("fill", "generate", nrows, generate)]
@@ -274,9 +321,15 @@ def time_fills(
     npy_path.unlink()
     results.append(timing_row("fill", "limit", nrows, limit))
 
-    block = measure(lambda: fill_blocks(table_path, nrows, filters), REPEATS, setup=fresh(table_path))
+    block = measure(lambda: fill_blocks(table_path, data, filters), REPEATS, setup=fresh(table_path))
     check_table(table_path, data, "block")
     results.append(timing_row("fill", "block", nrows, block))
+    if filters.complevel == 0:
+        chunks_path = scratch / "chunks.h5"
+        chunks = measure(lambda: fill_chunks(chunks_path, data), REPEATS, setup=fresh(chunks_path))
+        check_table(chunks_path, data, "chunks")
+        chunks_path.unlink()
+        results.append(timing_row("fill", "chunks", nrows, chunks))
     log.info(
         "fill rows/s: row %.3g, block %.3g, np.save %.3g; block / np.save = %.2f",
         baseline_rows / row.seconds,
@@ -293,7 +346,9 @@ def time_fills(
 def open_table(path: str | Path, mode: str = "r", threads: int = 1) -> tables.File:
     """Open for querying. PyTables caches the rows an indexed query found (and its index
     bounds) per condition string: a repeated query then costs a dictionary lookup, not a
-    query. Those caches are off, so each timed call does the whole lookup."""
+    query. Those caches are off, so each timed call does the whole lookup. Scans read
+    `QUERY_BUFFER` bytes at a time (16 MiB by default: evicted from the CPU cache before
+    numexpr reads it again)."""
     return tables.open_file(
         path,
         mode=mode,
@@ -301,6 +356,7 @@ def open_table(path: str | Path, mode: str = "r", threads: int = 1) -> tables.Fi
         max_blosc_threads=threads,
         iterseq_max_slots=0,
         limbounds_max_slots=0,
+        io_buffer_size=QUERY_BUFFER,
     )
 
 

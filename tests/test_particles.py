@@ -103,12 +103,13 @@ def test_row_and_block_fills_write_the_same_table(tmp_path, monkeypatch):
     monkeypatch.setattr(particles, "CHUNK_ROWS", 100)
     nrows = 1500
     filters = particles.filters_for("none")
-    particles.fill_row_by_row(tmp_path / "row.h5", nrows, filters)
-    particles.fill_blocks(tmp_path / "block.h5", nrows, filters, block_rows=333)
     expected = particles.make_particles(0, nrows)
-    particles.check_table(tmp_path / "row.h5", expected, "row")
-    particles.check_table(tmp_path / "block.h5", expected, "block")
-    # byte-identical files: the table is data, reproducible
+    particles.fill_row_by_row(tmp_path / "row.h5", nrows, filters)
+    particles.fill_blocks(tmp_path / "block.h5", expected, filters, block_rows=333)
+    particles.fill_chunks(tmp_path / "chunks.h5", expected)  # 15 whole chunks and a padded one
+    for method in ("row", "block", "chunks"):
+        particles.check_table(tmp_path / f"{method}.h5", expected, method)
+    # byte-identical files (the preallocated space is given back): the table is reproducible data
     assert (tmp_path / "row.h5").read_bytes() == (tmp_path / "block.h5").read_bytes()
 
 
@@ -133,14 +134,15 @@ def test_schema_offers_exactly_the_available_complibs():
 @pytest.mark.parametrize("compression", ["none", "zlib", "blosc:lz4", "blosc2:zstd", "bzip2"])
 def test_compression_is_honoured(tmp_path, compression):
     path = tmp_path / "t.h5"
-    particles.fill_blocks(path, 5000, particles.filters_for(compression), block_rows=1024)
+    rows = particles.make_particles(0, 5000)
+    particles.fill_blocks(path, rows, particles.filters_for(compression), block_rows=1024)
     with tables.open_file(path) as h5:
         filters = h5.root.detector.readout.filters
     if compression == "none":
         assert filters.complevel == 0
     else:
         assert (filters.complib, filters.complevel, filters.shuffle) == (compression, 5, True)
-    particles.check_table(path, particles.make_particles(0, 5000), compression)
+    particles.check_table(path, rows, compression)
 
 
 def test_unavailable_compression_is_refused():
@@ -160,7 +162,7 @@ def test_rows_bound(rows):
 
 
 def test_tutorial_query_on_ten_rows(tmp_path):
-    particles.fill_blocks(tmp_path / "t.h5", 10, particles.filters_for("none"))
+    particles.fill_blocks(tmp_path / "t.h5", particles.make_particles(0, 10), particles.filters_for("none"))
     rows, timings = particles.run_queries(tmp_path / "t.h5", tmp_path, parse_query(TUTORIAL_QUERY), repeats=1)
     frame = particles.query_frame(rows)
     assert list(frame.columns) == ["name", "idnumber", "pressure", "energy"]
@@ -369,9 +371,29 @@ def test_particles_stage_end_to_end(workflow_runner):
             assert table.nrows == rows and table.filters.complib == "blosc:lz4"
             assert not table.indexed  # the index was built on a copy
     small = pd.read_csv(out / "10" / "timings.csv")
+    # compressed: no direct chunk writes (they would need the chunks compressed first)
     assert set(small.loc[small["step"] == "fill", "method"]) == {"generate", "row", "limit", "block"}
     assert fill.loc["row", "rows"] == 1000 and fill.loc["row_extrapolated", "rows"] == 2500
     assert fill.loc["row_extrapolated", "seconds"] == pytest.approx(fill.loc["row", "seconds"] * 2.5)
     assert (out / "query_time.png").read_bytes().startswith(b"\x89PNG")
     assert not list(out.rglob(".*"))  # no scratch or partial files left
     assert (workflow_runner.workdir / "logs" / "particles_2500.log").stat().st_size > 0
+
+
+def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
+    import logging
+
+    table = tmp_path / "table.h5"
+    timings = particles.time_fills(
+        table, tmp_path, 3000, particles.filters_for("none"), 1000, logging.getLogger("test")
+    )
+    assert [(t["method"], t["rows"]) for t in timings] == [
+        ("generate", 3000),
+        ("row", 1000),
+        ("row_extrapolated", 3000),
+        ("limit", 3000),
+        ("block", 3000),
+        ("chunks", 3000),
+    ]
+    particles.check_table(table, particles.make_particles(0, 3000), "block")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.h5"]  # scratch files removed

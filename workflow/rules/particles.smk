@@ -31,8 +31,8 @@ rule particles:
         mem_mb=lambda wc: 500 + int(wc.rows) * 400 // 2**20,
         # iterrows, pandas and the index build dominate: ~1-2 million rows/s each
         runtime=lambda wc: 10 + 2 * int(wc.rows) // 1_000_000,
-        # the table, np.save's copy, the indexed copy and the capped row-by-row table
-        disk_mb=lambda wc: 10 + 4 * int(wc.rows) * PARTICLE_BYTES // 2**20,
+        # the table, np.save's copy, the direct-chunks copy, the indexed copy, the row table
+        disk_mb=lambda wc: 10 + 5 * int(wc.rows) * PARTICLE_BYTES // 2**20,
     params:
         query=config["particles"]["query"],
         compression=config["particles"]["compression"],
