@@ -397,3 +397,20 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
     ]
     particles.check_table(table, particles.make_particles(0, 3000), "block")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.h5"]  # scratch files removed
+
+
+@pytest.mark.parametrize(
+    "text,matches,indexed",
+    [
+        ("pressure < 0", 0, True),  # nothing found: an empty query.csv
+        ("pressure < energy", 8, False),  # column against column: no index can help
+        ("((pressure < 3) & (idnumber >= 0)) | ((pressure > 80) & (energy > 0))", 3, False),  # issue #564
+    ],
+)
+def test_queries_without_matches_or_index(tmp_path, text, matches, indexed):
+    particles.fill_blocks(tmp_path / "t.h5", particles.make_particles(0, 10), particles.filters_for("none"))
+    rows, timings = particles.run_queries(tmp_path / "t.h5", tmp_path, parse_query(text), repeats=1)
+    assert len(rows) == matches and len(particles.query_frame(rows)) == matches
+    methods = {t["method"] for t in timings}
+    assert ("create_csindex" in methods) == indexed
+    assert {"iterrows", "where", "read_where", "indexed", "pandas", "numpy", "read"} <= methods
