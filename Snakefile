@@ -19,6 +19,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/limits.smk"
 include: "workflow/rules/datasets.smk"
+include: "workflow/rules/particles.smk"
 include: "workflow/rules/manifest.smk"
 
 

@@ -12,6 +12,8 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from particle_query import QueryError, parse_query
+
 INT64_MAX = 2**63 - 1
 
 
@@ -82,6 +84,15 @@ def check_datasets(datasets: Mapping[str, Any]) -> None:
         )
 
 
+def check_particles(particles: Mapping[str, Any]) -> None:
+    """The query must parse into the safe subset (it reaches numexpr)."""
+    try:
+        parse_query(particles["query"])
+    except QueryError as error:
+        raise ConfigError("particles.query", particles["query"], str(error)) from None
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Every check beyond the schema; raises ConfigError on the first problem."""
     check_datasets(config["datasets"])
+    check_particles(config["particles"])

@@ -61,6 +61,42 @@ BAD_CONFIGS = {
     "slice reversed": (with_change("datasets.slice", [5, 2]), "datasets.slice", "[5, 2]"),
     "slice of three": (with_change("datasets.slice", [1, 2, 3]), "datasets.slice", "[1, 2, 3]"),
     "no arrays": (with_change("datasets.arrays", []), "datasets.arrays", "[]"),
+    "particle rows zero": (with_change("particles.rows", [10, 0]), "particles.rows[1]", "0"),
+    "particle rows overflow idnumber": (
+        with_change("particles.rows", [2**29]),
+        "particles.rows[0]",
+        str(2**29),
+    ),
+    "particle rows not int": (with_change("particles.rows", [10, "1e6"]), "particles.rows[1]", "'1e6'"),
+    "particle rows empty": (with_change("particles.rows", []), "particles.rows", "[]"),
+    "particle rows repeated": (with_change("particles.rows", [10, 10]), "particles.rows", "[10, 10]"),
+    "particle compression unknown": (
+        with_change("particles.compression", "lzo"),
+        "particles.compression",
+        "'lzo'",
+    ),
+    "particle row cap zero": (with_change("particles.row_by_row_max", 0), "particles.row_by_row_max", "0"),
+    "particle query call": (
+        with_change("particles.query", "__import__('os').system('touch x')"),
+        "particles.query",
+        "function call",
+    ),
+    "particle query attribute": (
+        with_change("particles.query", "pressure.real > 1"),
+        "particles.query",
+        "attribute",
+    ),
+    "particle query string": (
+        with_change("particles.query", "pressure == 'x'"),
+        "particles.query",
+        "str literal",
+    ),
+    "particle query unknown name": (
+        with_change("particles.query", "temperature < 5"),
+        "particles.query",
+        "unknown name",
+    ),
+    "particle query not a string": (with_change("particles.query", 5), "particles.query", "5"),
 }
 
 

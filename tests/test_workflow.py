@@ -16,6 +16,7 @@ TINY = {
         "slice": [3, 8],
     },
     "limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},
+    "particles": {"rows": [10], "row_by_row_max": 10},
 }
 
 

@@ -34,9 +34,22 @@ def data_artifacts():
         "results/datasets/random.h5",
         "results/datasets/summary.csv",
         "results/datasets/partial_read.csv",
+        *expand(
+            "results/particles/{rows}/{name}",
+            rows=config["particles"]["rows"],
+            name=["table.h5", "query.csv"],
+        ),
     ]
 
 
 def all_outputs():
     """Every artifact of a full run."""
-    return ["results/limits.csv", "results/manifest.csv", *data_artifacts()]
+    return [
+        "results/limits.csv",
+        "results/manifest.csv",
+        *data_artifacts(),
+        *expand(
+            "results/particles/{rows}/timings.csv", rows=config["particles"]["rows"]
+        ),
+        "results/particles/query_time.png",
+    ]

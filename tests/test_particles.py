@@ -1,0 +1,416 @@
+"""The particle table: exact rows, both fills identical, compression honoured, every
+query method agreeing with an exact reference (real HDF5 files, real engines)."""
+
+import math
+import struct
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+import tables
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import particles
+from conftest import REPO
+from particle_query import indexable_columns, parse_query, to_numexpr
+
+TUTORIAL_QUERY = "(20 <= pressure) & (pressure < 50)"
+# harmless, see particles.py (pytest resets the stage's own filter for each test)
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning:tables.index")
+
+
+def f32(value: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+def tutorial_row(i: int) -> tuple:
+    """Row i as the tutorial defines it, in Python numbers (energy correctly rounded)."""
+    pressure = f32(float(i * i))
+    energy = float(Fraction(pressure) ** 4)  # Fraction -> float rounds correctly
+    return particles.tutorial_name(i), i * 2**34, pressure, energy
+
+
+def write_table(path, rows: np.ndarray, filters=None) -> None:
+    with tables.open_file(path, "w") as h5:
+        particles.create_readout(h5, max(len(rows), 1), filters or particles.filters_for("none")).append(rows)
+
+
+# -- the rows ----------------------------------------------------------------------------
+
+
+def test_description_is_the_tutorials():
+    assert (
+        np.dtype([("energy", "<f8"), ("idnumber", "<i8"), ("name", "S16"), ("pressure", "<f4")])
+        == particles.PARTICLE_DTYPE
+    )
+
+
+def test_ten_rows_are_the_tutorials(tmp_path):
+    path = tmp_path / "t.h5"
+    particles.fill_row_by_row(path, 10, particles.filters_for("none"))
+    with tables.open_file(path) as h5:
+        table = h5.root.detector.readout
+        assert table.title == "Readout example" and h5.root.detector._v_title == "Detector information"
+        rows = table.read()
+    assert rows["name"].tolist() == [b"Particle: %6d" % i for i in range(10)]
+    assert rows["pressure"].tolist() == [float(i * i) for i in range(10)]
+    assert rows["energy"].tolist() == [float(i**8) for i in range(10)]
+    assert rows["idnumber"].tolist() == [i * 2**34 for i in range(10)]
+
+
+SAMPLE_ROWS = [
+    *range(0, 120),
+    4095,
+    4096,
+    4097,  # i*i around 2**24: pressure starts rounding
+    999_999,
+    1_000_000,
+    1_000_009,
+    1_000_010,  # names cut to 16 bytes from here
+    9_999_999,
+    10_000_000,
+    94_906_265,
+    94_906_266,  # i*i around 2**53: float(i*i) rounds
+    2**29 - 1,
+]
+
+
+@pytest.mark.parametrize("i", SAMPLE_ROWS)
+def test_generated_row_is_exact(i):
+    row = particles.make_particles(i, i + 1)[0]
+    name, idnumber, pressure, energy = tutorial_row(i)
+    assert (row["name"], int(row["idnumber"]), float(row["pressure"]), float(row["energy"])) == (
+        name,
+        idnumber,
+        pressure,
+        energy,
+    )
+
+
+def test_names_across_chunks_and_decades(monkeypatch):
+    monkeypatch.setattr(particles, "GENERATE_CHUNK", 7)  # many odd chunks
+    for start, stop in [(0, 50), (999_990, 1_000_030), (9_999_950, 10_000_120), (123_456_700, 123_456_800)]:
+        rows = particles.make_particles(start, stop)
+        assert rows["name"].tolist() == [particles.tutorial_name(i) for i in range(start, stop)]
+        assert rows["idnumber"].tolist() == [i * 2**34 for i in range(start, stop)]
+
+
+def test_row_and_block_fills_write_the_same_table(tmp_path, monkeypatch):
+    monkeypatch.setattr(particles, "BLOCK_ROWS", 333)  # blocks that do not divide the table
+    monkeypatch.setattr(particles, "CHUNK_ROWS", 100)
+    nrows = 1500
+    filters = particles.filters_for("none")
+    expected = particles.make_particles(0, nrows)
+    particles.fill_row_by_row(tmp_path / "row.h5", nrows, filters)
+    particles.fill_blocks(tmp_path / "block.h5", expected, filters, block_rows=333)
+    particles.fill_chunks(tmp_path / "chunks.h5", expected)  # 15 whole chunks and a padded one
+    for method in ("row", "block", "chunks"):
+        particles.check_table(tmp_path / f"{method}.h5", expected, method)
+    # byte-identical files (the preallocated space is given back): the table is reproducible data
+    assert (tmp_path / "row.h5").read_bytes() == (tmp_path / "block.h5").read_bytes()
+
+
+def test_check_table_catches_a_different_row(tmp_path):
+    rows = particles.make_particles(0, 20)
+    write_table(tmp_path / "t.h5", rows)
+    rows["pressure"][13] += 1
+    with pytest.raises(RuntimeError, match="first bad row 13"):
+        particles.check_table(tmp_path / "t.h5", rows, "test")
+
+
+def available_complibs() -> list[str]:
+    return [c for c in tables.filters.all_complibs if tables.which_lib_version(c.split(":")[0])]
+
+
+def test_schema_offers_exactly_the_available_complibs():
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    enum = schema["properties"]["particles"]["properties"]["compression"]["enum"]
+    assert enum == ["none", *available_complibs()]
+
+
+@pytest.mark.parametrize("compression", ["none", "zlib", "blosc:lz4", "blosc2:zstd", "bzip2"])
+def test_compression_is_honoured(tmp_path, compression):
+    path = tmp_path / "t.h5"
+    rows = particles.make_particles(0, 5000)
+    particles.fill_blocks(path, rows, particles.filters_for(compression), block_rows=1024)
+    with tables.open_file(path) as h5:
+        filters = h5.root.detector.readout.filters
+    if compression == "none":
+        assert filters.complevel == 0
+    else:
+        assert (filters.complib, filters.complevel, filters.shuffle) == (compression, 5, True)
+    particles.check_table(path, rows, compression)
+
+
+def test_unavailable_compression_is_refused():
+    with pytest.raises(ValueError, match="lzo"):
+        particles.filters_for("lzo")
+
+
+@pytest.mark.parametrize("rows", [0, -1, 2**29])
+def test_rows_bound(rows):
+    with pytest.raises(ValueError, match=r"rows must be in 1\.\.536870911"):
+        particles.check_rows(rows)
+    particles.check_rows(2**29 - 1)  # the largest: idnumber still fits int64
+    assert (2**29 - 1) * 2**34 <= np.iinfo(np.int64).max < 2**29 * 2**34
+
+
+# -- queries -----------------------------------------------------------------------------
+
+
+def test_tutorial_query_on_ten_rows(tmp_path):
+    particles.fill_blocks(tmp_path / "t.h5", particles.make_particles(0, 10), particles.filters_for("none"))
+    rows, timings = particles.run_queries(tmp_path / "t.h5", tmp_path, parse_query(TUTORIAL_QUERY), repeats=1)
+    frame = particles.query_frame(rows)
+    assert list(frame.columns) == ["name", "idnumber", "pressure", "energy"]
+    assert frame["name"].tolist() == ["Particle:      5", "Particle:      6", "Particle:      7"]
+    assert frame["pressure"].tolist() == [25.0, 36.0, 49.0]
+    assert frame["idnumber"].tolist() == [i * 2**34 for i in (5, 6, 7)]
+    assert frame["energy"].tolist() == [25.0**4, 36.0**4, 49.0**4]
+    methods = [t["method"] for t in timings]
+    assert methods == [
+        "create_csindex",
+        "iterrows",
+        "where",
+        "read_where",
+        "indexed",
+        "pandas",
+        "numpy",
+        "read",
+    ]
+    assert all(t["matches"] == 3 for t in timings if t["method"] not in ("create_csindex", "read"))
+    assert not list(tmp_path.glob("indexed*"))  # the indexed copy is gone
+
+
+def test_disagreeing_methods_fail_loudly(tmp_path):
+    write_table(tmp_path / "t.h5", particles.make_particles(0, 10))
+    with tables.open_file(tmp_path / "t.h5") as h5:
+        table = h5.root.detector.readout
+        good = np.array([5, 6, 7])
+        with pytest.raises(RuntimeError, match="query methods disagree: where"):
+            particles.matching_rows({"iterrows": good, "where": np.array([5, 6])}, table)
+        with pytest.raises(RuntimeError, match="query methods disagree: read_where"):
+            particles.matching_rows(
+                {"iterrows": good, "read_where": table.read_coordinates([5, 6, 8])}, table
+            )
+        assert len(particles.matching_rows({"a": good, "b": table.read_coordinates(good)}, table)) == 3
+
+
+# A table with rows where float32 and float64 round (large i), next to small ones.
+QUERY_ROW_NUMBERS = np.r_[0:64, 4090:4100, 94_906_260:94_906_270, 2**29 - 6 : 2**29]
+
+
+@pytest.fixture(scope="module")
+def query_table(tmp_path_factory):
+    """(table, copy to index, path, rows in memory, Python values per row)."""
+    directory = tmp_path_factory.mktemp("query")
+    rows = np.concatenate([particles.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
+    path, indexed_path = directory / "t.h5", directory / "indexed.h5"
+    write_table(path, rows)
+    write_table(indexed_path, rows)
+    with particles.open_table(path) as h5, particles.open_table(indexed_path, "a") as h5_indexed:
+        python_rows = [
+            {"energy": float(r["energy"]), "idnumber": int(r["idnumber"]), "pressure": float(r["pressure"])}
+            for r in rows
+        ]
+        yield h5.root.detector.readout, h5_indexed.root.detector.readout, path, rows, python_rows
+
+
+def column_values(rows: np.ndarray, name: str) -> list:
+    """Literals that hit the stored values exactly, and their neighbours in both precisions."""
+    values = []
+    for value in rows[name][::7].tolist():
+        values.append(value)
+        if name != "idnumber":
+            values += [math.nextafter(value, math.inf), math.nextafter(value, -math.inf)]
+            if abs(value) < 3e38:  # the next float32, where it exists
+                values.append(float(np.nextafter(np.float32(value), np.float32(np.inf))))
+        else:
+            values += [value + 1, value - 0.5]
+    return values
+
+
+ROWS_FOR_LITERALS = np.concatenate([particles.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
+COLUMNS = ["energy", "idnumber", "pressure"]
+OPS = ["<", "<=", ">", ">=", "==", "!="]
+
+
+def literal(column: str) -> st.SearchStrategy:
+    exact = column_values(ROWS_FOR_LITERALS, column)
+    return st.one_of(
+        st.sampled_from(exact),
+        st.integers(-(2**62), 2**62),
+        st.integers(-100, 5000),
+        st.floats(-1e18, 1e18, allow_nan=False, allow_infinity=False),
+    )
+
+
+@st.composite
+def comparison(draw) -> tuple[str, object]:
+    """(text, exact reference row -> bool): column op literal, literal op column, chains,
+    or two columns."""
+    op = draw(st.sampled_from(OPS))
+    left = draw(st.sampled_from(COLUMNS))
+    kind = draw(st.sampled_from(["column-literal", "literal-column", "columns", "chain"]))
+    compare = {
+        "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b,
+        ">": lambda a, b: a > b,
+        ">=": lambda a, b: a >= b,
+        "==": lambda a, b: a == b,
+        "!=": lambda a, b: a != b,
+    }
+    if kind == "columns":
+        right = draw(st.sampled_from(COLUMNS))
+        return f"({left} {op} {right})", lambda row: compare[op](row[left], row[right])
+    value = draw(literal(left))
+    if kind == "column-literal":
+        return f"({left} {op} {value!r})", lambda row: compare[op](row[left], value)
+    if kind == "literal-column":
+        return f"({value!r} {op} {left})", lambda row: compare[op](value, row[left])
+    op2, value2 = draw(st.sampled_from(["<", "<="])), draw(literal(left))
+    return (
+        f"({value!r} {op2} {left} {op} {value2!r})",
+        lambda row: compare[op2](value, row[left]) and compare[op](row[left], value2),
+    )
+
+
+def combine(children: st.SearchStrategy) -> st.SearchStrategy:
+    def both(pair, symbol):
+        (a, fa), (b, fb) = pair
+        if symbol == "&":
+            return f"({a} & {b})", lambda row: fa(row) and fb(row)
+        return f"({a} | {b})", lambda row: fa(row) or fb(row)
+
+    return st.one_of(
+        st.tuples(children, children).map(lambda p: both(p, "&")),
+        st.tuples(children, children).map(lambda p: both(p, "|")),
+        children.map(lambda c: (f"~{c[0]}", lambda row, f=c[1]: not f(row))),
+    )
+
+
+QUERIES = st.recursive(comparison(), combine, max_leaves=5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(QUERIES)
+def test_every_method_finds_the_exact_rows(query_table, generated):
+    """Random queries: all six methods agree with Python's exact comparisons of the
+    stored values, including literals that float32 or float64 cannot represent."""
+    text, reference = generated
+    table, indexed, path, rows, python_rows = query_table
+    query = parse_query(text)
+    particles.drop_indexes(indexed)
+    particles.create_indexes(indexed, indexable_columns(query))  # as the stage does
+    methods = particles.query_methods(table, indexed, path, rows, query)
+    results = {method: func() for method, func in methods.items()}
+    found = particles.matching_rows(results, table)  # raises if two methods disagree
+    expected = [i for i, row in enumerate(python_rows) if reference(row)]
+    assert results["iterrows"].tolist() == expected, (text, to_numexpr(query))
+    assert found.tobytes() == rows[expected].tobytes()
+
+
+def test_indexed_query_uses_the_index(query_table):
+    _, indexed, *_ = query_table
+    particles.drop_indexes(indexed)
+    query = parse_query(TUTORIAL_QUERY)
+    particles.create_indexes(indexed, indexable_columns(query))
+    assert indexed.will_query_use_indexing(to_numexpr(query)) == frozenset({"pressure"})
+
+
+def test_query_frame_has_exact_pressures():
+    rows = particles.make_particles(2**29 - 2, 2**29)
+    frame = particles.query_frame(rows)
+    assert frame["pressure"].tolist() == [f32(float(i * i)) for i in (2**29 - 2, 2**29 - 1)]
+    assert isinstance(frame, pd.DataFrame) and frame["name"].tolist() == [
+        "Particle: 536870",
+        "Particle: 536870",
+    ]
+
+
+# -- the workflow ------------------------------------------------------------------------
+
+TINY = {
+    "particles": {"rows": [10, 2500], "row_by_row_max": 1000, "compression": "blosc:lz4"},
+    "limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},
+}
+
+
+def test_particles_stage_end_to_end(workflow_runner):
+    workflow_runner(TINY, "results/particles/query_time.png")
+    out = workflow_runner.workdir / "results" / "particles"
+    query = pd.read_csv(out / "10" / "query.csv")
+    assert list(query.columns) == ["name", "idnumber", "pressure", "energy"]
+    assert query["name"].tolist() == ["Particle:      5", "Particle:      6", "Particle:      7"]
+    assert query["pressure"].tolist() == [25.0, 36.0, 49.0]
+    assert query.equals(pd.read_csv(out / "2500" / "query.csv"))  # the same 3 rows
+    for rows in (10, 2500):
+        timings = pd.read_csv(out / str(rows) / "timings.csv")
+        assert list(timings.columns) == particles.TIMINGS_COLUMNS
+        fill = timings[timings["step"] == "fill"].set_index("method")
+        queries = timings[timings["step"] == "query"].set_index("method")
+        assert set(queries.index) == {
+            "create_csindex",
+            "iterrows",
+            "where",
+            "read_where",
+            "indexed",
+            "pandas",
+            "numpy",
+            "read",
+        }
+        assert (queries.drop(["create_csindex", "read"])["matches"] == 3).all()
+        assert (timings["seconds"] > 0).all() and (timings["repeats"] == 3).all()
+        assert (timings["seconds_min"] <= timings["seconds"]).all()
+        assert (timings["seconds"] <= timings["seconds_max"]).all()
+        with tables.open_file(out / str(rows) / "table.h5") as h5:
+            table = h5.root.detector.readout
+            assert table.nrows == rows and table.filters.complib == "blosc:lz4"
+            assert not table.indexed  # the index was built on a copy
+    small = pd.read_csv(out / "10" / "timings.csv")
+    # compressed: no direct chunk writes (they would need the chunks compressed first)
+    assert set(small.loc[small["step"] == "fill", "method"]) == {"generate", "row", "limit", "block"}
+    assert fill.loc["row", "rows"] == 1000 and fill.loc["row_extrapolated", "rows"] == 2500
+    assert fill.loc["row_extrapolated", "seconds"] == pytest.approx(fill.loc["row", "seconds"] * 2.5)
+    assert (out / "query_time.png").read_bytes().startswith(b"\x89PNG")
+    assert not list(out.rglob(".*"))  # no scratch or partial files left
+    assert (workflow_runner.workdir / "logs" / "particles_2500.log").stat().st_size > 0
+
+
+def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
+    import logging
+
+    table = tmp_path / "table.h5"
+    timings = particles.time_fills(
+        table, tmp_path, 3000, particles.filters_for("none"), 1000, logging.getLogger("test")
+    )
+    assert [(t["method"], t["rows"]) for t in timings] == [
+        ("generate", 3000),
+        ("row", 1000),
+        ("row_extrapolated", 3000),
+        ("limit", 3000),
+        ("block", 3000),
+        ("chunks", 3000),
+    ]
+    particles.check_table(table, particles.make_particles(0, 3000), "block")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.h5"]  # scratch files removed
+
+
+@pytest.mark.parametrize(
+    "text,matches,indexed",
+    [
+        ("pressure < 0", 0, True),  # nothing found: an empty query.csv
+        ("pressure < energy", 8, False),  # column against column: no index can help
+        ("((pressure < 3) & (idnumber >= 0)) | ((pressure > 80) & (energy > 0))", 3, False),  # issue #564
+    ],
+)
+def test_queries_without_matches_or_index(tmp_path, text, matches, indexed):
+    particles.fill_blocks(tmp_path / "t.h5", particles.make_particles(0, 10), particles.filters_for("none"))
+    rows, timings = particles.run_queries(tmp_path / "t.h5", tmp_path, parse_query(text), repeats=1)
+    assert len(rows) == matches and len(particles.query_frame(rows)) == matches
+    methods = {t["method"] for t in timings}
+    assert ("create_csindex" in methods) == indexed
+    assert {"iterrows", "where", "read_where", "indexed", "pandas", "numpy", "read"} <= methods
