@@ -34,4 +34,11 @@ def all_outputs():
         "results/datasets/random.h5",
         "results/datasets/summary.csv",
         "results/datasets/partial_read.csv",
+        "results/blosc/sweep.csv",
+        "results/blosc/targets.csv",
+        "results/blosc/seed_loglog.png",
+        "results/blosc/seed_loglog.svg",
+        "results/blosc/throughput.png",
+        "results/blosc/throughput.svg",
+        "results/blosc/ratio.png",
     ]
