@@ -24,6 +24,7 @@ from typing import Any
 import blosc
 import blosc2
 import numpy as np
+from blosc.blosc_extension import error as BloscError
 
 FORMATS = ("blosc1", "blosc2")
 CODECS = ("blosclz", "lz4", "lz4hc", "zlib", "zstd")  # compiled into both libraries
@@ -104,12 +105,15 @@ def decompress_into(payload: Any, fmt: str, out: np.ndarray) -> np.ndarray:
     if not (out.flags.c_contiguous and out.flags.writeable):
         raise ValueError("out must be a writeable C-contiguous array")
     view = check_buffer(payload, fmt, out.nbytes)
-    if fmt == "blosc1":
-        written = blosc.decompress_ptr(view, out.ctypes.data)
-        if written != out.nbytes:
-            raise UnsafeData(f"decompressed {written} bytes, expected {out.nbytes}")
-    else:
-        blosc2.decompress(view, dst=out)
+    try:
+        if fmt == "blosc1":
+            written = blosc.decompress_ptr(view, out.ctypes.data)
+            if written != out.nbytes:
+                raise UnsafeData(f"decompressed {written} bytes, expected {out.nbytes}")
+        else:
+            blosc2.decompress(view, dst=out)
+    except (BloscError, RuntimeError) as error:  # corrupt blocks behind a valid header
+        raise UnsafeData(f"payload is corrupt: {error}") from error
     return out
 
 

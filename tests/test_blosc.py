@@ -179,6 +179,26 @@ def test_payloads_that_do_not_fit_the_header_are_rejected_before_decompressing(f
             pytest.fail(name)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_corrupt_payloads_raise_unsafe_data_or_give_plain_numbers(fmt):
+    """Bytes changed behind a valid header: a clean UnsafeData, or an array of the header's shape."""
+    header, payload = pack_safe(np.linspace(0, 100, 10_000), "lz4", 5, fmt)
+    rng = np.random.default_rng(0)
+    outcomes = set()
+    for _ in range(300):
+        corrupt = bytearray(payload)
+        for position in rng.integers(16, len(corrupt), size=3):  # the sizes are checked apart
+            corrupt[position] = rng.integers(0, 256)
+        try:
+            restored = unpack_safe(header, bytes(corrupt))
+        except UnsafeData:
+            outcomes.add("rejected")
+        else:
+            assert restored.shape == (10_000,) and restored.dtype == np.float64
+            outcomes.add("numbers")
+    assert "rejected" in outcomes
+
+
 # -- the sweep table ---------------------------------------------------------------------
 
 TINY = {"sizes": [10, 1000], "clevel": 5, "threads": [1, 2], "repeats": 2, "min_time": 0.0005}

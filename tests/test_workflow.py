@@ -80,3 +80,13 @@ def test_blosc_stage_end_to_end(workflow_runner):
     assert (logs / "blosc.log").stat().st_size > 0
     assert (logs / "blosc_sweep_compress_ptr_lz4.log").stat().st_size > 0
     assert not [p for p in out.rglob("*") if ".partial-" in p.name]
+
+
+def test_blosc_sweep_jobs_are_timed_alone_with_the_most_threads(workflow_runner):
+    """One job per (method, codec), each holding the timing lock and the largest thread count."""
+    config = {"blosc": {**BLOSC_TINY["blosc"], "threads": [1, 3], "codecs": ["lz4", "zstd"]}}
+    proc = workflow_runner(config, "blosc", "--dry-run", "--cores", "4")
+    jobs = proc.stdout.split("rule blosc_sweep:")[1:]
+    assert len(jobs) == 1 + 2 * 2  # pack_array + two safe methods x two codecs
+    for job in jobs:
+        assert "threads: 3" in job and "timing_lock=1" in job
