@@ -11,7 +11,8 @@ Methods:
 - `compress_ptr`: python-blosc's `compress_ptr` / `decompress_ptr` into a reused array;
 - `blosc2`: python-blosc2's `compress` / `decompress(dst=...)` into a reused array.
 The last two are `safe_blosc`'s pickle-free path: the array's dtype and shape are kept
-apart from the bytes.
+apart from the bytes. Every method uses the configured clevel with byte shuffle, so
+pack_array differs from compress_ptr/blosclz only by its pickle and copies.
 """
 
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ import blosc
 import numpy as np
 import pandas as pd
 
+import contention
 from bandwidth import CACHE_LEAVING_BYTES, GB, memcpy_timing
 from io_utils import atomic_output, log_to
 from safe_blosc import CODECS, blosc_threads, compress, decompress_into
@@ -30,7 +32,7 @@ from timing import Timing, measure
 METHODS = ("pack_array", "compress_ptr", "blosc2")
 SAFE_FORMAT = {"compress_ptr": "blosc1", "blosc2": "blosc2"}  # method -> safe_blosc format
 PACK_ARRAY_CODEC = "blosclz"  # pack_array's default codec: the tutorial never chose one
-MEMCPY = "memcpy"  # method, codec-less operation of the memory-copy rows
+MEMCPY = "memcpy"  # method and operation of the memory-copy rows, whose codec is NO_CODEC
 NO_CODEC = "none"
 COLUMNS = [
     "method",
@@ -239,7 +241,11 @@ def main(smk: Any) -> None:
     p = smk.params
     method, codec = smk.wildcards.method, smk.wildcards.codec
     log.info("blosc %s, nthreads options %s, %d cores given", blosc.__version__, p.threads, smk.threads)
-    table = sweep(method, codec, p.sizes, p.clevel, p.threads, p.repeats, p.min_time, log.info)
+    with contention.watch() as busy:
+        table = sweep(method, codec, p.sizes, p.clevel, p.threads, p.repeats, p.min_time, log.info)
+    log.info("while sweeping, %s", busy)
+    if busy.others > 0.1:
+        log.warning("the machine was shared: these timings are slower and noisier than it can do")
     write_csv(table, smk.output.csv)
 
 

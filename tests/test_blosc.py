@@ -14,6 +14,7 @@ import pytest
 import bandwidth
 import blosc_plots
 import blosc_sweep
+import contention
 from safe_blosc import CODECS, FORMATS, UnsafeData, blosc_threads, make_header, pack_safe, unpack_safe
 
 SMALL_SIZES = [1, 10, 1000, 12345]
@@ -387,3 +388,11 @@ def test_figures_are_written_as_valid_images(sweep_table, tmp_path):
 def test_seed_figure_without_pack_array_says_so(sweep_table):
     fig = blosc_plots.seed_loglog(sweep_table[sweep_table["method"] != "pack_array"])
     assert "not in blosc.methods" in fig.axes[0].texts[0].get_text()
+
+
+def test_contention_watch_reports_shares_of_the_machine():
+    with contention.watch() as busy:
+        sum(range(200_000))
+    assert busy.seconds > 0
+    assert 0 <= busy.others <= 1.5 and 0 <= busy.steal <= 1  # counters tick coarsely
+    assert "cores busy" in str(busy)
