@@ -13,8 +13,9 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# The run ends with the self-contained HTML report of everything it produced.
 run: $(BIN)/.installed
-	$(BIN)/snakemake --cores all $(ARGS)
+	$(BIN)/snakemake --cores all --report results/report.html --report-after-run $(ARGS)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(ARGS)

@@ -14,8 +14,13 @@ include: "workflow/rules/common.smk"
 validate_config(config, "workflow/schemas/config.schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/limits.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/blosc.smk"
+include: "workflow/rules/manifest.smk"
 
 
 rule all:

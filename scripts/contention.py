@@ -46,5 +46,6 @@ def watch() -> Iterator[Contention]:
         capacity = result.seconds * psutil.cpu_count()
         own = (own1.user - own0.user) + (own1.system - own0.system)
         others = busy_seconds(machine1) - busy_seconds(machine0) - own
-        result.others = max(0.0, others) / capacity
-        result.steal = (machine1.steal - machine0.steal) / capacity
+        # the kernel counts in ticks (10 ms): clamp the rounding of short blocks to [0, 1]
+        result.others = min(1.0, max(0.0, others) / capacity)
+        result.steal = min(1.0, max(0.0, machine1.steal - machine0.steal) / capacity)

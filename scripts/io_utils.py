@@ -20,6 +20,11 @@ def log_to(log_path: str | Path) -> logging.Logger:
     return logging.getLogger("stage")
 
 
+class OutputWriteError(RuntimeError):
+    """Writing an output failed (disk full, size limit, I/O or library error); the
+    message names the file, the original error is chained."""
+
+
 def partial_name(path: Path) -> Path:
     """Where an output is written before it is complete: same directory, hidden name."""
     return path.with_name(f".{path.name}.partial-{os.getpid()}")
@@ -34,12 +39,17 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(f".{final.name}.partial-*"):  # left by a killed writer
+        stale.unlink(missing_ok=True)
     tmp = partial_name(final)
     try:
         yield tmp
         with open(tmp, "rb+") as handle:  # data on disk before the name points at it
             os.fsync(handle.fileno())
         os.replace(tmp, final)
+    except Exception as error:  # disk full, size limit, HDF5 error...: say which output
+        tmp.unlink(missing_ok=True)
+        raise OutputWriteError(f"could not write {final}: {type(error).__name__}: {error}") from error
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

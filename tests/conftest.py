@@ -22,6 +22,17 @@ def run_workflow(
     """Run the repo's Snakefile with `workdir` as working directory and `config` merged
     over config/config.yaml (or over nothing with defaults=False: the schema's defaults
     apply); outputs land in workdir/results."""
+    cmd = workflow_command(workdir, config, *args, defaults=defaults)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def workflow_command(
+    workdir: Path, config: dict[str, Any] | None = None, *args: str, defaults: bool = True
+) -> list[str]:
+    """The Snakemake command line of run_workflow, for tests that start it themselves."""
     workdir.mkdir(parents=True, exist_ok=True)
     cmd = [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir)]
     config_files = [str(REPO / "config" / "config.yaml")] if defaults else []
@@ -31,11 +42,7 @@ def run_workflow(
         config_files.append(str(config_path))
     if config_files:
         cmd += ["--configfile", *config_files]
-    cmd += ["--cores", "2", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
+    return [*cmd, "--cores", "2", *args]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import time
 import xml.etree.ElementTree as ET
 
 import blosc
@@ -393,6 +394,7 @@ def test_seed_figure_without_pack_array_says_so(sweep_table):
 def test_contention_watch_reports_shares_of_the_machine():
     with contention.watch() as busy:
         sum(range(200_000))
-    assert busy.seconds > 0
-    assert 0 <= busy.others <= 1.5 and 0 <= busy.steal <= 1  # counters tick coarsely
+        time.sleep(0.2)
+    assert busy.seconds >= 0.2
+    assert 0 <= busy.others <= 1 and 0 <= busy.steal <= 1
     assert "cores busy" in str(busy)

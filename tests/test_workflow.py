@@ -19,6 +19,8 @@ TINY = {
         ],
         "slice": [3, 8],
     },
+    "limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},
+    "blosc": {"sizes": [10, 1000], "codecs": ["lz4"], "threads": [1], "repeats": 1, "min_time": 0.001},
 }
 
 
@@ -44,6 +46,19 @@ def test_rerun_with_nothing_changed_does_nothing(workflow_runner):
     workflow_runner(TINY, "datasets")
     proc = workflow_runner(TINY, "datasets", "--dry-run")
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_full_run_ends_in_one_self_contained_report(workflow_runner):
+    workflow_runner(TINY, "--report", "results/report.html", "--report-after-run")
+    report = workflow_runner.workdir / "results" / "report.html"
+    html = report.read_text()
+    assert html.lstrip().lower().startswith("<!doctype html")
+    for name in ("limits.csv", "summary.csv", "partial_read.csv"):
+        assert name in html
+    # self-contained: no stylesheet or script fetched from elsewhere
+    assert 'src="http' not in html and 'href="http' not in html
+    limits = pd.read_csv(workflow_runner.workdir / "results" / "limits.csv")
+    assert (pd.to_numeric(limits.loc[limits["unit"] == "GB/s", "value"]) > 0).all()
 
 
 BLOSC_TINY = {

@@ -1,0 +1,23 @@
+# Checksums of the run's data artifacts: same config, same manifest.
+
+
+rule manifest:
+    input:
+        data_artifacts(),
+    output:
+        csv=report(
+            "results/manifest.csv",
+            caption="../report/manifest.rst",
+            category="0. Summary",
+            labels={"table": "data manifest (sha256)"},
+        ),
+    log:
+        "logs/manifest.log",
+    conda:
+        "../envs/manifest.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=10,
+    script:
+        "../../scripts/manifest.py"
