@@ -20,6 +20,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/limits.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/particles.smk"
+include: "workflow/rules/blosc.smk"
 include: "workflow/rules/manifest.smk"
 
 

@@ -92,7 +92,23 @@ def check_particles(particles: Mapping[str, Any]) -> None:
         raise ConfigError("particles.query", particles["query"], str(error)) from None
 
 
+def check_blosc(section: Mapping[str, Any]) -> None:
+    """Checks of the blosc stage beyond the schema: whole numbers must be written as ints.
+
+    JSON schema counts 10.0 as an integer, but numpy and blosc do not take 10.0 as a size
+    or a thread count: reject it here rather than in a job.
+    """
+    for key in ("sizes", "threads"):
+        for i, value in enumerate(section[key]):
+            if type(value) is not int:
+                raise ConfigError(f"blosc.{key}[{i}]", value, "must be an integer (no decimal point)")
+    for key in ("clevel", "repeats"):
+        if type(section[key]) is not int:
+            raise ConfigError(f"blosc.{key}", section[key], "must be an integer (no decimal point)")
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Every check beyond the schema; raises ConfigError on the first problem."""
     check_datasets(config["datasets"])
     check_particles(config["particles"])
+    check_blosc(config["blosc"])

@@ -97,6 +97,26 @@ BAD_CONFIGS = {
         "unknown name",
     ),
     "particle query not a string": (with_change("particles.query", 5), "particles.query", "5"),
+    "blosc unknown codec": (with_change("blosc.codecs", ["lz4", "snappy"]), "blosc.codecs[1]", "'snappy'"),
+    "blosc no codec": (with_change("blosc.codecs", []), "blosc.codecs", "[]"),
+    "blosc unknown method": (
+        with_change("blosc.methods", ["pack_array", "pickle"]),
+        "blosc.methods[1]",
+        "'pickle'",
+    ),
+    "blosc size zero": (with_change("blosc.sizes", [0, 10]), "blosc.sizes[0]", "0"),
+    "blosc size past blosc's 2 GiB": (
+        with_change("blosc.sizes", [10, 300_000_000]),
+        "blosc.sizes[1]",
+        "300000000",
+    ),
+    "blosc size with a decimal point": (with_change("blosc.sizes", [10, 100.0]), "blosc.sizes[1]", "100.0"),
+    "blosc clevel above 9": (with_change("blosc.clevel", 10), "blosc.clevel", "10"),
+    "blosc clevel below 0": (with_change("blosc.clevel", -1), "blosc.clevel", "-1"),
+    "blosc threads zero": (with_change("blosc.threads", [1, 0]), "blosc.threads[1]", "0"),
+    "blosc repeats zero": (with_change("blosc.repeats", 0), "blosc.repeats", "0"),
+    "blosc min_time zero": (with_change("blosc.min_time", 0), "blosc.min_time", "0"),
+    "blosc unknown key": ({**DEFAULT, "blosc": {**DEFAULT["blosc"], "level": 5}}, "blosc.level", "5"),
 }
 
 

@@ -1,9 +1,13 @@
 """End to end: the real workflow, run by Snakemake on a tiny config, and its artifacts."""
 
+import xml.etree.ElementTree as ET
+
 import h5py
+import matplotlib.image
 import numpy as np
 import pandas as pd
 
+import blosc_sweep
 import datasets
 
 TINY = {
@@ -17,6 +21,7 @@ TINY = {
     },
     "limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},
     "particles": {"rows": [10], "row_by_row_max": 10},
+    "blosc": {"sizes": [10, 1000], "codecs": ["lz4"], "threads": [1], "repeats": 1, "min_time": 0.001},
 }
 
 
@@ -55,3 +60,49 @@ def test_full_run_ends_in_one_self_contained_report(workflow_runner):
     assert 'src="http' not in html and 'href="http' not in html
     limits = pd.read_csv(workflow_runner.workdir / "results" / "limits.csv")
     assert (pd.to_numeric(limits.loc[limits["unit"] == "GB/s", "value"]) > 0).all()
+
+
+BLOSC_TINY = {
+    "blosc": {
+        "sizes": [10, 1000],
+        "methods": ["pack_array", "compress_ptr", "blosc2"],
+        "codecs": ["lz4"],
+        "clevel": 3,
+        "threads": [1, 2],
+        "repeats": 2,
+        "min_time": 0.001,
+    }
+}
+
+
+def test_blosc_stage_end_to_end(workflow_runner):
+    workflow_runner(BLOSC_TINY, "blosc")
+    out = workflow_runner.workdir / "results" / "blosc"
+    sweep = pd.read_csv(out / "sweep.csv")
+    assert list(sweep.columns) == blosc_sweep.COLUMNS
+    rows = sweep[sweep["method"] != "memcpy"]
+    jobs = blosc_sweep.combinations(BLOSC_TINY["blosc"]["methods"], ["lz4"])
+    assert set(zip(rows["method"], rows["codec"], strict=True)) == set(jobs)
+    assert len(rows) == len(jobs) * 2 * 2 * 2  # sizes x threads x operations
+    assert sorted(set(rows["size"])) == [10, 1000] and sorted(set(rows["threads"])) == [1, 2]
+    assert (sweep["method"] == "memcpy").sum() == 1
+    targets = pd.read_csv(out / "targets.csv")
+    assert "best safe decompress / pack_array" in set(targets["quantity"])
+    for name in ("seed_loglog.png", "throughput.png", "ratio.png"):
+        assert matplotlib.image.imread(out / name).ndim == 3
+    for name in ("seed_loglog.svg", "throughput.svg"):
+        assert ET.parse(out / name).getroot().tag.endswith("svg")
+    logs = workflow_runner.workdir / "logs"
+    assert (logs / "blosc.log").stat().st_size > 0
+    assert (logs / "blosc_sweep_compress_ptr_lz4.log").stat().st_size > 0
+    assert not [p for p in out.rglob("*") if ".partial-" in p.name]
+
+
+def test_blosc_sweep_jobs_are_timed_alone_with_the_most_threads(workflow_runner):
+    """One job per (method, codec), each holding the timing lock and the largest thread count."""
+    config = {"blosc": {**BLOSC_TINY["blosc"], "threads": [1, 3], "codecs": ["lz4", "zstd"]}}
+    proc = workflow_runner(config, "blosc", "--dry-run", "--cores", "4")
+    jobs = proc.stdout.split("rule blosc_sweep:")[1:]
+    assert len(jobs) == 1 + 2 * 2  # pack_array + two safe methods x two codecs
+    for job in jobs:
+        assert "threads: 3" in job and "timing_lock=1" in job

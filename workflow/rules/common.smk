@@ -42,14 +42,28 @@ def data_artifacts():
     ]
 
 
+def timing_artifacts():
+    """The run's measurements: they differ from run to run, so they stay out of the manifest."""
+    return [
+        *expand(
+            "results/particles/{rows}/timings.csv", rows=config["particles"]["rows"]
+        ),
+        "results/particles/query_time.png",
+        "results/blosc/sweep.csv",
+        "results/blosc/targets.csv",
+        "results/blosc/seed_loglog.png",
+        "results/blosc/seed_loglog.svg",
+        "results/blosc/throughput.png",
+        "results/blosc/throughput.svg",
+        "results/blosc/ratio.png",
+    ]
+
+
 def all_outputs():
     """Every artifact of a full run."""
     return [
         "results/limits.csv",
         "results/manifest.csv",
         *data_artifacts(),
-        *expand(
-            "results/particles/{rows}/timings.csv", rows=config["particles"]["rows"]
-        ),
-        "results/particles/query_time.png",
+        *timing_artifacts(),
     ]
