@@ -5,6 +5,7 @@ each sample here loops the call until it lasts at least `min_time`, and reports 
 per call; `repeats` such samples give the median, min and max.
 """
 
+import math
 import statistics
 import timeit
 from collections.abc import Callable
@@ -24,13 +25,17 @@ class Timing:
         return amount / self.seconds
 
 
-def calls_per_sample(timer: timeit.Timer, min_time: float) -> int:
-    """The smallest power of two of calls that lasts at least `min_time` (timeit.autorange)."""
+def calibrate(timer: timeit.Timer, min_time: float) -> tuple[int, float]:
+    """Calls per sample so that a sample lasts at least `min_time` (timeit.autorange,
+    scaled from the measured time instead of only doubling), and that last trial's time."""
     number = 1
     while True:
-        if timer.timeit(number) >= min_time:
-            return number
-        number *= 2
+        elapsed = timer.timeit(number)
+        if elapsed >= min_time:
+            return number, elapsed
+        # aim 20 % past min_time from what was measured; at least double, at most x1000
+        scale = min_time * 1.2 / elapsed if elapsed > 0 else 1000.0
+        number = max(number * 2, math.ceil(number * min(scale, 1000.0)))
 
 
 def measure(
@@ -42,11 +47,14 @@ def measure(
     """Median seconds per call of `func` over `repeats` autoranged samples.
 
     `setup` runs before each sample, outside the timed region (for example to reset a
-    file). Garbage collection is off while timing, as in timeit.
+    file). Garbage collection is off while timing, as in timeit. The last calibration
+    trial is a full sample of the final size, so it counts as the first sample: a call
+    slower than `min_time` runs `repeats` times in all, not once more.
     """
     timer = timeit.Timer(func, setup=setup or (lambda: None))
-    number = calls_per_sample(timer, min_time)
-    samples = [total / number for total in timer.repeat(repeat=repeats, number=number)]
+    number, first = calibrate(timer, min_time)
+    totals = [first, *timer.repeat(repeat=repeats - 1, number=number)] if repeats > 1 else [first]
+    samples = [total / number for total in totals]
     return Timing(
         seconds=statistics.median(samples),
         seconds_min=min(samples),
