@@ -22,6 +22,7 @@ include: "workflow/rules/datasets.smk"
 include: "workflow/rules/particles.smk"
 include: "workflow/rules/blosc.smk"
 include: "workflow/rules/manifest.smk"
+include: "workflow/rules/summary.smk"
 
 
 rule all:

@@ -16,20 +16,13 @@ import numpy as np
 import pandas as pd
 import psutil
 
+from bandwidth import memcpy_gbps
 from io_utils import atomic_output, log_to
 from timing import measure
 
 MB = 1 << 20
 CHUNK = 8 * MB  # bytes per write/read call: large enough to hide per-call costs
 COLUMNS = ["name", "value", "unit", "how"]
-
-
-def memcpy_gbps(nbytes: int, repeats: int = 3) -> float:
-    """Memory copy bandwidth in GB/s (10^9 bytes copied per second, median of `repeats`)."""
-    src = np.ones(nbytes // 8, dtype=np.float64)  # ones, not zeros: pages really allocated
-    dst = np.empty_like(src)
-    np.copyto(dst, src)  # fault the destination pages in before timing
-    return measure(lambda: np.copyto(dst, src), repeats=repeats, min_time=0.05).rate(src.nbytes) / 1e9
 
 
 def _write_file(path: Path, block: memoryview, nbytes: int, durable: bool) -> None:
@@ -113,13 +106,13 @@ def versions() -> dict[str, str]:
 def measure_limits(results_dir: str | Path, memcpy_mb: int, disk_mb: int, repeats: int) -> pd.DataFrame:
     """All limits as rows name,value,unit,how."""
     rows: list[dict[str, Any]] = []
-    copy = memcpy_gbps(memcpy_mb * MB, repeats)
+    copy = memcpy_gbps(memcpy_mb * MB, repeats, min_time=0.05)
     rows.append(
         {
             "name": "memcpy",
             "value": copy,
             "unit": "GB/s",
-            "how": f"np.copyto of {memcpy_mb} MiB float64 into a preallocated array, median of {repeats}",
+            "how": f"np.copyto of {memcpy_mb} MiB into a preallocated array, median of {repeats}",
         }
     )
     how = {

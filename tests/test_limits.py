@@ -7,11 +7,6 @@ import pytest
 import limits
 
 
-def test_memcpy_bandwidth_is_positive_and_plausible():
-    gbps = limits.memcpy_gbps(16 * limits.MB, repeats=2)
-    assert 0.1 < gbps < 1000  # GB/s: far from zero, far from impossible
-
-
 def test_disk_probe_measures_all_and_cleans_up(tmp_path):
     result = limits.disk_gbps(tmp_path, 8 * limits.MB, repeats=1)
     assert set(result) == {"page_cache_write", "durable_write", "warm_read", "cold_read"}

@@ -54,12 +54,22 @@ def test_full_run_ends_in_one_self_contained_report(workflow_runner):
     report = workflow_runner.workdir / "results" / "report.html"
     html = report.read_text()
     assert html.lstrip().lower().startswith("<!doctype html")
-    for name in ("limits.csv", "summary.csv", "partial_read.csv"):
+    for name in ("limits.csv", "summary.csv", "summary.png", "partial_read.csv", "manifest.csv"):
         assert name in html
     # self-contained: no stylesheet or script fetched from elsewhere
     assert 'src="http' not in html and 'href="http' not in html
-    limits = pd.read_csv(workflow_runner.workdir / "results" / "limits.csv")
-    assert (pd.to_numeric(limits.loc[limits["unit"] == "GB/s", "value"]) > 0).all()
+    results = workflow_runner.workdir / "results"
+    for figure in results.rglob("*.png"):  # every plot of the run is in the report
+        assert figure.name in html, figure
+    limits = pd.read_csv(results / "limits.csv")
+    bandwidths = limits[limits["unit"] == "GB/s"].set_index("name")["value"].astype(float)
+    assert (bandwidths > 0).all()
+    summary = pd.read_csv(results / "summary.csv")
+    assert set(summary["stage"]) >= {"particles", "blosc"}
+    # the ratios use this run's limits, not constants
+    memcpy_rows = summary[summary["limit"].str.startswith("memory copy")]
+    assert (memcpy_rows["limit_value"] == bandwidths["memcpy"]).all() and len(memcpy_rows) > 0
+    assert (summary["fraction_of_limit"] - summary["value"] / summary["limit_value"]).abs().max() < 1e-12
 
 
 BLOSC_TINY = {

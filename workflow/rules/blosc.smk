@@ -46,6 +46,7 @@ rule blosc_sweep:
             )
         ),
         runtime=BLOSC_RUNTIME_MIN,
+        disk_mb=10,  # one small CSV of timings
     params:
         sizes=BLOSC["sizes"],
         clevel=BLOSC["clevel"],
@@ -96,5 +97,6 @@ rule blosc:
     resources:
         mem_mb=500,
         runtime=5,
+        disk_mb=50,
     script:
         "../../scripts/blosc_plots.py"

@@ -63,6 +63,8 @@ def all_outputs():
     """Every artifact of a full run."""
     return [
         "results/limits.csv",
+        "results/summary.csv",
+        "results/summary.png",
         "results/manifest.csv",
         *data_artifacts(),
         *timing_artifacts(),

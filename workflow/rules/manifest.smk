@@ -19,5 +19,6 @@ rule manifest:
     resources:
         mem_mb=300,
         runtime=10,
+        disk_mb=1,
     script:
         "../../scripts/manifest.py"

@@ -58,6 +58,7 @@ rule particles_plot:
     resources:
         mem_mb=500,
         runtime=5,
+        disk_mb=10,
     params:
         query=config["particles"]["query"],
     script:

@@ -1,0 +1,97 @@
+"""The summary table: figures from the stages' outputs, limits from the same run."""
+
+import pandas as pd
+import pytest
+
+import summary
+
+LIMITS = pd.DataFrame(
+    [
+        ("memcpy", 10.0, "GB/s", "x"),
+        ("page_cache_write", 2.0, "GB/s", "x"),
+        ("durable_write", 1.0, "GB/s", "x"),
+        ("warm_read", 8.0, "GB/s", "x"),
+        ("cold_read", 1.5, "GB/s", "x"),
+        ("cores", 2, "count", "x"),
+        ("cpu_model", "Some CPU", "text", "x"),
+    ],
+    columns=["name", "value", "unit", "how"],
+)
+
+
+def timings(nrows: int, block_rate: float) -> pd.DataFrame:
+    rows = [("fill", "block", block_rate), ("fill", "limit", 2 * block_rate), ("query", "where", 1e8)]
+    return pd.DataFrame([{"step": s, "method": m, "rows": nrows, "rows_per_s": r} for s, m, r in rows])
+
+
+SWEEP = pd.DataFrame(
+    [
+        # method, codec, threads, size, operation, gbps
+        ("compress_ptr", "lz4", 2, 1000, "compress", 9.0),
+        ("compress_ptr", "lz4", 2, 10**6, "compress", 4.0),
+        ("blosc2", "zstd", 2, 10**6, "compress", 5.0),
+        ("compress_ptr", "lz4", 1, 10**6, "compress", 7.0),  # fewer threads: not the point
+        ("pack_array", "blosclz", 2, 10**6, "compress", 1.0),
+        ("compress_ptr", "lz4", 2, 10**6, "decompress", 12.0),
+        ("pack_array", "blosclz", 2, 10**6, "decompress", 1.2),
+        ("memcpy", "none", 1, 10**6, "memcpy", 11.0),
+    ],
+    columns=["method", "codec", "threads", "size", "operation", "gbps"],
+)
+
+ARRAYS = pd.DataFrame(
+    [
+        ("tables", 8, "blosc2:lz4", 1.0, 4.0),
+        ("tables", 64, "blosc2:lz4", 1.5, 6.0),
+        ("memmap", 64, "none", 0.5, 2.0),
+    ],
+    columns=["backend", "size_mb", "compression", "write_gbps", "reduce_gbps"],
+)
+
+
+@pytest.fixture
+def table():
+    return summary.summarize(LIMITS, [timings(10, 1e6), timings(1000, 4e7)], SWEEP, [ARRAYS])
+
+
+def test_columns_and_fraction_is_value_over_limit(table):
+    assert list(table.columns) == summary.COLUMNS
+    assert (table["unit"] == "GB/s").all()
+    assert table["fraction_of_limit"].to_numpy() == pytest.approx(
+        (table["value"] / table["limit_value"]).to_numpy()
+    )
+
+
+def test_particles_use_the_largest_table_and_np_save_of_the_same_job(table):
+    rows = table[table["stage"] == "particles"]
+    assert rows["figure"].str.contains("1,000 rows").all()
+    fill = rows[rows["limit"] == "np.save of the same array"].iloc[0]
+    assert fill["value"] == pytest.approx(4e7 * 36 / 1e9)
+    assert fill["fraction_of_limit"] == pytest.approx(0.5)
+    scan = rows[rows["figure"].str.startswith("in-kernel where")].iloc[0]
+    assert scan["limit_value"] == 8.0  # warm read from limits.csv
+
+
+def test_blosc_best_safe_and_baseline_at_the_largest_size_against_memcpy(table):
+    rows = table[table["stage"] == "blosc"].set_index("figure")
+    assert len(rows) == 4
+    assert (rows["limit_value"] == 10.0).all()  # limits.csv memcpy, not the sweep's own row
+    best = rows[rows.index.str.startswith("compress, best pickle-free")].iloc[0]
+    assert "blosc2/zstd" in best.name and best["value"] == 5.0
+    decompress = rows[rows.index.str.startswith("decompress, best")].iloc[0]
+    assert decompress["fraction_of_limit"] == pytest.approx(1.2)
+
+
+def test_hugearray_largest_size_per_backend(table):
+    rows = table[table["stage"] == "hugearray"]
+    assert len(rows) == 4 and rows["figure"].str.contains("64 MB").all()
+    reduce_tables = rows[rows["figure"].str.startswith("out-of-core reduce (tables")].iloc[0]
+    assert reduce_tables["fraction_of_limit"] == pytest.approx(6.0 / 8.0)
+
+
+def test_missing_stages_give_no_rows_and_plot_has_labels(table):
+    assert summary.summarize(LIMITS).empty
+    fig = summary.plot_fractions(table)
+    ax = fig.axes[0]
+    assert ax.get_title() and "fraction" in ax.get_xlabel()
+    assert len(ax.patches) == len(table)
