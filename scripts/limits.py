@@ -60,8 +60,11 @@ def disk_gbps(directory: str | Path, nbytes: int, repeats: int = 3) -> dict[str,
             "page_cache_write": lambda: _write_file(path, block, nbytes, durable=False),
             "durable_write": lambda: _write_file(path, block, nbytes, durable=True),
         }
+        # each write starts from no file: truncating the last one is not part of a write
+        fresh = lambda: path.unlink(missing_ok=True)  # noqa: E731
         result = {
-            name: measure(fn, repeats=repeats, min_time=0).rate(nbytes) / 1e9 for name, fn in timed.items()
+            name: measure(fn, repeats=repeats, min_time=0, setup=fresh).rate(nbytes) / 1e9
+            for name, fn in timed.items()
         }
         # reads: the file is complete and synced now; one read warms it
         _read_file(path, buffer, cold=False)
