@@ -25,6 +25,26 @@ class OutputWriteError(RuntimeError):
     message names the file, the original error is chained."""
 
 
+class InputReadError(RuntimeError):
+    """An input could not be read (truncated, corrupted, not HDF5); the message names it."""
+
+
+@contextmanager
+def reading(path: str | Path) -> Iterator[None]:
+    """Turn any failure while reading `path` into one error that names the file.
+
+    HDF5 libraries report a truncated or overwritten file as an OSError, a RuntimeError
+    or a KeyError deep in a traceback; the user needs the file's name and what to do.
+    """
+    try:
+        yield
+    except Exception as error:
+        raise InputReadError(
+            f"could not read {path}: {type(error).__name__}: {error} "
+            "(truncated or corrupted? delete it and rerun the workflow to rebuild it)"
+        ) from error
+
+
 def partial_name(path: Path) -> Path:
     """Where an output is written before it is complete: same directory, hidden name."""
     return path.with_name(f".{path.name}.partial-{os.getpid()}")

@@ -147,6 +147,6 @@ def test_default_config_is_valid():
 
 def test_empty_config_gets_the_defaults(workflow_runner):
     """An empty user config still runs: every key has a default in the schema."""
-    workflow_runner({}, "datasets", defaults=False)
+    workflow_runner({}, "datasets_listing", defaults=False)
     summary = (workflow_runner.workdir / "results" / "datasets" / "summary.csv").read_text()
     assert "random/f0_1000,10000,int64" in summary  # the schema's default arrays

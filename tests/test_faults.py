@@ -16,6 +16,7 @@ import pytest
 
 import datasets
 from conftest import run_workflow, workflow_command
+from io_utils import InputReadError
 from manifest import sha256_of
 
 # several large arrays: the HDF5 file stays open (partial) for a second or more
@@ -77,17 +78,27 @@ def test_killed_run_leaves_no_complete_looking_file_and_rerun_recovers(tmp_path,
     assert partials(tmp_path / H5.parent) == []  # the killed writer's leftovers are gone
 
 
-def test_second_run_in_same_directory_is_refused(tmp_path, expected_big_h5):
-    first = start(tmp_path, BIG, str(H5))
+def test_second_run_in_same_directory_is_refused(tmp_path):
+    # large enough that the first run is still writing and listing when the second starts
+    config = {**BIG, "datasets": {**BIG["datasets"], "arrays": [
+        {"name": f"big/a{i}", "low": 0, "high": 10**9, "size": 40_000_000} for i in range(4)
+    ]}}  # fmt: skip
+    first = start(tmp_path, config, "datasets_listing")
     try:
         wait_for_partial(tmp_path, first)
-        second = run_workflow(tmp_path, BIG, str(H5), check=False)
+        second = run_workflow(tmp_path, config, "datasets_listing", check=False)
+        assert first.poll() is None, "the first run ended before the second started: enlarge the arrays"
         assert second.returncode != 0
-        assert "cannot be locked" in second.stdout + second.stderr
+        # Snakemake refuses through its lock, or (if it looks at the first run's running
+        # job first) through the incomplete-output check: either way nothing is touched
+        out = second.stdout + second.stderr
+        assert "cannot be locked" in out or "incomplete" in out.lower(), out
     finally:
         first_output, _ = first.communicate(timeout=300)
     assert first.returncode == 0, first_output
-    assert sha256_of(tmp_path / H5) == expected_big_h5  # the refused run corrupted nothing
+    # the refused run corrupted nothing: every checksummed block reads back
+    listing = datasets.summarize(tmp_path / H5)
+    assert list(listing["size"]) == [40_000_000] * 4
 
 
 def limit_file_size(max_bytes: int):
@@ -137,3 +148,45 @@ def test_same_config_same_data_other_seed_differs(tmp_path):
         assert row.sha256 == sha256_of(tmp_path / "one" / row.path)
     with h5py.File(tmp_path / "one" / H5) as a, h5py.File(tmp_path / "two" / H5) as b:
         assert (a["r/a"][()] == b["r/a"][()]).all()
+
+
+CORRUPTIBLE = {
+    **BIG,
+    "datasets": {"arrays": [{"name": "r/a", "low": 0, "high": 10**6, "size": 200_000}], "slice": [0, 5]},
+}
+
+
+def truncate(path: Path) -> None:
+    with open(path, "r+b") as handle:
+        handle.truncate(path.stat().st_size // 2)
+
+
+def overwrite_middle(path: Path) -> None:
+    """Garbage over a stretch of the data: the file still opens, the values are wrong."""
+    with open(path, "r+b") as handle:
+        handle.seek(path.stat().st_size // 2)
+        handle.write(os.urandom(4096))
+
+
+@pytest.mark.parametrize("corrupt", [truncate, overwrite_middle], ids=["truncated", "garbage"])
+def test_corrupted_input_between_stages_is_a_clear_error(tmp_path, corrupt):
+    run_workflow(tmp_path, CORRUPTIBLE, "datasets_listing")
+    corrupt(tmp_path / H5)
+    time.sleep(0.01)  # a newer mtime: the listing job reruns on the corrupted file
+    failed = run_workflow(tmp_path, CORRUPTIBLE, "datasets_listing", check=False)
+    assert failed.returncode != 0
+    out = failed.stdout + failed.stderr
+    assert "Error in rule datasets_listing" in out  # the reader failed...
+    assert "rule datasets:" not in out  # ...the writer did not rerun over the evidence
+    log = (tmp_path / "logs" / "datasets_listing.log").read_text()
+    assert f"could not read {H5}" in log, log
+    assert "Segmentation fault" not in failed.stdout + failed.stderr + log
+    assert not (tmp_path / "results" / "datasets" / "summary.csv").exists()  # no wrong answer kept
+
+
+def test_garbage_in_the_data_is_caught_by_the_checksums(tmp_path):
+    path = tmp_path / "random.h5"
+    datasets.write_datasets(path, CORRUPTIBLE["datasets"]["arrays"], seed=1)
+    overwrite_middle(path)
+    with pytest.raises(InputReadError, match=r"could not read .*random\.h5.*(checksum|data error|filter returned failure)"):
+        datasets.summarize(path)

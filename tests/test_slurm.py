@@ -59,12 +59,14 @@ TINY = {
         ],
         "slice": [3, 8],
     },
+    "particles": {"rows": [10, 100], "row_by_row_max": 10},
 }
 # Rules run both on the cluster and locally, on TINY (add each stage's rule here and its
 # tiny section to TINY). Columns of timing.Timing are measurements that differ between
 # any two runs: for them only the column names are compared.
-TARGETS = ("datasets",)
-MEASURED_COLUMNS = {"seconds", "seconds_min", "seconds_max", "repeats", "number"}
+TARGETS = ("datasets_listing", "results/particles/10/query.csv", "results/particles/100/query.csv")
+JOBS = 4  # datasets, datasets_listing and one particles job per table size
+MEASURED_COLUMNS = {"seconds", "seconds_min", "seconds_max", "repeats", "number", "rows_per_s"}
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ def test_workflow_on_slurm_equals_local_run(slurm_cluster, tmp_path):
 
     # every job went through sbatch: SLURM job ids, the controller saw them end well
     submitted = SUBMITTED.findall(out)
-    assert len(submitted) == len(TARGETS), out
+    assert len(submitted) == JOBS, out
     controller_log = slurm_cluster.controller_log()
     for job_id, slurm_log in submitted:
         assert re.search(rf"_slurm_rpc_submit_batch_job: JobId={job_id}\b", controller_log)

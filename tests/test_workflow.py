@@ -26,7 +26,7 @@ TINY = {
 
 
 def test_datasets_stage_end_to_end(workflow_runner):
-    workflow_runner(TINY, "datasets")
+    workflow_runner(TINY, "datasets_listing")
     out = workflow_runner.workdir / "results" / "datasets"
     with h5py.File(out / "random.h5", "r") as h5:
         for spec in TINY["datasets"]["arrays"]:
@@ -44,8 +44,8 @@ def test_datasets_stage_end_to_end(workflow_runner):
 
 
 def test_rerun_with_nothing_changed_does_nothing(workflow_runner):
-    workflow_runner(TINY, "datasets")
-    proc = workflow_runner(TINY, "datasets", "--dry-run")
+    workflow_runner(TINY, "datasets_listing")
+    proc = workflow_runner(TINY, "datasets_listing", "--dry-run")
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
