@@ -28,6 +28,11 @@ def validate_config(config, schema):
         raise WorkflowError(str(error)) from None
 
 
+def datasets_bytes():
+    """Bytes of all configured datasets (int64): sizes the datasets jobs' requests."""
+    return sum(a["size"] for a in config["datasets"]["arrays"]) * 8
+
+
 def data_artifacts():
     """The run's data (HDF5 files, data tables): reproducible byte for byte from the config."""
     return [

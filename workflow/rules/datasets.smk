@@ -2,10 +2,6 @@
 # by one job and listed and sliced by another, as the tutorial reopens the file to read.
 
 
-def datasets_bytes():
-    return sum(a["size"] for a in config["datasets"]["arrays"]) * 8
-
-
 rule datasets:
     output:
         h5="results/datasets/random.h5",
