@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import tables
 
+from hdf5_safety import refuse_pickles
 from io_utils import atomic_output, log_to
 from particle_query import Query, evaluate, indexable_columns, parse_query, row_filter, to_numexpr
 from timing import Timing, measure
@@ -250,6 +251,7 @@ def fill_chunks(path: str | Path, particles: np.ndarray) -> None:
 
 def table_blocks(path: str | Path, block_rows: int = BLOCK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
     """(start, rows) of the table in consecutive blocks."""
+    refuse_pickles(path)  # PyTables would unpickle attributes on opening the table
     with tables.open_file(path, mode="r") as h5:
         table = h5.get_node(TABLE_PATH)
         for start in range(0, table.nrows, block_rows):
@@ -349,7 +351,8 @@ def open_table(path: str | Path, mode: str = "r", threads: int = 1) -> tables.Fi
     bounds) per condition string: a repeated query then costs a dictionary lookup, not a
     query. Those caches are off, so each timed call does the whole lookup. Scans read
     `QUERY_BUFFER` bytes at a time (16 MiB by default: evicted from the CPU cache before
-    numexpr reads it again)."""
+    numexpr reads it again). A file with pickled attributes is refused first."""
+    refuse_pickles(path)
     return tables.open_file(
         path,
         mode=mode,

@@ -188,5 +188,7 @@ def test_garbage_in_the_data_is_caught_by_the_checksums(tmp_path):
     path = tmp_path / "random.h5"
     datasets.write_datasets(path, CORRUPTIBLE["datasets"]["arrays"], seed=1)
     overwrite_middle(path)
-    with pytest.raises(InputReadError, match=r"could not read .*random\.h5.*(checksum|data error|filter returned failure)"):
+    with pytest.raises(
+        InputReadError, match=r"could not read .*random\.h5.*(checksum|data error|filter returned failure)"
+    ):
         datasets.summarize(path)
