@@ -15,6 +15,7 @@ validate_config(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/datasets.smk"
+include: "workflow/rules/hugearray.smk"
 
 
 rule all:

@@ -34,4 +34,7 @@ def all_outputs():
         "results/datasets/random.h5",
         "results/datasets/summary.csv",
         "results/datasets/partial_read.csv",
+        "results/hugearray/summary.csv",
+        "results/hugearray/memory.png",
+        "results/hugearray/throughput.png",
     ]
