@@ -286,7 +286,7 @@ class TablesWriter:
 
     def __init__(self, path: Path, layout: Layout, compression: str, threads: int, direct: bool) -> None:
         self.layout = layout
-        self.file = tables.open_file(str(path), "w", MAX_BLOSC_THREADS=threads)
+        self.file = tables.open_file(str(path), "w", max_blosc_threads=threads)
         self.array = self.file.create_earray(
             "/",
             DATASET,
@@ -441,7 +441,7 @@ def chunk_starts(layout: Layout) -> range:
 
 
 def read_tables(path: Path, layout: Layout, compression: str, threads: int, direct: bool):
-    with tables.open_file(str(path), "r", MAX_BLOSC_THREADS=threads) as h5:
+    with tables.open_file(str(path), "r", max_blosc_threads=threads) as h5:
         array = getattr(h5.root, DATASET)
         if direct:
             fill = direct_chunk_reader(
