@@ -15,8 +15,10 @@ import pytest
 import tables
 
 import hugearray
+import hugearray_io
 from conftest import REPO
-from hugearray import Layout, Options
+from hugearray import Options
+from hugearray_io import DATASET, Layout
 
 # 174,762 rows of 3 columns: 2,048-row chunks, 43,008-row blocks (21 chunks), so 5 blocks
 # of which the last is partial, and a partial last chunk.
@@ -61,7 +63,7 @@ def read_back(path, backend) -> list[np.ndarray]:
     if backend == "memmap":
         return [np.load(path)]
     with h5py.File(path, "r") as h5, tables.open_file(str(path), "r") as pt:
-        return [h5[hugearray.DATASET][()], getattr(pt.root, hugearray.DATASET).read()]
+        return [h5[DATASET][()], getattr(pt.root, DATASET).read()]
 
 
 def test_layout_blocks_are_whole_chunks():
@@ -125,7 +127,7 @@ def test_check_catches_a_changed_value(tmp_path, backend):
         del stored
     else:
         with h5py.File(path, "r+") as h5:
-            h5[hugearray.DATASET][row, 1] += 1
+            h5[DATASET][row, 1] += 1
     _, stats = hugearray.reduce_array(path, backend, layout, "blosc2:lz4", options)
     assert not stats.matches(exact)
     assert stats.total[1] == exact.total[1] + 1 and stats.total[0] == exact.total[0]
@@ -155,11 +157,11 @@ def test_prefetch_stops_early_and_passes_errors():
         buffer[...] = task
         return buffer
 
-    pieces = hugearray.prefetched(range(10), fill, (2, 2))
+    pieces = hugearray_io.prefetched(range(10), fill, (2, 2))
     assert next(pieces)[0, 0] == 0
     pieces.close()  # the reader thread ends, nothing hangs
     with pytest.raises(ValueError, match="read failed"):
-        list(hugearray.prefetched(range(10), fill, (2, 2)))
+        list(hugearray_io.prefetched(range(10), fill, (2, 2)))
 
 
 PEAK_RSS = """
