@@ -46,6 +46,7 @@ from hugearray_io import (
     MiB,
     effective_compression,
     power_of_two_at_most,
+    read_in_parallel,
     uses_direct_chunks,
 )
 from io_utils import atomic_output, log_to
@@ -133,6 +134,17 @@ class ColumnStats:
         self.total += column_reduce(np.add, source, dtype=np.int64)
         np.minimum(self.low, column_reduce(np.minimum, source), out=self.low)
         np.maximum(self.high, column_reduce(np.maximum, source), out=self.high)
+
+    @classmethod
+    def merged(cls, parts: list["ColumnStats"]) -> "ColumnStats":
+        """One statistics from several over disjoint rows."""
+        whole = cls(parts[0].columns, parts[0].dtype)
+        for part in parts:
+            whole.rows += part.rows
+            whole.total += part.total
+            np.minimum(whole.low, part.low, out=whole.low)
+            np.maximum(whole.high, part.high, out=whole.high)
+        return whole
 
     def matches(self, exact: "ColumnStats") -> bool:
         """True if these float statistics equal the exact integer ones, value for value."""
@@ -266,13 +278,20 @@ def write_array(path: Path, backend: str, layout: Layout, compression: str, seed
 
 
 def reduce_array(path: Path, backend: str, layout: Layout, compression: str, options: Options):
-    """Per-column statistics read block by block from the file; returns (seconds, stats)."""
+    """Per-column statistics read piece by piece from the file; returns (seconds, stats).
+
+    `threads` workers each fold the pieces they read into their own statistics, merged
+    at the end (exact: the sums are of integers).
+    """
     direct = uses_direct_chunks(backend, compression, options.direct_chunks)
-    stats = ColumnStats(layout.columns)
     started = time.perf_counter()
-    for block in READERS[backend](path, layout, compression, options.threads, direct):
-        stats.add_block(block)
-    return time.perf_counter() - started, stats
+    reader = READERS[backend](path, layout, compression, options.threads, direct)
+    try:
+        partial = [ColumnStats(layout.columns) for _ in range(options.threads)]
+        read_in_parallel(reader, [stats.add_block for stats in partial])
+    finally:
+        reader.close()
+    return time.perf_counter() - started, ColumnStats.merged(partial)
 
 
 def run(

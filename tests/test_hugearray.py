@@ -150,18 +150,34 @@ def test_column_reduce_matches_numpy_for_any_shape():
             np.testing.assert_array_equal(hugearray.column_reduce(ufunc, block), ufunc.reduce(block, axis=0))
 
 
-def test_prefetch_stops_early_and_passes_errors():
-    def fill(task, buffer):
-        if task == 3:
+class CountingReader(hugearray_io.PieceReader):
+    """Pieces 0..n-1 whose rows all hold the piece's number; fails on `fail_at`."""
+
+    def __init__(self, n: int, fail_at: int | None = None) -> None:
+        self.pieces, self.shape, self.fail_at = range(n), (3, 2), fail_at
+        self.closers = []
+
+    def fetch(self, piece, buffer):
+        if piece == self.fail_at:
             raise ValueError("read failed")
-        buffer[...] = task
+        return piece
+
+    def finish(self, piece, fetched, buffer):
+        buffer[...] = fetched
         return buffer
 
-    pieces = hugearray_io.prefetched(range(10), fill, (2, 2))
-    assert next(pieces)[0, 0] == 0
-    pieces.close()  # the reader thread ends, nothing hangs
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_parallel_read_hands_every_piece_once(workers):
+    seen = [[] for _ in range(workers)]
+    sinks = [lambda block, mine=mine: mine.append(int(block[0, 0])) for mine in seen]
+    hugearray_io.read_in_parallel(CountingReader(50), sinks)
+    assert sorted(piece for mine in seen for piece in mine) == list(range(50))
+
+
+def test_parallel_read_raises_a_workers_failure():
     with pytest.raises(ValueError, match="read failed"):
-        list(hugearray_io.prefetched(range(10), fill, (2, 2)))
+        hugearray_io.read_in_parallel(CountingReader(50, fail_at=7), [lambda block: None] * 2)
 
 
 PEAK_RSS = """

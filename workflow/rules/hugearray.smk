@@ -1,29 +1,6 @@
 # Stage 5: an on-disk array larger than memory, built block by block and reduced out of
 # core, one job per array size and backend; then its memory and throughput plots.
-import math
-
 HUGEARRAY = config["hugearray"]
-
-
-def hugearray_data(path):
-    """The large array files are temporary unless hugearray.keep_data is set."""
-    return path if HUGEARRAY["keep_data"] else temp(path)
-
-
-def hugearray_mem_mb(wildcards):
-    """Interpreter and libraries (~250 MiB measured), the float64 block and its uint16
-    source, a memmap window or the prefetch buffers: set by the block, not the size."""
-    return 300 + 3 * HUGEARRAY["block_mb"] + 4 * HUGEARRAY["chunk_kb"] // 1024
-
-
-def hugearray_disk_mb(wildcards):
-    """Uncompressed size plus headroom: the data may not compress."""
-    return math.ceil(int(wildcards.size_mb) * 1.01) + 16
-
-
-def hugearray_runtime(wildcards):
-    """Minutes, assuming at least 25 MB/s for writing and reading back (a slow disk)."""
-    return 2 + math.ceil(2 * int(wildcards.size_mb) / 25 / 60)
 
 
 rule hugearray_hdf5:
