@@ -14,7 +14,6 @@ does the work, one chunk at a time on one thread.
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,31 +142,13 @@ class ChunkCodec:
             out[...] = array[...]
 
 
-class ChunkCompressor:
-    """Compresses a block's chunks on `threads` worker threads, one chunk per thread.
-
-    `stored_chunks(block)` yields (row offset, stored bytes) in row order, so the caller
-    writes each chunk, in file order, while the workers compress the next ones
-    (blosc2 releases the GIL). All of a block's work ends inside the call that
-    consumes it, inside the timed append.
-    """
-
-    def __init__(self, layout: Layout, codec: str, threads: int) -> None:
-        self.chunk_rows = layout.chunk_rows
-        self.codec = ChunkCodec(layout.chunk_rows, layout.columns, codec, 1)
-        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="hugearray-compress")
-
-    def stored_chunks(self, block: np.ndarray) -> Iterator[tuple[int, bytes]]:
-        offsets = range(0, len(block), self.chunk_rows)
-        chunks = (block[offset : offset + self.chunk_rows] for offset in offsets)
-        yield from zip(offsets, self.pool.map(self.codec.encode, chunks), strict=True)
-
-    def close(self) -> None:
-        self.pool.shutdown()
-
-
-def chunk_compressor(layout: Layout, compression: str, threads: int, direct: bool) -> ChunkCompressor | None:
-    return ChunkCompressor(layout, split_compression(compression)[1], threads) if direct else None
+def chunk_codec(layout: Layout, compression: str, threads: int, direct: bool) -> ChunkCodec | None:
+    """The codec of direct chunk writes (None: the HDF5 filter pipeline compresses)."""
+    return (
+        ChunkCodec(layout.chunk_rows, layout.columns, split_compression(compression)[1], threads)
+        if direct
+        else None
+    )
 
 
 # --- backends: writers ----------------------------------------------------------------------
@@ -188,20 +169,19 @@ class TablesWriter:
             chunkshape=(layout.chunk_rows, layout.columns),
             expectedrows=layout.rows,
         )
-        self.compressor = chunk_compressor(layout, compression, threads, direct)
+        self.codec = chunk_codec(layout, compression, threads, direct)
 
     def append(self, block: np.ndarray) -> None:
-        if self.compressor is None:
+        if self.codec is None:
             self.array.append(block)
             return
         start = self.array.nrows
         self.array.truncate(start + len(block))  # grows the array without writing data
-        for offset, stored in self.compressor.stored_chunks(block):
-            self.array.write_chunk((start + offset, 0), stored)
+        for offset in range(0, len(block), self.layout.chunk_rows):
+            chunk = block[offset : offset + self.layout.chunk_rows]
+            self.array.write_chunk((start + offset, 0), self.codec.encode(chunk))
 
     def close(self) -> None:
-        if self.compressor is not None:
-            self.compressor.close()
         self.file.close()
 
 
@@ -219,20 +199,19 @@ class H5pyWriter:
             chunks=(layout.chunk_rows, layout.columns),
             **h5py_filters(compression),
         )
-        self.compressor = chunk_compressor(layout, compression, threads, direct)
+        self.codec = chunk_codec(layout, compression, threads, direct)
 
     def append(self, block: np.ndarray) -> None:
         start = self.dataset.shape[0]
         self.dataset.resize(start + len(block), axis=0)
-        if self.compressor is None:
+        if self.codec is None:
             self.dataset[start : start + len(block)] = block
             return
-        for offset, stored in self.compressor.stored_chunks(block):
-            self.dataset.id.write_direct_chunk((start + offset, 0), stored)
+        for offset in range(0, len(block), self.layout.chunk_rows):
+            chunk = block[offset : offset + self.layout.chunk_rows]
+            self.dataset.id.write_direct_chunk((start + offset, 0), self.codec.encode(chunk))
 
     def close(self) -> None:
-        if self.compressor is not None:
-            self.compressor.close()
         self.file.close()
 
 
