@@ -21,6 +21,7 @@ include: "workflow/rules/limits.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/particles.smk"
 include: "workflow/rules/blosc.smk"
+include: "workflow/rules/hugearray.smk"
 include: "workflow/rules/manifest.smk"
 include: "workflow/rules/summary.smk"
 

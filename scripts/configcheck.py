@@ -107,8 +107,32 @@ def check_blosc(section: Mapping[str, Any]) -> None:
             raise ConfigError(f"blosc.{key}", section[key], "must be an integer (no decimal point)")
 
 
+def check_hugearray(hugearray: Mapping[str, Any]) -> None:
+    """Checks of the huge-array stage beyond the schema: sizes against block and chunk."""
+    block_mb, chunk_kb = hugearray["block_mb"], hugearray["chunk_kb"]
+    for i, size_mb in enumerate(hugearray["sizes_mb"]):
+        if size_mb < block_mb:
+            raise ConfigError(
+                f"hugearray.sizes_mb[{i}]", size_mb, f"smaller than one block (block_mb = {block_mb})"
+            )
+    if chunk_kb > block_mb * 1024:
+        raise ConfigError(
+            "hugearray.chunk_kb",
+            chunk_kb,
+            f"larger than one block (block_mb = {block_mb}, {block_mb * 1024} KiB)",
+        )
+    row_bytes = 8 * hugearray["columns"]
+    if chunk_kb * 1024 < row_bytes:
+        raise ConfigError(
+            "hugearray.chunk_kb",
+            chunk_kb,
+            f"smaller than one row ({hugearray['columns']} float64 columns = {row_bytes} bytes)",
+        )
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Every check beyond the schema; raises ConfigError on the first problem."""
     check_datasets(config["datasets"])
     check_particles(config["particles"])
     check_blosc(config["blosc"])
+    check_hugearray(config["hugearray"])

@@ -117,6 +117,48 @@ BAD_CONFIGS = {
     "blosc repeats zero": (with_change("blosc.repeats", 0), "blosc.repeats", "0"),
     "blosc min_time zero": (with_change("blosc.min_time", 0), "blosc.min_time", "0"),
     "blosc unknown key": ({**DEFAULT, "blosc": {**DEFAULT["blosc"], "level": 5}}, "blosc.level", "5"),
+    "huge array below one block": (
+        with_change("hugearray.sizes_mb", [256, 32]),
+        "hugearray.sizes_mb[1]",
+        "32",
+    ),
+    "huge array size zero": (with_change("hugearray.sizes_mb", [0]), "hugearray.sizes_mb[0]", "0"),
+    "huge array size repeated": (
+        with_change("hugearray.sizes_mb", [256, 256]),
+        "hugearray.sizes_mb",
+        "[256, 256]",
+    ),
+    "huge array past 1 TiB": (
+        with_change("hugearray.sizes_mb", [2_000_000]),
+        "hugearray.sizes_mb[0]",
+        "2000000",
+    ),
+    "zero columns": (with_change("hugearray.columns", 0), "hugearray.columns", "0"),
+    "unknown backend": (
+        with_change("hugearray.backends", ["tables", "zarr"]),
+        "hugearray.backends[1]",
+        "'zarr'",
+    ),
+    "no backend": (with_change("hugearray.backends", []), "hugearray.backends", "[]"),
+    "unknown codec": (
+        with_change("hugearray.compression", "blosc2:snappy"),
+        "hugearray.compression",
+        "'blosc2:snappy'",
+    ),
+    "unknown compressor": (with_change("hugearray.compression", "gzip"), "hugearray.compression", "'gzip'"),
+    "chunk larger than a block": (with_change("hugearray.chunk_kb", 65537), "hugearray.chunk_kb", "65537"),
+    "chunk smaller than a row": (
+        {**DEFAULT, "hugearray": {**DEFAULT["hugearray"], "columns": 4096, "chunk_kb": 16}},
+        "hugearray.chunk_kb",
+        "16",
+    ),
+    "block of zero": (with_change("hugearray.block_mb", 0), "hugearray.block_mb", "0"),
+    "keep_data not a boolean": (with_change("hugearray.keep_data", "yes"), "hugearray.keep_data", "'yes'"),
+    "unknown huge array key": (
+        {**DEFAULT, "hugearray": {**DEFAULT["hugearray"], "block": 3}},
+        "hugearray.block",
+        "3",
+    ),
 }
 
 

@@ -8,7 +8,7 @@ rule summary:
             "results/particles/{rows}/timings.csv", rows=config["particles"]["rows"]
         ),
         blosc="results/blosc/sweep.csv",
-        hugearray=[],
+        hugearray=["results/hugearray/summary.csv"],
     output:
         csv=report(
             "results/summary.csv",

@@ -1,0 +1,80 @@
+# Stage 5: an on-disk array larger than memory, built block by block and reduced out of
+# core, one job per array size and backend; then its memory and throughput plots.
+HUGEARRAY = config["hugearray"]
+
+
+rule hugearray_hdf5:
+    output:
+        data=hugearray_data("results/hugearray/{size_mb}/{backend}.h5"),
+        table="results/hugearray/{size_mb}/{backend}.csv",
+    log:
+        "logs/hugearray_{size_mb}_{backend}.log",
+    wildcard_constraints:
+        size_mb=r"\d+",
+        backend="tables|h5py",
+    conda:
+        "../envs/hugearray.yaml"
+    threads: HUGEARRAY["threads"]
+    resources:
+        timing_lock=1,
+        mem_mb=hugearray_mem_mb,
+        runtime=hugearray_runtime,
+        disk_mb=hugearray_disk_mb,
+    params:
+        backend=lambda wc: wc.backend,
+        size_mb=lambda wc: int(wc.size_mb),
+        columns=HUGEARRAY["columns"],
+        block_mb=HUGEARRAY["block_mb"],
+        chunk_kb=HUGEARRAY["chunk_kb"],
+        compression=HUGEARRAY["compression"],
+        direct_chunks=HUGEARRAY["direct_chunks"],
+        cold_read=HUGEARRAY["cold_read"],
+        seed=config["seed"],
+    script:
+        "../../scripts/hugearray.py"
+
+
+use rule hugearray_hdf5 as hugearray_memmap with:
+    output:
+        data=hugearray_data("results/hugearray/{size_mb}/{backend}.npy"),
+        table="results/hugearray/{size_mb}/{backend}.csv",
+    wildcard_constraints:
+        size_mb=r"\d+",
+        backend="memmap",
+
+
+rule hugearray_plots:
+    input:
+        expand(
+            "results/hugearray/{size_mb}/{backend}.csv",
+            size_mb=HUGEARRAY["sizes_mb"],
+            backend=HUGEARRAY["backends"],
+        ),
+    output:
+        summary=report(
+            "results/hugearray/summary.csv",
+            caption="../report/hugearray_summary.rst",
+            category="4. Huge on-disk array",
+        ),
+        memory=report(
+            "results/hugearray/memory.png",
+            caption="../report/hugearray_memory.rst",
+            category="4. Huge on-disk array",
+        ),
+        throughput=report(
+            "results/hugearray/throughput.png",
+            caption="../report/hugearray_throughput.rst",
+            category="4. Huge on-disk array",
+        ),
+    log:
+        "logs/hugearray_plots.log",
+    conda:
+        "../envs/hugearray.yaml"
+    threads: 1
+    resources:
+        mem_mb=400,
+        runtime=5,
+    params:
+        cold_read=HUGEARRAY["cold_read"],
+    script:
+        "../../scripts/hugearray_plots.py"
