@@ -60,6 +60,7 @@ TINY = {
         "slice": [3, 8],
     },
     "particles": {"rows": [10, 100], "row_by_row_max": 10},
+    "hugearray": {"sizes_mb": [2], "columns": 3, "block_mb": 1, "chunk_kb": 64, "threads": 1},
 }
 # Rules run both on the cluster and locally, on TINY (add each stage's rule here and its
 # tiny section to TINY). Columns of timing.Timing are measurements that differ between

@@ -95,3 +95,9 @@ def test_missing_stages_give_no_rows_and_plot_has_labels(table):
     ax = fig.axes[0]
     assert ax.get_title() and "fraction" in ax.get_xlabel()
     assert len(ax.patches) == len(table)
+
+
+def test_cold_reduce_is_read_against_cold_read():
+    table = summary.summarize(LIMITS, hugearrays=[ARRAYS], hugearray_cold=True)
+    reduce_rows = table[table["figure"].str.startswith("out-of-core reduce")]
+    assert (reduce_rows["limit_value"] == 1.5).all()

@@ -22,6 +22,7 @@ TINY = {
     "limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},
     "particles": {"rows": [10], "row_by_row_max": 10},
     "blosc": {"sizes": [10, 1000], "codecs": ["lz4"], "threads": [1], "repeats": 1, "min_time": 0.001},
+    "hugearray": {"sizes_mb": [2], "columns": 3, "block_mb": 1, "chunk_kb": 64, "threads": 1},
 }
 
 

@@ -31,5 +31,7 @@ rule summary:
         mem_mb=500,
         runtime=5,
         disk_mb=10,
+    params:
+        hugearray_cold=config["hugearray"]["cold_read"],
     script:
         "../../scripts/summary.py"
