@@ -74,6 +74,7 @@ rule hugearray_plots:
     resources:
         mem_mb=400,
         runtime=5,
+        disk_mb=10,
     params:
         cold_read=HUGEARRAY["cold_read"],
     script:
