@@ -24,6 +24,8 @@ import hdf5plugin
 import numpy as np
 import tables
 
+from hdf5_safety import refuse_pickles
+
 MiB = 2**20
 CLEVEL = 5  # compression level of every codec
 DATASET = "array"  # node name in the HDF5 files
@@ -331,6 +333,7 @@ class DirectChunkReader(PieceReader):
 
 def tables_reader(path: Path, layout: Layout, compression: str, threads: int, direct: bool) -> PieceReader:
     """PyTables EArray: direct chunks, or blocks through the HDF5 filter pipeline."""
+    refuse_pickles(path)  # PyTables would unpickle attributes on opening the array
     h5 = tables.open_file(str(path), "r", max_blosc_threads=threads)
     array = getattr(h5.root, DATASET)
     if direct:
