@@ -92,7 +92,7 @@ def hugearray_mem_mb(wildcards):
     """Interpreter and libraries (~120 MiB), then per block: the float64 block, its
     uint16 source, its compressed chunks, and one block (or memmap window) per reading
     thread, plus two chunk buffers per thread. Measured peaks at block_mb 16/64/256
-    with 2 threads: 162/270/541 MiB (tables), 158/278/694 MiB (memmap)."""
+    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap)."""
     hugearray = config["hugearray"]
     threads, chunk_mb = hugearray["threads"], hugearray["chunk_kb"] / 1024
     return math.ceil(
