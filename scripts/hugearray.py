@@ -7,7 +7,8 @@ one size and one backend the job:
    in memory) and appends each block to the on-disk container, timing only the
    container's work (appends, close and fsync: the data is on disk when the clock stops);
 2. evicts the file from the page cache (``cold_read``), so the reduce reads the disk;
-3. computes per-column sum, mean, min and max block by block from the file;
+3. computes per-column sum, mean, min and max piece by piece from the file, on
+   ``threads`` workers, each holding one piece at a time;
 4. checks them against the same statistics computed exactly from the generated
    integers before they were written (integer arithmetic on the source, not floats
    read back): ``check`` is ``ok`` only if every value matches exactly.
@@ -22,6 +23,10 @@ The backends (PyTables EArray, h5py dataset, numpy.memmap) are in `hugearray_io`
 
 No ``tables.Expr`` is used: re-evaluated after ``set_inputs_range`` it silently
 returned an empty result in a peer run. Results are checked, not only timed.
+
+Each phase is timed once with `time.perf_counter` (per-phase sums in the log), not with
+`timing.measure`: autoranging would write gigabytes several times over. Each job runs
+alone (``timing_lock``), and throughputs are GB/s of uncompressed array.
 """
 
 import os
@@ -189,14 +194,18 @@ def sync_file(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def evict_from_page_cache(path: Path) -> None:
-    """Drop the (clean, synced) file's pages from the page cache: the next read hits the disk."""
+def evict_from_page_cache(path: Path) -> bool:
+    """Drop the (clean, synced) file's pages from the page cache: the next read hits the
+    disk. False where the OS offers no posix_fadvise (macOS): the read will be warm."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
+    return True
 
 
 def peak_rss_mb() -> float:
@@ -318,8 +327,9 @@ def run(
     write_seconds = watch.total
     if log:
         log.info("write phases (s): %s", {name: round(t, 3) for name, t in watch.phases.items()})
-    if options.cold_read:
-        evict_from_page_cache(path)
+    cold = options.cold_read and evict_from_page_cache(path)
+    if log:
+        log.info("page cache before the reduce: %s", "cold (file evicted)" if cold else "warm")
     reduce_seconds, stats = reduce_array(path, backend, layout, compression, options)
     check = "ok" if stats.matches(exact) else "mismatch"
     measurement = Measurement(
@@ -362,7 +372,6 @@ def main(smk: Any) -> None:
     )
     log.info("out-of-core statistics:\n%s", stats.table().to_string())
     log.info("exact statistics of the generated integers:\n%s", exact.table().to_string())
-    log.info("page cache before the reduce: %s", "cold (file evicted)" if options.cold_read else "warm")
     log.info("measurement: %s", measurement)
     if measurement.check != "ok":
         log.error("out-of-core statistics differ from the exact ones: check = %s", measurement.check)

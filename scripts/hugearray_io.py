@@ -1,5 +1,6 @@
 """Storage of the huge-array stage: the array's layout and, per backend, a writer that
-appends blocks and a reader that yields them back, block by block or chunk by chunk.
+appends blocks and a reader that hands them back, block by block or chunk by chunk, to
+parallel workers (`read_in_parallel`).
 
 Backends: ``tables`` (PyTables EArray), ``h5py`` (resizable chunked dataset) and
 ``memmap`` (a .npy file written and read through numpy.memmap windows, one block at a
