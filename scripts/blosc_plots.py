@@ -19,8 +19,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from blosc_sweep import MEMCPY, collect, write_csv
-from io_utils import atomic_output, log_to
+from blosc_sweep import MEMCPY, collect
+from io_utils import atomic_output, log_to, write_csv
 
 SIZE_LABEL = "array size n (float64 elements of linspace(0, 100, n))"
 OPERATIONS = ("compress", "decompress")

@@ -25,7 +25,7 @@ import pandas as pd
 
 import contention
 from bandwidth import CACHE_LEAVING_BYTES, GB, memcpy_timing
-from io_utils import atomic_output, log_to
+from io_utils import log_to, write_csv
 from safe_blosc import CODECS, blosc_threads, compress, decompress_into
 from timing import Timing, measure
 
@@ -229,11 +229,6 @@ def collect(parts: Sequence[str | Path]) -> pd.DataFrame:
         combined["gbps"] = combined["nbytes"] / combined["seconds"] / GB
         frames.insert(0, combined)
     return pd.concat(frames, ignore_index=True)[COLUMNS]
-
-
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    with atomic_output(path) as tmp:
-        frame.to_csv(tmp, index=False)
 
 
 def main(smk: Any) -> None:

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from io_utils import atomic_output, log_to, reading
+from io_utils import atomic_output, log_to, reading, write_csv
 from seeding import rng_for
 
 BLOCK = 1 << 20  # elements per block when reading back: bounded memory for any size
@@ -78,11 +78,6 @@ def partial_read(path: str | Path, start: int, stop: int) -> pd.DataFrame:
             values = ds[start:stop]  # a hyperslab read: only these elements leave the disk
             rows += [{"dataset": name, "index": start + i, "value": int(v)} for i, v in enumerate(values)]
     return pd.DataFrame(rows, columns=["dataset", "index", "value"])
-
-
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    with atomic_output(path) as tmp:
-        frame.to_csv(tmp, index=False)
 
 
 def main(smk: Any) -> None:

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def log_to(log_path: str | Path) -> logging.Logger:
@@ -73,3 +74,9 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_csv(frame: Any, path: str | Path) -> None:
+    """A pandas DataFrame as CSV without its index, written atomically."""
+    with atomic_output(path) as tmp:
+        frame.to_csv(tmp, index=False)

@@ -17,7 +17,7 @@ import pandas as pd
 import psutil
 
 from bandwidth import memcpy_gbps
-from io_utils import atomic_output, log_to
+from io_utils import log_to, write_csv
 from timing import measure
 
 MB = 1 << 20
@@ -158,8 +158,7 @@ def main(smk: Any) -> None:
         Path(smk.output.csv).parent, smk.params.memcpy_mb, smk.params.disk_mb, smk.params.repeats
     )
     log.info("limits measured in %.1f s:\n%s", time.perf_counter() - start, frame.to_string(index=False))
-    with atomic_output(smk.output.csv) as tmp:
-        frame.to_csv(tmp, index=False)
+    write_csv(frame, smk.output.csv)
 
 
 if "snakemake" in globals():

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from io_utils import atomic_output, log_to
+from io_utils import log_to, write_csv
 
 
 def sha256_of(path: str | Path, chunk: int = 1 << 22) -> str:
@@ -32,8 +32,7 @@ def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     frame = manifest(smk.input)
     log.info("manifest of %d files", len(frame))
-    with atomic_output(smk.output.csv) as tmp:
-        frame.to_csv(tmp, index=False)
+    write_csv(frame, smk.output.csv)
 
 
 if "snakemake" in globals():

@@ -24,7 +24,7 @@ import pandas as pd
 import tables
 
 from hdf5_safety import refuse_pickles
-from io_utils import atomic_output, log_to
+from io_utils import atomic_output, log_to, write_csv
 from particle_query import Query, evaluate, indexable_columns, parse_query, row_filter, to_numexpr
 from timing import Timing, measure
 
@@ -493,11 +493,6 @@ def log_ratios(timings: pd.DataFrame, log: Any) -> None:
         seconds["query", "where"] / seconds["query", "read"],
         rates["fill", "generate"],
     )
-
-
-def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    with atomic_output(path) as tmp:
-        frame.to_csv(tmp, index=False)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from io_utils import atomic_output, log_to
+from io_utils import atomic_output, log_to, write_csv
 
 COLUMNS = ["stage", "figure", "value", "unit", "limit", "limit_value", "fraction_of_limit"]
 GB = 1e9
@@ -151,8 +151,7 @@ def main(smk: Any) -> None:
         smk.params.hugearray_cold,
     )
     log.info("summary:\n%s", summary.to_string(index=False))
-    with atomic_output(smk.output.csv) as tmp:
-        summary.to_csv(tmp, index=False)
+    write_csv(summary, smk.output.csv)
     fig = plot_fractions(summary)
     with atomic_output(smk.output.png) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
