@@ -20,7 +20,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from blosc_sweep import MEMCPY, collect
-from io_utils import atomic_output, log_to, write_csv
+from io_utils import log_to, write_csv
+from io_utils import save_figure as save_figure_to
 
 SIZE_LABEL = "array size n (float64 elements of linspace(0, 100, n))"
 OPERATIONS = ("compress", "decompress")
@@ -162,12 +163,8 @@ def agreement(first: pd.DataFrame, second: pd.DataFrame, min_size: int = 10_000)
 
 
 def save_figure(fig: Figure, paths: Sequence[str | Path]) -> None:
-    """Write the figure to each path, in the format its suffix names, atomically."""
-    for path in paths:
-        fmt = Path(path).suffix.lstrip(".")
-        metadata = {"Date": None} if fmt == "svg" else None  # no timestamp: same run, same bytes
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=120, metadata=metadata)
+    """Write the figure to each path (format from the suffix), atomically, then close it."""
+    save_figure_to(fig, *paths)
     plt.close(fig)
 
 

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
-from io_utils import atomic_output, log_to
+from io_utils import log_to, save_figure, write_csv
 
 
 def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -74,8 +74,7 @@ def plot_memory(frame: pd.DataFrame, path: str | Path) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -97,21 +96,15 @@ def plot_throughput(frame: pd.DataFrame, path: str | Path, cold_read: bool) -> N
     axes[1].legend()
     fig.suptitle("Throughput per backend" + failed_checks(frame))
     fig.tight_layout()
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
-
-
-def write_summary(frame: pd.DataFrame, path: str | Path) -> None:
-    with atomic_output(path) as tmp:
-        frame.to_csv(tmp, index=False)
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     frame = load_measurements(smk.input)
     log.info("measurements:\n%s", frame.to_string(index=False))
-    write_summary(frame, smk.output.summary)
+    write_csv(frame, smk.output.summary)
     plot_memory(frame, smk.output.memory)
     plot_throughput(frame, smk.output.throughput, smk.params.cold_read)
 

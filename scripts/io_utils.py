@@ -80,3 +80,15 @@ def write_csv(frame: Any, path: str | Path) -> None:
     """A pandas DataFrame as CSV without its index, written atomically."""
     with atomic_output(path) as tmp:
         frame.to_csv(tmp, index=False)
+
+
+def save_figure(fig: Any, *paths: str | Path) -> None:
+    """A matplotlib figure to each path, in the format its suffix names, atomically.
+
+    SVGs get no date, so the same figure gives the same bytes. The caller closes `fig`.
+    """
+    for path in paths:
+        fmt = Path(path).suffix.lstrip(".")
+        metadata = {"Date": None} if fmt == "svg" else None
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=120, metadata=metadata)

@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from io_utils import atomic_output, log_to
+from io_utils import log_to, save_figure
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
 # scan costs at least) and the index build are drawn as references.
@@ -48,8 +48,7 @@ def plot_query_time(timings: pd.DataFrame, query: str, path: str | Path) -> None
     ax.set_title(f"PyTables particle table: query time\n{query}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
 
 

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from io_utils import atomic_output, log_to, write_csv
+from io_utils import log_to, save_figure, write_csv
 
 COLUMNS = ["stage", "figure", "value", "unit", "limit", "limit_value", "fraction_of_limit"]
 GB = 1e9
@@ -153,8 +153,7 @@ def main(smk: Any) -> None:
     log.info("summary:\n%s", summary.to_string(index=False))
     write_csv(summary, smk.output.csv)
     fig = plot_fractions(summary)
-    with atomic_output(smk.output.png) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+    save_figure(fig, smk.output.png)
     plt.close(fig)
 
 
