@@ -1,97 +1,15 @@
-"""Stage 1 of the tutorial: named random integer arrays in one HDF5 file (h5py).
+"""Rule `datasets`: the tutorial's step 1, named random integer arrays in one HDF5 file (h5py)."""
 
-Writes every configured array, lists the file back (the tutorial's listing, on h5py 3:
-`ds[()]`/`ds.shape` instead of the removed `ds.value`) and reads a slice of each dataset
-without loading it whole.
-"""
-
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import h5py
-import numpy as np
-import pandas as pd
-
-from io_utils import atomic_output, log_to, reading, write_csv
-from seeding import rng_for
-
-BLOCK = 1 << 20  # elements per block when reading back: bounded memory for any size
-
-
-def draw_array(seed: int, name: str, low: int, high: int, size: int) -> np.ndarray:
-    """Ints uniform in [low, high] inclusive, from the generator keyed by `name`."""
-    return rng_for(seed, name).integers(low, high, size=size, endpoint=True, dtype=np.int64)
-
-
-def write_datasets(path: str | Path, arrays: Sequence[Mapping[str, Any]], seed: int) -> None:
-    """Write every array spec ({name, low, high, size}) at its name (groups created)."""
-    with atomic_output(path) as tmp, h5py.File(tmp, "w") as h5:
-        for spec in arrays:
-            data = draw_array(seed, spec["name"], spec["low"], spec["high"], spec["size"])
-            # chunked with Fletcher-32 checksums: a corrupted block is an error on read,
-            # never a silently wrong value; no timestamps: same config, same bytes
-            h5.create_dataset(spec["name"], data=data, chunks=True, fletcher32=True, track_times=False)
-
-
-def iter_datasets(h5: h5py.File) -> Iterator[tuple[str, h5py.Dataset]]:
-    """Every dataset in the file with its full name, in name order."""
-    found: list[tuple[str, h5py.Dataset]] = []
-    h5.visititems(lambda name, obj: found.append((name, obj)) if isinstance(obj, h5py.Dataset) else None)
-    yield from found
-
-
-def blocks(ds: h5py.Dataset) -> Iterator[np.ndarray]:
-    """The dataset in consecutive blocks read from disk, never the whole array at once."""
-    for start in range(0, ds.shape[0], BLOCK):
-        yield ds[start : start + BLOCK]
-
-
-def summarize(path: str | Path) -> pd.DataFrame:
-    """One row per dataset read back from the file: dataset,size,dtype,min,max,mean."""
-    rows = []
-    with reading(path), h5py.File(path, "r") as h5:
-        for name, ds in iter_datasets(h5):
-            lo, hi, total = None, None, 0.0
-            for block in blocks(ds):
-                lo = block.min() if lo is None else min(lo, block.min())
-                hi = block.max() if hi is None else max(hi, block.max())
-                total += float(block.sum(dtype=np.float64))
-            rows.append(
-                {
-                    "dataset": name,
-                    "size": ds.shape[0],
-                    "dtype": str(ds.dtype),
-                    "min": int(lo),
-                    "max": int(hi),
-                    "mean": total / ds.shape[0],
-                }
-            )
-    return pd.DataFrame(rows, columns=["dataset", "size", "dtype", "min", "max", "mean"])
-
-
-def partial_read(path: str | Path, start: int, stop: int) -> pd.DataFrame:
-    """The slice [start, stop) of every dataset, read by h5py slicing (no full load)."""
-    rows = []
-    with reading(path), h5py.File(path, "r") as h5:
-        for name, ds in iter_datasets(h5):
-            values = ds[start:stop]  # a hyperslab read: only these elements leave the disk
-            rows += [{"dataset": name, "index": start + i, "value": int(v)} for i, v in enumerate(values)]
-    return pd.DataFrame(rows, columns=["dataset", "index", "value"])
+from outofcore.h5_datasets import write_datasets
+from outofcore.io_utils import log_to
 
 
 def main(smk: Any) -> None:
-    """Rule `datasets` writes the file; rule `datasets_listing` lists and slices it."""
     log = log_to(smk.log[0])
-    if smk.rule == "datasets":
-        write_datasets(smk.output.h5, smk.params.arrays, smk.params.seed)
-        log.info("wrote %d datasets to %s", len(smk.params.arrays), smk.output.h5)
-        return
-    start, stop = smk.params.slice
-    summary = summarize(smk.input.h5)
-    log.info("listing:\n%s", summary.to_string(index=False))
-    write_csv(summary, smk.output.summary)
-    write_csv(partial_read(smk.input.h5, start, stop), smk.output.partial)
+    write_datasets(smk.output.h5, smk.params.arrays, smk.params.seed)
+    log.info("wrote %d datasets to %s", len(smk.params.arrays), smk.output.h5)
 
 
 if "snakemake" in globals():

@@ -1,103 +1,9 @@
-"""Plots of the huge-array stage: peak memory and throughput against array size, per backend.
+"""Rule `hugearray_plots`: the huge-array table, peak memory and throughput against array size."""
 
-Reads every per-job CSV (one row each), writes them together as one table, and draws
-`memory.png` (peak RSS vs size: flat lines mean memory bounded by the block, not by
-the array) and `throughput.png` (write and reduce GB/s vs size).
-"""
-
-import math
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import pandas as pd
-from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
-
-from io_utils import log_to, save_figure, write_csv
-
-
-def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """All per-job rows, ordered by backend then size."""
-    frame = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
-    return frame.sort_values(["backend", "size_mb"], kind="stable").reset_index(drop=True)
-
-
-# Distinct markers and dashes: backends with equal values (tables and h5py share the
-# same chunks) stay visible on top of each other.
-STYLES = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-.")]
-
-
-def backend_lines(frame: pd.DataFrame):
-    """(label, rows, plot style) per backend, in the frame's order."""
-    for i, (backend, rows) in enumerate(frame.groupby("backend", sort=False)):
-        marker, dashes = STYLES[i % len(STYLES)]
-        label = f"{backend} ({rows['compression'].iloc[0]})"
-        yield label, rows, {"marker": marker, "linestyle": dashes, "markersize": 8 - 1.5 * i}
-
-
-def size_axis(ax, sizes) -> None:
-    """Log axis of array sizes, ticks at the sizes measured, written as plain numbers."""
-    ax.set_xscale("log")
-    ax.set_xticks(sizes)
-    ax.xaxis.set_major_formatter(ScalarFormatter())
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("array size (MiB)")
-
-
-def failed_checks(frame: pd.DataFrame) -> str:
-    """'' if every check passed, else a note naming the failing jobs (shown in the title)."""
-    bad = frame[frame["check"] != "ok"]
-    if bad.empty:
-        return ""
-    jobs = ", ".join(f"{row.backend} {row.size_mb} MiB" for row in bad.itertuples())
-    return f"\nCHECK FAILED: {jobs}"
-
-
-def plot_memory(frame: pd.DataFrame, path: str | Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4.8))
-    for label, rows, style in backend_lines(frame):
-        ax.plot(rows["size_mb"], rows["peak_rss_mb"], label=label, **style)
-    sizes = sorted(frame["size_mb"].unique())
-    ax.plot(sizes, sizes, linestyle="--", color="grey", label="array size (holding it all)")
-    size_axis(ax, sizes)
-    ax.set_yscale("log")
-    ax.set_ylim(bottom=10 ** math.floor(math.log10(frame["peak_rss_mb"].min())))  # a labelled decade
-    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(ScalarFormatter())
-    ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.set_ylabel("peak RSS of the job (MiB, ru_maxrss)")
-    ax.set_title("Memory stays flat while the on-disk array grows" + failed_checks(frame))
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
-
-
-def plot_throughput(frame: pd.DataFrame, path: str | Path, cold_read: bool) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
-    cache = "cold page cache: read from disk" if cold_read else "warm page cache"
-    titles = {
-        "write_gbps": "write (generate excluded, fsync included)",
-        "reduce_gbps": f"out-of-core reduce ({cache})",
-    }
-    for ax, (column, title) in zip(axes, titles.items(), strict=True):
-        for label, rows, style in backend_lines(frame):
-            ax.plot(rows["size_mb"], rows[column], label=label, **style)
-        size_axis(ax, sorted(frame["size_mb"].unique()))
-        ax.set_title(title)
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].set_ylabel("GB/s of uncompressed array (10^9 bytes/s)")
-    axes[0].set_ylim(bottom=0)
-    axes[1].legend()
-    fig.suptitle("Throughput per backend" + failed_checks(frame))
-    fig.tight_layout()
-    save_figure(fig, path)
-    plt.close(fig)
+from outofcore.hugearray_figures import load_measurements, plot_memory, plot_throughput
+from outofcore.io_utils import log_to, save_figure, write_csv
 
 
 def main(smk: Any) -> None:
@@ -105,8 +11,8 @@ def main(smk: Any) -> None:
     frame = load_measurements(smk.input)
     log.info("measurements:\n%s", frame.to_string(index=False))
     write_csv(frame, smk.output.summary)
-    plot_memory(frame, smk.output.memory)
-    plot_throughput(frame, smk.output.throughput, smk.params.cold_read)
+    save_figure(plot_memory(frame), smk.output.memory)
+    save_figure(plot_throughput(frame, smk.params.cold_read), smk.output.throughput)
 
 
 if "snakemake" in globals():

@@ -12,11 +12,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import bandwidth
-import blosc_plots
-import blosc_sweep
-import contention
-from safe_blosc import CODECS, FORMATS, UnsafeData, blosc_threads, make_header, pack_safe, unpack_safe
+from outofcore import bandwidth, blosc_bench, blosc_figures, contention
+from outofcore.io_utils import save_figure, write_csv
+from outofcore.plan.jobs import blosc_combinations
+from outofcore.safe_blosc import (
+    CODECS,
+    FORMATS,
+    UnsafeData,
+    blosc_threads,
+    make_header,
+    pack_safe,
+    unpack_safe,
+)
 
 SMALL_SIZES = [1, 10, 1000, 12345]
 
@@ -24,12 +31,12 @@ SMALL_SIZES = [1, 10, 1000, 12345]
 # -- round trips -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method,codec", blosc_sweep.combinations(blosc_sweep.METHODS, CODECS))
+@pytest.mark.parametrize("method,codec", blosc_combinations(blosc_bench.METHODS, CODECS))
 @pytest.mark.parametrize("size", SMALL_SIZES)
 def test_every_method_and_codec_round_trips(method, codec, size):
-    array = blosc_sweep.seed_array(size)
+    array = blosc_bench.seed_array(size)
     out = None if method == "pack_array" else np.full_like(array, np.nan)
-    pack, unpack, result, compressed = blosc_sweep.round_trip_calls(method, codec, 5, array, out)
+    pack, unpack, result, compressed = blosc_bench.round_trip_calls(method, codec, 5, array, out)
     pack()
     unpack()
     restored = result()
@@ -71,13 +78,13 @@ def test_unpack_into_a_reused_array():
 
 
 def test_a_wrong_round_trip_is_detected():
-    array = blosc_sweep.seed_array(100)
+    array = blosc_bench.seed_array(100)
     wrong = array.copy()
     wrong[50] += 1e-9
-    with pytest.raises(blosc_sweep.RoundTripError, match="differ"):
-        blosc_sweep.check_round_trip(array, wrong, "test")
-    with pytest.raises(blosc_sweep.RoundTripError, match="float32"):
-        blosc_sweep.check_round_trip(array, array.astype(np.float32), "test")
+    with pytest.raises(blosc_bench.RoundTripError, match="differ"):
+        blosc_bench.check_round_trip(array, wrong, "test")
+    with pytest.raises(blosc_bench.RoundTripError, match="float32"):
+        blosc_bench.check_round_trip(array, array.astype(np.float32), "test")
 
 
 def test_blosc_threads_sets_and_restores_both_libraries():
@@ -212,16 +219,16 @@ def sweep_table(tmp_path_factory) -> pd.DataFrame:
     folder = tmp_path_factory.mktemp("parts")
     parts = []
     for method, codec in [("pack_array", "blosclz"), ("compress_ptr", "lz4"), ("blosc2", "zstd")]:
-        part = blosc_sweep.sweep(method, codec, **TINY, memcpy_size=2**20)
+        part = blosc_bench.sweep(method, codec, **TINY, memcpy_size=2**20)
         path = folder / f"{method}-{codec}.csv"
-        blosc_sweep.write_csv(part, path)
+        write_csv(part, path)
         parts.append(path)
-    return blosc_sweep.collect(parts)
+    return blosc_bench.collect(parts)
 
 
 def test_sweep_job_rows(tmp_path):
-    part = blosc_sweep.sweep("compress_ptr", "zstd", **TINY, memcpy_size=1000)
-    assert list(part.columns) == blosc_sweep.COLUMNS
+    part = blosc_bench.sweep("compress_ptr", "zstd", **TINY, memcpy_size=1000)
+    assert list(part.columns) == blosc_bench.COLUMNS
     memcpy, rows = part.iloc[0], part.iloc[1:]
     assert (memcpy["method"], memcpy["codec"], memcpy["operation"]) == ("memcpy", "none", "memcpy")
     assert (memcpy["size"], memcpy["nbytes"], memcpy["ratio"]) == (1000, 8000, 1.0)
@@ -239,14 +246,14 @@ def test_sweep_job_rows(tmp_path):
 
 def test_sweep_rejects_unknown_method_and_codec():
     with pytest.raises(ValueError, match="unknown method"):
-        blosc_sweep.sweep("pickle", "lz4", **TINY)
+        blosc_bench.sweep("pickle", "lz4", **TINY)
     with pytest.raises(ValueError, match="unknown codec"):
-        blosc_sweep.sweep("blosc2", "snappy", **TINY)
+        blosc_bench.sweep("blosc2", "snappy", **TINY)
 
 
 def test_collected_csv_schema_and_one_memcpy_row(sweep_table, tmp_path):
     path = tmp_path / "sweep.csv"
-    blosc_sweep.write_csv(sweep_table, path)
+    write_csv(sweep_table, path)
     table = pd.read_csv(path)
     assert list(table.columns) == [
         "method",
@@ -274,13 +281,13 @@ def test_collected_csv_schema_and_one_memcpy_row(sweep_table, tmp_path):
 
 def test_collect_refuses_points_measured_twice(sweep_table, tmp_path):
     path = tmp_path / "part.csv"
-    blosc_sweep.write_csv(sweep_table, path)
+    write_csv(sweep_table, path)
     with pytest.raises(ValueError, match="twice"):
-        blosc_sweep.collect([path, path])
+        blosc_bench.collect([path, path])
 
 
 def test_combinations_give_pack_array_its_own_codec():
-    assert blosc_sweep.combinations(["pack_array", "blosc2"], ["lz4", "zstd"]) == [
+    assert blosc_combinations(["pack_array", "blosc2"], ["lz4", "zstd"]) == [
         ("pack_array", "blosclz"),
         ("blosc2", "lz4"),
         ("blosc2", "zstd"),
@@ -316,7 +323,7 @@ def made_up_sweep() -> pd.DataFrame:
 
 
 def test_targets_are_ratios_at_the_largest_size_and_most_threads():
-    table = blosc_plots.targets(made_up_sweep()).set_index("quantity")
+    table = blosc_figures.targets(made_up_sweep()).set_index("quantity")
     assert table.loc["best safe compress / memcpy", "value"] == pytest.approx(0.8)
     assert table.loc["best safe compress / pack_array", "value"] == pytest.approx(4.0)
     assert table.loc["best safe decompress / memcpy", "value"] == pytest.approx(1.8)
@@ -330,7 +337,7 @@ def test_agreement_of_two_sweeps():
     second = first.copy()
     second.loc[second["size"] == 100, "seconds"] *= 1.1
     second.loc[second["size"] == 10, "seconds"] *= 3  # small sizes are left out
-    both = blosc_plots.agreement(first, second, min_size=100)
+    both = blosc_figures.agreement(first, second, min_size=100)
     assert set(both["size"]) == {100}
     assert np.allclose(both["relative_difference"], 0.1)
 
@@ -339,7 +346,7 @@ def test_agreement_of_two_sweeps():
 
 
 def test_seed_figure_is_log_log_in_seconds(sweep_table):
-    fig = blosc_plots.seed_loglog(sweep_table)
+    fig = blosc_figures.seed_loglog(sweep_table)
     (ax,) = fig.axes
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
     assert "(s)" in ax.get_ylabel() and "ms" not in ax.get_ylabel()
@@ -353,7 +360,7 @@ def test_seed_figure_is_log_log_in_seconds(sweep_table):
 
 
 def test_throughput_figure_has_memcpy_line_and_log_axes(sweep_table):
-    fig = blosc_plots.throughput(sweep_table)
+    fig = blosc_figures.throughput(sweep_table)
     assert len(fig.axes) == 2
     copy_rate = sweep_table.loc[sweep_table["method"] == "memcpy", "gbps"].iloc[0]
     for ax in fig.axes:
@@ -364,14 +371,14 @@ def test_throughput_figure_has_memcpy_line_and_log_axes(sweep_table):
         assert len(labels) == 3 + 1  # every method/codec + memcpy
     assert "GB/s" in fig.axes[0].get_ylabel()
     # each point is the best thread count
-    best = blosc_plots.best_threads(sweep_table)
+    best = blosc_figures.best_threads(sweep_table)
     lz4 = best[(best["codec"] == "lz4") & (best["operation"] == "compress")]
     rows = sweep_table[(sweep_table["codec"] == "lz4") & (sweep_table["operation"] == "compress")]
     assert list(lz4["gbps"]) == list(rows.groupby("size")["gbps"].max())
 
 
 def test_ratio_figure_has_log_axes(sweep_table):
-    fig = blosc_plots.ratio(sweep_table)
+    fig = blosc_figures.ratio(sweep_table)
     (ax,) = fig.axes
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
     assert "ratio" in ax.get_ylabel()
@@ -379,7 +386,7 @@ def test_ratio_figure_has_log_axes(sweep_table):
 
 def test_figures_are_written_as_valid_images(sweep_table, tmp_path):
     png, svg = tmp_path / "f.png", tmp_path / "f.svg"
-    blosc_plots.save_figure(blosc_plots.throughput(sweep_table), [png, svg])
+    save_figure(blosc_figures.throughput(sweep_table), png, svg)
     image = matplotlib.image.imread(png)
     assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
     assert ET.parse(svg).getroot().tag.endswith("svg")
@@ -387,7 +394,7 @@ def test_figures_are_written_as_valid_images(sweep_table, tmp_path):
 
 
 def test_seed_figure_without_pack_array_says_so(sweep_table):
-    fig = blosc_plots.seed_loglog(sweep_table[sweep_table["method"] != "pack_array"])
+    fig = blosc_figures.seed_loglog(sweep_table[sweep_table["method"] != "pack_array"])
     assert "not in blosc.methods" in fig.axes[0].texts[0].get_text()
 
 

@@ -6,8 +6,8 @@ import h5py
 import numpy as np
 import pytest
 
-import datasets
-from seeding import rng_for
+from outofcore import h5_datasets
+from outofcore.seeding import rng_for
 
 SPECS = [
     {"name": "random/f0_100", "low": 0, "high": 100, "size": 1000},
@@ -19,7 +19,7 @@ SPECS = [
 @pytest.fixture
 def h5_path(tmp_path):
     path = tmp_path / "random.h5"
-    datasets.write_datasets(path, SPECS, seed=42)
+    h5_datasets.write_datasets(path, SPECS, seed=42)
     return path
 
 
@@ -48,16 +48,16 @@ def test_groups_are_created_for_slashed_names(h5_path):
 
 def test_same_seed_same_values_other_seed_differs(tmp_path):
     one, two, other = (tmp_path / f"{n}.h5" for n in ("one", "two", "other"))
-    datasets.write_datasets(one, SPECS, seed=42)
-    datasets.write_datasets(two, list(reversed(SPECS)), seed=42)  # order does not matter
-    datasets.write_datasets(other, SPECS, seed=43)
+    h5_datasets.write_datasets(one, SPECS, seed=42)
+    h5_datasets.write_datasets(two, list(reversed(SPECS)), seed=42)  # order does not matter
+    h5_datasets.write_datasets(other, SPECS, seed=43)
     with h5py.File(one) as a, h5py.File(two) as b, h5py.File(other) as c:
         np.testing.assert_array_equal(a["random/f0_100"][()], b["random/f0_100"][()])
         assert not np.array_equal(a["random/f0_100"][()], c["random/f0_100"][()])
 
 
 def test_summary_matches_numpy(h5_path):
-    summary = datasets.summarize(h5_path).set_index("dataset")
+    summary = h5_datasets.summarize(h5_path).set_index("dataset")
     assert sorted(summary.index) == sorted(s["name"] for s in SPECS)
     with h5py.File(h5_path, "r") as h5:
         for spec in SPECS:
@@ -69,18 +69,18 @@ def test_summary_matches_numpy(h5_path):
 
 
 def test_summary_reads_in_blocks(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "BLOCK", 7)  # many partial blocks, odd sizes
+    monkeypatch.setattr(h5_datasets, "BLOCK", 7)  # many partial blocks, odd sizes
     path = tmp_path / "r.h5"
-    datasets.write_datasets(path, SPECS, seed=1)
+    h5_datasets.write_datasets(path, SPECS, seed=1)
     with h5py.File(path) as h5:
         data = h5["random/f0_100"][()]
-    row = datasets.summarize(path).set_index("dataset").loc["random/f0_100"]
+    row = h5_datasets.summarize(path).set_index("dataset").loc["random/f0_100"]
     assert (row["min"], row["max"]) == (data.min(), data.max())
     assert row["mean"] == pytest.approx(data.mean())
 
 
 def test_partial_read_is_the_slice(h5_path):
-    part = datasets.partial_read(h5_path, 1, 3)
+    part = h5_datasets.partial_read(h5_path, 1, 3)
     assert list(part.columns) == ["dataset", "index", "value"]
     with h5py.File(h5_path, "r") as h5:
         for spec in SPECS:
@@ -91,4 +91,4 @@ def test_partial_read_is_the_slice(h5_path):
 
 def test_seeding_helper_is_what_the_stage_uses():
     direct = rng_for(5, "x").integers(0, 10, size=4, endpoint=True)
-    assert list(direct) == list(datasets.draw_array(5, "x", 0, 10, 4))
+    assert list(direct) == list(h5_datasets.draw_array(5, "x", 0, 10, 4))

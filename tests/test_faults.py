@@ -14,10 +14,10 @@ import h5py
 import pandas as pd
 import pytest
 
-import datasets
 from conftest import run_workflow, workflow_command
-from io_utils import InputReadError
-from manifest import sha256_of
+from outofcore import h5_datasets
+from outofcore.io_utils import InputReadError
+from outofcore.manifest import sha256_of
 
 # several large arrays: the HDF5 file stays open (partial) for a second or more
 BIG = {
@@ -58,7 +58,7 @@ def start(workdir: Path, config: dict, *args: str, **popen) -> subprocess.Popen:
 def expected_big_h5(tmp_path_factory) -> str:
     """SHA-256 of the uninterrupted result, written by the stage's own function."""
     path = tmp_path_factory.mktemp("expected") / "random.h5"
-    datasets.write_datasets(path, BIG["datasets"]["arrays"], BIG["seed"])
+    h5_datasets.write_datasets(path, BIG["datasets"]["arrays"], BIG["seed"])
     return sha256_of(path)
 
 
@@ -98,7 +98,7 @@ def test_second_run_in_same_directory_is_refused(tmp_path):
         first_output, _ = first.communicate(timeout=300)
     assert first.returncode == 0, first_output
     # the refused run corrupted nothing: every checksummed block reads back
-    listing = datasets.summarize(tmp_path / H5)
+    listing = h5_datasets.summarize(tmp_path / H5)
     assert list(listing["size"]) == [40_000_000] * 4
 
 
@@ -187,9 +187,9 @@ def test_corrupted_input_between_stages_is_a_clear_error(tmp_path, corrupt):
 
 def test_garbage_in_the_data_is_caught_by_the_checksums(tmp_path):
     path = tmp_path / "random.h5"
-    datasets.write_datasets(path, CORRUPTIBLE["datasets"]["arrays"], seed=1)
+    h5_datasets.write_datasets(path, CORRUPTIBLE["datasets"]["arrays"], seed=1)
     overwrite_middle(path)
     with pytest.raises(
         InputReadError, match=r"could not read .*random\.h5.*(checksum|data error|filter returned failure)"
     ):
-        datasets.summarize(path)
+        h5_datasets.summarize(path)

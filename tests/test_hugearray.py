@@ -14,11 +14,10 @@ import pandas as pd
 import pytest
 import tables
 
-import hugearray
-import hugearray_io
 from conftest import REPO
-from hugearray import Options
-from hugearray_io import DATASET, Layout
+from outofcore import hugearray, hugearray_io
+from outofcore.hugearray import Options
+from outofcore.hugearray_io import DATASET, Layout
 
 # 174,762 rows of 3 columns: 2,048-row chunks, 43,008-row blocks (21 chunks), so 5 blocks
 # of which the last is partial, and a partial last chunk.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from io_utils import OutputWriteError, atomic_output, partial_name
+from outofcore.io_utils import OutputWriteError, atomic_output, partial_name
 
 
 def test_success_renames_into_place(tmp_path):

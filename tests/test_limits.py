@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import limits
+from outofcore import machine_limits
 
 
 def test_disk_probe_measures_all_and_cleans_up(tmp_path):
-    result = limits.disk_gbps(tmp_path, 8 * limits.MB, repeats=1)
+    result = machine_limits.disk_gbps(tmp_path, 8 * machine_limits.MB, repeats=1)
     assert set(result) == {"page_cache_write", "durable_write", "warm_read", "cold_read"}
     assert all(value > 0 for value in result.values())
     assert list(tmp_path.iterdir()) == []  # scratch file removed
@@ -16,15 +16,20 @@ def test_disk_probe_measures_all_and_cleans_up(tmp_path):
 
 def test_read_helper_reads_every_byte(tmp_path):
     path = tmp_path / "f"
-    block = memoryview(np.arange(limits.CHUNK, dtype=np.uint8).tobytes())
-    limits._write_file(path, block, 3 * limits.CHUNK, durable=True)
-    assert path.stat().st_size == 3 * limits.CHUNK
-    assert limits._read_file(path, bytearray(limits.CHUNK), cold=True) == 3 * limits.CHUNK
+    block = memoryview(np.arange(machine_limits.CHUNK, dtype=np.uint8).tobytes())
+    machine_limits._write_file(path, block, 3 * machine_limits.CHUNK, durable=True)
+    assert path.stat().st_size == 3 * machine_limits.CHUNK
+    assert (
+        machine_limits._read_file(path, bytearray(machine_limits.CHUNK), cold=True)
+        == 3 * machine_limits.CHUNK
+    )
 
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory):
-    return limits.measure_limits(tmp_path_factory.mktemp("limits"), memcpy_mb=16, disk_mb=8, repeats=1)
+    return machine_limits.measure_limits(
+        tmp_path_factory.mktemp("limits"), memcpy_mb=16, disk_mb=8, repeats=1
+    )
 
 
 def test_limits_table_has_every_row(table):

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from particle_query import (
+from outofcore.plan.query import (
     QueryError,
     columns_of,
     evaluate,
@@ -133,7 +133,7 @@ def test_rejected_queries(text, reason):
 def test_parser_is_light_enough_for_the_config_check():
     """configcheck imports it before any job: no numpy, pandas, tables or numexpr."""
     code = (
-        "import sys, particle_query; "
+        "import sys, outofcore.plan.query; "
         "print([m for m in ('numpy', 'pandas', 'tables', 'numexpr') if m in sys.modules])"
     )
     proc = subprocess.run(

@@ -13,9 +13,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import particles
 from conftest import REPO
-from particle_query import indexable_columns, parse_query, to_numexpr
+from outofcore import particle_bench
+from outofcore.plan.query import indexable_columns, parse_query, to_numexpr
 
 TUTORIAL_QUERY = "(20 <= pressure) & (pressure < 50)"
 # harmless, see particles.py (pytest resets the stage's own filter for each test)
@@ -30,12 +30,14 @@ def tutorial_row(i: int) -> tuple:
     """Row i as the tutorial defines it, in Python numbers (energy correctly rounded)."""
     pressure = f32(float(i * i))
     energy = float(Fraction(pressure) ** 4)  # Fraction -> float rounds correctly
-    return particles.tutorial_name(i), i * 2**34, pressure, energy
+    return particle_bench.tutorial_name(i), i * 2**34, pressure, energy
 
 
 def write_table(path, rows: np.ndarray, filters=None) -> None:
     with tables.open_file(path, "w") as h5:
-        particles.create_readout(h5, max(len(rows), 1), filters or particles.filters_for("none")).append(rows)
+        particle_bench.create_readout(
+            h5, max(len(rows), 1), filters or particle_bench.filters_for("none")
+        ).append(rows)
 
 
 # -- the rows ----------------------------------------------------------------------------
@@ -44,13 +46,13 @@ def write_table(path, rows: np.ndarray, filters=None) -> None:
 def test_description_is_the_tutorials():
     assert (
         np.dtype([("energy", "<f8"), ("idnumber", "<i8"), ("name", "S16"), ("pressure", "<f4")])
-        == particles.PARTICLE_DTYPE
+        == particle_bench.PARTICLE_DTYPE
     )
 
 
 def test_ten_rows_are_the_tutorials(tmp_path):
     path = tmp_path / "t.h5"
-    particles.fill_row_by_row(path, 10, particles.filters_for("none"))
+    particle_bench.fill_row_by_row(path, 10, particle_bench.filters_for("none"))
     with tables.open_file(path) as h5:
         table = h5.root.detector.readout
         assert table.title == "Readout example" and h5.root.detector._v_title == "Detector information"
@@ -80,7 +82,7 @@ SAMPLE_ROWS = [
 
 @pytest.mark.parametrize("i", SAMPLE_ROWS)
 def test_generated_row_is_exact(i):
-    row = particles.make_particles(i, i + 1)[0]
+    row = particle_bench.make_particles(i, i + 1)[0]
     name, idnumber, pressure, energy = tutorial_row(i)
     assert (row["name"], int(row["idnumber"]), float(row["pressure"]), float(row["energy"])) == (
         name,
@@ -91,34 +93,34 @@ def test_generated_row_is_exact(i):
 
 
 def test_names_across_chunks_and_decades(monkeypatch):
-    monkeypatch.setattr(particles, "GENERATE_CHUNK", 7)  # many odd chunks
+    monkeypatch.setattr(particle_bench, "GENERATE_CHUNK", 7)  # many odd chunks
     for start, stop in [(0, 50), (999_990, 1_000_030), (9_999_950, 10_000_120), (123_456_700, 123_456_800)]:
-        rows = particles.make_particles(start, stop)
-        assert rows["name"].tolist() == [particles.tutorial_name(i) for i in range(start, stop)]
+        rows = particle_bench.make_particles(start, stop)
+        assert rows["name"].tolist() == [particle_bench.tutorial_name(i) for i in range(start, stop)]
         assert rows["idnumber"].tolist() == [i * 2**34 for i in range(start, stop)]
 
 
 def test_row_and_block_fills_write_the_same_table(tmp_path, monkeypatch):
-    monkeypatch.setattr(particles, "BLOCK_ROWS", 333)  # blocks that do not divide the table
-    monkeypatch.setattr(particles, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(particle_bench, "BLOCK_ROWS", 333)  # blocks that do not divide the table
+    monkeypatch.setattr(particle_bench, "CHUNK_ROWS", 100)
     nrows = 1500
-    filters = particles.filters_for("none")
-    expected = particles.make_particles(0, nrows)
-    particles.fill_row_by_row(tmp_path / "row.h5", nrows, filters)
-    particles.fill_blocks(tmp_path / "block.h5", expected, filters, block_rows=333)
-    particles.fill_chunks(tmp_path / "chunks.h5", expected)  # 15 whole chunks and a padded one
+    filters = particle_bench.filters_for("none")
+    expected = particle_bench.make_particles(0, nrows)
+    particle_bench.fill_row_by_row(tmp_path / "row.h5", nrows, filters)
+    particle_bench.fill_blocks(tmp_path / "block.h5", expected, filters, block_rows=333)
+    particle_bench.fill_chunks(tmp_path / "chunks.h5", expected)  # 15 whole chunks and a padded one
     for method in ("row", "block", "chunks"):
-        particles.check_table(tmp_path / f"{method}.h5", expected, method)
+        particle_bench.check_table(tmp_path / f"{method}.h5", expected, method)
     # byte-identical files (the preallocated space is given back): the table is reproducible data
     assert (tmp_path / "row.h5").read_bytes() == (tmp_path / "block.h5").read_bytes()
 
 
 def test_check_table_catches_a_different_row(tmp_path):
-    rows = particles.make_particles(0, 20)
+    rows = particle_bench.make_particles(0, 20)
     write_table(tmp_path / "t.h5", rows)
     rows["pressure"][13] += 1
     with pytest.raises(RuntimeError, match="first bad row 13"):
-        particles.check_table(tmp_path / "t.h5", rows, "test")
+        particle_bench.check_table(tmp_path / "t.h5", rows, "test")
 
 
 def available_complibs() -> list[str]:
@@ -134,27 +136,27 @@ def test_schema_offers_exactly_the_available_complibs():
 @pytest.mark.parametrize("compression", ["none", "zlib", "blosc:lz4", "blosc2:zstd", "bzip2"])
 def test_compression_is_honoured(tmp_path, compression):
     path = tmp_path / "t.h5"
-    rows = particles.make_particles(0, 5000)
-    particles.fill_blocks(path, rows, particles.filters_for(compression), block_rows=1024)
+    rows = particle_bench.make_particles(0, 5000)
+    particle_bench.fill_blocks(path, rows, particle_bench.filters_for(compression), block_rows=1024)
     with tables.open_file(path) as h5:
         filters = h5.root.detector.readout.filters
     if compression == "none":
         assert filters.complevel == 0
     else:
         assert (filters.complib, filters.complevel, filters.shuffle) == (compression, 5, True)
-    particles.check_table(path, rows, compression)
+    particle_bench.check_table(path, rows, compression)
 
 
 def test_unavailable_compression_is_refused():
     with pytest.raises(ValueError, match="lzo"):
-        particles.filters_for("lzo")
+        particle_bench.filters_for("lzo")
 
 
 @pytest.mark.parametrize("rows", [0, -1, 2**29])
 def test_rows_bound(rows):
     with pytest.raises(ValueError, match=r"rows must be in 1\.\.536870911"):
-        particles.check_rows(rows)
-    particles.check_rows(2**29 - 1)  # the largest: idnumber still fits int64
+        particle_bench.check_rows(rows)
+    particle_bench.check_rows(2**29 - 1)  # the largest: idnumber still fits int64
     assert (2**29 - 1) * 2**34 <= np.iinfo(np.int64).max < 2**29 * 2**34
 
 
@@ -162,9 +164,13 @@ def test_rows_bound(rows):
 
 
 def test_tutorial_query_on_ten_rows(tmp_path):
-    particles.fill_blocks(tmp_path / "t.h5", particles.make_particles(0, 10), particles.filters_for("none"))
-    rows, timings = particles.run_queries(tmp_path / "t.h5", tmp_path, parse_query(TUTORIAL_QUERY), repeats=1)
-    frame = particles.query_frame(rows)
+    particle_bench.fill_blocks(
+        tmp_path / "t.h5", particle_bench.make_particles(0, 10), particle_bench.filters_for("none")
+    )
+    rows, timings = particle_bench.run_queries(
+        tmp_path / "t.h5", tmp_path, parse_query(TUTORIAL_QUERY), repeats=1
+    )
+    frame = particle_bench.query_frame(rows)
     assert list(frame.columns) == ["name", "idnumber", "pressure", "energy"]
     assert frame["name"].tolist() == ["Particle:      5", "Particle:      6", "Particle:      7"]
     assert frame["pressure"].tolist() == [25.0, 36.0, 49.0]
@@ -186,17 +192,17 @@ def test_tutorial_query_on_ten_rows(tmp_path):
 
 
 def test_disagreeing_methods_fail_loudly(tmp_path):
-    write_table(tmp_path / "t.h5", particles.make_particles(0, 10))
+    write_table(tmp_path / "t.h5", particle_bench.make_particles(0, 10))
     with tables.open_file(tmp_path / "t.h5") as h5:
         table = h5.root.detector.readout
         good = np.array([5, 6, 7])
         with pytest.raises(RuntimeError, match="query methods disagree: where"):
-            particles.matching_rows({"iterrows": good, "where": np.array([5, 6])}, table)
+            particle_bench.matching_rows({"iterrows": good, "where": np.array([5, 6])}, table)
         with pytest.raises(RuntimeError, match="query methods disagree: read_where"):
-            particles.matching_rows(
+            particle_bench.matching_rows(
                 {"iterrows": good, "read_where": table.read_coordinates([5, 6, 8])}, table
             )
-        assert len(particles.matching_rows({"a": good, "b": table.read_coordinates(good)}, table)) == 3
+        assert len(particle_bench.matching_rows({"a": good, "b": table.read_coordinates(good)}, table)) == 3
 
 
 # A table with rows where float32 and float64 round (large i), next to small ones.
@@ -207,11 +213,11 @@ QUERY_ROW_NUMBERS = np.r_[0:64, 4090:4100, 94_906_260:94_906_270, 2**29 - 6 : 2*
 def query_table(tmp_path_factory):
     """(table, copy to index, path, rows in memory, Python values per row)."""
     directory = tmp_path_factory.mktemp("query")
-    rows = np.concatenate([particles.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
+    rows = np.concatenate([particle_bench.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
     path, indexed_path = directory / "t.h5", directory / "indexed.h5"
     write_table(path, rows)
     write_table(indexed_path, rows)
-    with particles.open_table(path) as h5, particles.open_table(indexed_path, "a") as h5_indexed:
+    with particle_bench.open_table(path) as h5, particle_bench.open_table(indexed_path, "a") as h5_indexed:
         python_rows = [
             {"energy": float(r["energy"]), "idnumber": int(r["idnumber"]), "pressure": float(r["pressure"])}
             for r in rows
@@ -233,7 +239,7 @@ def column_values(rows: np.ndarray, name: str) -> list:
     return values
 
 
-ROWS_FOR_LITERALS = np.concatenate([particles.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
+ROWS_FOR_LITERALS = np.concatenate([particle_bench.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
 COLUMNS = ["energy", "idnumber", "pressure"]
 OPS = ["<", "<=", ">", ">=", "==", "!="]
 
@@ -303,11 +309,11 @@ def test_every_method_finds_the_exact_rows(query_table, generated):
     text, reference = generated
     table, indexed, path, rows, python_rows = query_table
     query = parse_query(text)
-    particles.drop_indexes(indexed)
-    particles.create_indexes(indexed, indexable_columns(query))  # as the stage does
-    methods = particles.query_methods(table, indexed, path, rows, query)
+    particle_bench.drop_indexes(indexed)
+    particle_bench.create_indexes(indexed, indexable_columns(query))  # as the stage does
+    methods = particle_bench.query_methods(table, indexed, path, rows, query)
     results = {method: func() for method, func in methods.items()}
-    found = particles.matching_rows(results, table)  # raises if two methods disagree
+    found = particle_bench.matching_rows(results, table)  # raises if two methods disagree
     expected = [i for i, row in enumerate(python_rows) if reference(row)]
     assert results["iterrows"].tolist() == expected, (text, to_numexpr(query))
     assert found.tobytes() == rows[expected].tobytes()
@@ -315,15 +321,15 @@ def test_every_method_finds_the_exact_rows(query_table, generated):
 
 def test_indexed_query_uses_the_index(query_table):
     _, indexed, *_ = query_table
-    particles.drop_indexes(indexed)
+    particle_bench.drop_indexes(indexed)
     query = parse_query(TUTORIAL_QUERY)
-    particles.create_indexes(indexed, indexable_columns(query))
+    particle_bench.create_indexes(indexed, indexable_columns(query))
     assert indexed.will_query_use_indexing(to_numexpr(query)) == frozenset({"pressure"})
 
 
 def test_query_frame_has_exact_pressures():
-    rows = particles.make_particles(2**29 - 2, 2**29)
-    frame = particles.query_frame(rows)
+    rows = particle_bench.make_particles(2**29 - 2, 2**29)
+    frame = particle_bench.query_frame(rows)
     assert frame["pressure"].tolist() == [f32(float(i * i)) for i in (2**29 - 2, 2**29 - 1)]
     assert isinstance(frame, pd.DataFrame) and frame["name"].tolist() == [
         "Particle: 536870",
@@ -349,7 +355,7 @@ def test_particles_stage_end_to_end(workflow_runner):
     assert query.equals(pd.read_csv(out / "2500" / "query.csv"))  # the same 3 rows
     for rows in (10, 2500):
         timings = pd.read_csv(out / str(rows) / "timings.csv")
-        assert list(timings.columns) == particles.TIMINGS_COLUMNS
+        assert list(timings.columns) == particle_bench.TIMINGS_COLUMNS
         fill = timings[timings["step"] == "fill"].set_index("method")
         queries = timings[timings["step"] == "query"].set_index("method")
         assert set(queries.index) == {
@@ -384,8 +390,8 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
     import logging
 
     table = tmp_path / "table.h5"
-    timings = particles.time_fills(
-        table, tmp_path, 3000, particles.filters_for("none"), 1000, logging.getLogger("test")
+    timings = particle_bench.time_fills(
+        table, tmp_path, 3000, particle_bench.filters_for("none"), 1000, logging.getLogger("test")
     )
     assert [(t["method"], t["rows"]) for t in timings] == [
         ("generate", 3000),
@@ -395,7 +401,7 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
         ("block", 3000),
         ("chunks", 3000),
     ]
-    particles.check_table(table, particles.make_particles(0, 3000), "block")
+    particle_bench.check_table(table, particle_bench.make_particles(0, 3000), "block")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.h5"]  # scratch files removed
 
 
@@ -408,9 +414,11 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
     ],
 )
 def test_queries_without_matches_or_index(tmp_path, text, matches, indexed):
-    particles.fill_blocks(tmp_path / "t.h5", particles.make_particles(0, 10), particles.filters_for("none"))
-    rows, timings = particles.run_queries(tmp_path / "t.h5", tmp_path, parse_query(text), repeats=1)
-    assert len(rows) == matches and len(particles.query_frame(rows)) == matches
+    particle_bench.fill_blocks(
+        tmp_path / "t.h5", particle_bench.make_particles(0, 10), particle_bench.filters_for("none")
+    )
+    rows, timings = particle_bench.run_queries(tmp_path / "t.h5", tmp_path, parse_query(text), repeats=1)
+    assert len(rows) == matches and len(particle_bench.query_frame(rows)) == matches
     methods = {t["method"] for t in timings}
     assert ("create_csindex" in methods) == indexed
     assert {"iterrows", "where", "read_where", "indexed", "pandas", "numpy", "read"} <= methods

@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from conftest import REPO, SNAKEMAKE, run_workflow
-from datasets import iter_datasets
+from outofcore.h5_datasets import iter_datasets
 
 CLUSTER_SCRIPT = REPO / "tests" / "cluster" / "slurm.sh"
 FAILING_WORKFLOW = REPO / "tests" / "cluster" / "failing.smk"

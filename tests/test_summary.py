@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-import summary
+from outofcore import summary_table
 
 LIMITS = pd.DataFrame(
     [
@@ -51,11 +51,11 @@ ARRAYS = pd.DataFrame(
 
 @pytest.fixture
 def table():
-    return summary.summarize(LIMITS, [timings(10, 1e6), timings(1000, 4e7)], SWEEP, [ARRAYS])
+    return summary_table.summarize(LIMITS, [timings(10, 1e6), timings(1000, 4e7)], SWEEP, [ARRAYS])
 
 
 def test_columns_and_fraction_is_value_over_limit(table):
-    assert list(table.columns) == summary.COLUMNS
+    assert list(table.columns) == summary_table.COLUMNS
     assert (table["unit"] == "GB/s").all()
     assert table["fraction_of_limit"].to_numpy() == pytest.approx(
         (table["value"] / table["limit_value"]).to_numpy()
@@ -90,14 +90,14 @@ def test_hugearray_largest_size_per_backend(table):
 
 
 def test_missing_stages_give_no_rows_and_plot_has_labels(table):
-    assert summary.summarize(LIMITS).empty
-    fig = summary.plot_fractions(table)
+    assert summary_table.summarize(LIMITS).empty
+    fig = summary_table.plot_fractions(table)
     ax = fig.axes[0]
     assert ax.get_title() and "fraction" in ax.get_xlabel()
     assert len(ax.patches) == len(table)
 
 
 def test_cold_reduce_is_read_against_cold_read():
-    table = summary.summarize(LIMITS, hugearrays=[ARRAYS], hugearray_cold=True)
+    table = summary_table.summarize(LIMITS, hugearrays=[ARRAYS], hugearray_cold=True)
     reduce_rows = table[table["figure"].str.startswith("out-of-core reduce")]
     assert (reduce_rows["limit_value"] == 1.5).all()

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from timing import measure
+from outofcore.timing import measure
 
 
 def test_tiny_calls_are_looped_until_min_time():

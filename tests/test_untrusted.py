@@ -14,11 +14,9 @@ import numpy as np
 import pytest
 import tables
 
-import datasets
-import particles
-import safe_blosc
-from hdf5_safety import UnsafeFile, pickled_attributes
-from particle_query import parse_query
+from outofcore import h5_datasets, particle_bench, safe_blosc
+from outofcore.hdf5_safety import UnsafeFile, pickled_attributes
+from outofcore.plan.query import parse_query
 
 
 class Payload:
@@ -42,24 +40,24 @@ def marker(tmp_path) -> Path:
 
 def test_h5py_readers_never_unpickle(tmp_path, marker):
     path = tmp_path / "random.h5"
-    datasets.write_datasets(path, [{"name": "r/a", "low": 0, "high": 9, "size": 100}], seed=1)
+    h5_datasets.write_datasets(path, [{"name": "r/a", "low": 0, "high": 9, "size": 100}], seed=1)
     evil = np.void(pickle.dumps(Payload(marker)))
     with h5py.File(path, "a") as h5:
         h5["r/a"].attrs["evil"] = evil
         h5.attrs["evil"] = evil
         h5["r/evil"] = np.frombuffer(pickle.dumps(Payload(marker)), dtype=np.uint8)
-    listing = datasets.summarize(path)
-    datasets.partial_read(path, 0, 5)
+    listing = h5_datasets.summarize(path)
+    h5_datasets.partial_read(path, 0, 5)
     assert set(listing["dataset"]) == {"r/a", "r/evil"}
     assert not marker.exists()
 
 
 def test_pytables_readers_never_unpickle(tmp_path, marker):
     path = tmp_path / "table.h5"
-    data = particles.make_particles(0, 100)
-    particles.fill_blocks(path, data, particles.filters_for("none"))
+    data = particle_bench.make_particles(0, 100)
+    particle_bench.fill_blocks(path, data, particle_bench.filters_for("none"))
     with tables.open_file(path, "a") as h5:  # PyTables pickles what is not a plain value
-        h5.get_node(particles.TABLE_PATH).attrs.evil = Payload(marker)
+        h5.get_node(particle_bench.TABLE_PATH).attrs.evil = Payload(marker)
         h5.root._v_attrs.evil = Payload(marker)
     assert not marker.exists()
 
@@ -67,8 +65,8 @@ def test_pytables_readers_never_unpickle(tmp_path, marker):
     scratch.mkdir()
     query = parse_query("(20 <= pressure) & (pressure < 50)")
     readers = {
-        "check_table": lambda: particles.check_table(path, data, "block"),
-        "run_queries": lambda: particles.run_queries(path, scratch, query, repeats=1),
+        "check_table": lambda: particle_bench.check_table(path, data, "block"),
+        "run_queries": lambda: particle_bench.run_queries(path, scratch, query, repeats=1),
     }
     for name, read in readers.items():
         with pytest.raises(UnsafeFile, match=r"table\.h5: attributes .*evil"):
@@ -79,15 +77,15 @@ def test_pytables_readers_never_unpickle(tmp_path, marker):
 def test_safety_check_passes_real_pytables_files(tmp_path):
     """No false alarm: the stage's own files, indexed and compressed, with plain attributes."""
     path = tmp_path / "table.h5"
-    data = particles.make_particles(0, 100)
-    particles.fill_blocks(path, data, particles.filters_for("blosc2:zstd"))
+    data = particle_bench.make_particles(0, 100)
+    particle_bench.fill_blocks(path, data, particle_bench.filters_for("blosc2:zstd"))
     with tables.open_file(path, "a") as h5:
-        table = h5.get_node(particles.TABLE_PATH)
+        table = h5.get_node(particle_bench.TABLE_PATH)
         table.cols.pressure.create_csindex()
         table.attrs.numbers = [1, 2, 3]  # pickled by PyTables, but plain data: no code
         table.attrs.note = "Readout example."  # text that ends like a pickle
     assert pickled_attributes(path) == []
-    particles.check_table(path, data, "block")
+    particle_bench.check_table(path, data, "block")
 
 
 def test_blosc_reader_rejects_pickles(tmp_path, marker):

@@ -7,8 +7,8 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 
-import blosc_sweep
-import datasets
+from outofcore import blosc_bench, h5_datasets
+from outofcore.plan.jobs import blosc_combinations
 
 TINY = {
     "seed": 7,
@@ -31,7 +31,7 @@ def test_datasets_stage_end_to_end(workflow_runner):
     out = workflow_runner.workdir / "results" / "datasets"
     with h5py.File(out / "random.h5", "r") as h5:
         for spec in TINY["datasets"]["arrays"]:
-            expected = datasets.draw_array(7, spec["name"], spec["low"], spec["high"], spec["size"])
+            expected = h5_datasets.draw_array(7, spec["name"], spec["low"], spec["high"], spec["size"])
             np.testing.assert_array_equal(h5[spec["name"]][()], expected)
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == ["dataset", "size", "dtype", "min", "max", "mean"]
@@ -87,12 +87,12 @@ BLOSC_TINY = {
 
 
 def test_blosc_stage_end_to_end(workflow_runner):
-    workflow_runner(BLOSC_TINY, "blosc")
+    workflow_runner(BLOSC_TINY, "blosc_plots")
     out = workflow_runner.workdir / "results" / "blosc"
     sweep = pd.read_csv(out / "sweep.csv")
-    assert list(sweep.columns) == blosc_sweep.COLUMNS
+    assert list(sweep.columns) == blosc_bench.COLUMNS
     rows = sweep[sweep["method"] != "memcpy"]
-    jobs = blosc_sweep.combinations(BLOSC_TINY["blosc"]["methods"], ["lz4"])
+    jobs = blosc_combinations(BLOSC_TINY["blosc"]["methods"], ["lz4"])
     assert set(zip(rows["method"], rows["codec"], strict=True)) == set(jobs)
     assert len(rows) == len(jobs) * 2 * 2 * 2  # sizes x threads x operations
     assert sorted(set(rows["size"])) == [10, 1000] and sorted(set(rows["threads"])) == [1, 2]
@@ -104,7 +104,7 @@ def test_blosc_stage_end_to_end(workflow_runner):
     for name in ("seed_loglog.svg", "throughput.svg"):
         assert ET.parse(out / name).getroot().tag.endswith("svg")
     logs = workflow_runner.workdir / "logs"
-    assert (logs / "blosc.log").stat().st_size > 0
+    assert (logs / "blosc_plots.log").stat().st_size > 0
     assert (logs / "blosc_sweep_compress_ptr_lz4.log").stat().st_size > 0
     assert not [p for p in out.rglob("*") if ".partial-" in p.name]
 

@@ -1,15 +1,10 @@
 # The tutorial's steps 3-4: blosc compression of linspace(0, 100, n) across sizes, timed
 # soundly (autoranged samples, one timed job at a time per machine) and without pickle on
 # the safe path. One sweep job per (method, codec), so a cluster runs them in parallel;
-# `blosc` gathers their parts into the table, the performance ratios and the figures.
+# `blosc_plots` gathers their parts into the table, the performance ratios and the figures.
 
 BLOSC = config["blosc"]
-# (method, codec) of every sweep job: pack_array only with its default codec.
-BLOSC_JOBS = [
-    (method, codec)
-    for method in BLOSC["methods"]
-    for codec in (["blosclz"] if method == "pack_array" else BLOSC["codecs"])
-]
+BLOSC_JOBS = jobs.blosc_combinations(BLOSC["methods"], BLOSC["codecs"])
 BLOSC_LARGEST_MB = 8 * max(BLOSC["sizes"]) / 2**20  # MB of the largest array
 BLOSC_MEMCPY_MB = 2 * max(BLOSC_LARGEST_MB, 256)  # source + target of the memcpy
 # Each point: (repeats + 1 probe) calls per operation and thread count; the slowest
@@ -57,7 +52,7 @@ rule blosc_sweep:
         "../../scripts/blosc_sweep.py"
 
 
-rule blosc:
+rule blosc_plots:
     input:
         parts=[f"results/blosc/parts/{m}/{c}.csv" for m, c in BLOSC_JOBS],
     output:
@@ -89,7 +84,7 @@ rule blosc:
             category="3. blosc",
         ),
     log:
-        "logs/blosc.log",
+        "logs/blosc_plots.log",
     localrule: True
     conda:
         "../envs/blosc.yaml"

@@ -3,11 +3,14 @@ import math
 import sys
 from pathlib import Path
 
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-import configcheck  # noqa: E402 - needs the scripts folder on the path
+from outofcore.plan import configcheck, jobs  # noqa: E402 - needs scripts/ on the path
 
 # Timed jobs declare `timing_lock=1`: one such job at a time on a machine, so a timing is
 # never skewed by another job sharing the cores. `--resources timing_lock=N` overrides it
@@ -19,9 +22,10 @@ if "timing_lock" not in workflow.global_resources:
 def validate_config(config, schema):
     """Fill defaults and reject a bad config with one line naming the key and value."""
     schema = str(Path(workflow.basedir) / schema)
-    error = configcheck.schema_error(config, schema)
+    validator = Draft202012Validator(yaml.safe_load(Path(schema).read_text()))
+    error = best_match(validator.iter_errors(config))
     if error is not None:
-        raise WorkflowError(str(error))
+        raise WorkflowError(str(configcheck.schema_error(error)))
     validate(config, schema)  # sets the schema's defaults
     try:
         configcheck.check_config(config)

@@ -50,4 +50,4 @@ rule datasets_listing:
     params:
         slice=config["datasets"]["slice"],
     script:
-        "../../scripts/datasets.py"
+        "../../scripts/datasets_listing.py"

@@ -3,7 +3,7 @@
 HUGEARRAY = config["hugearray"]
 
 
-rule hugearray_hdf5:
+rule hugearray:
     output:
         data=hugearray_data("results/hugearray/{size_mb}/{backend}.h5"),
         table="results/hugearray/{size_mb}/{backend}.csv",
@@ -34,7 +34,7 @@ rule hugearray_hdf5:
         "../../scripts/hugearray.py"
 
 
-use rule hugearray_hdf5 as hugearray_memmap with:
+use rule hugearray as hugearray_memmap with:
     output:
         data=hugearray_data("results/hugearray/{size_mb}/{backend}.npy"),
         table="results/hugearray/{size_mb}/{backend}.csv",

@@ -7,7 +7,7 @@ the same run on the same machine.
 
 import numpy as np
 
-from timing import Timing, measure
+from outofcore.timing import Timing, measure
 
 GB = 1e9  # bytes in a GB: throughputs are decimal GB/s, like the vendors' figures
 # Both buffers together are 16 x a 32 MiB L3 cache: the copy runs from and to main memory.

@@ -25,7 +25,7 @@ import hdf5plugin
 import numpy as np
 import tables
 
-from hdf5_safety import refuse_pickles
+from outofcore.hdf5_safety import refuse_pickles
 
 MiB = 2**20
 CLEVEL = 5  # compression level of every codec

@@ -5,14 +5,9 @@ value, so a user can fix the file without reading a traceback.
 """
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-
-from particle_query import QueryError, parse_query
+from outofcore.plan.query import QueryError, parse_query
 
 INT64_MAX = 2**63 - 1
 
@@ -33,12 +28,12 @@ def key_name(path: Iterable[Any]) -> str:
     return key or "(top level)"
 
 
-def schema_error(config: Mapping[str, Any], schema_path: str | Path) -> ConfigError | None:
-    """The most relevant schema violation as a ConfigError, or None if the config is valid."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
-    error: ValidationError | None = best_match(Draft202012Validator(schema).iter_errors(config))
-    if error is None:
-        return None
+def schema_error(error: Any) -> ConfigError:
+    """A jsonschema ValidationError (its most relevant one, `best_match`) as a ConfigError.
+
+    Takes the error object rather than running jsonschema here: this module stays
+    standard-library only.
+    """
     path = list(error.absolute_path)
     value = error.instance
     if error.validator == "additionalProperties":

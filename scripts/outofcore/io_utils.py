@@ -85,10 +85,13 @@ def write_csv(frame: Any, path: str | Path) -> None:
 def save_figure(fig: Any, *paths: str | Path) -> None:
     """A matplotlib figure to each path, in the format its suffix names, atomically.
 
-    SVGs get no date, so the same figure gives the same bytes. The caller closes `fig`.
+    SVGs get no date, so the same figure gives the same bytes. The figure is closed after.
     """
     for path in paths:
         fmt = Path(path).suffix.lstrip(".")
         metadata = {"Date": None} if fmt == "svg" else None
         with atomic_output(path) as tmp:
             fig.savefig(tmp, format=fmt, dpi=120, metadata=metadata)
+    import matplotlib.pyplot as plt  # here: io_utils serves jobs that draw nothing too
+
+    plt.close(fig)

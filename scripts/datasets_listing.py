@@ -1,0 +1,19 @@
+"""Rule `datasets_listing`: the tutorial reopens the file, lists every dataset and reads a slice."""
+
+from typing import Any
+
+from outofcore.h5_datasets import partial_read, summarize
+from outofcore.io_utils import log_to, write_csv
+
+
+def main(smk: Any) -> None:
+    log = log_to(smk.log[0])
+    start, stop = smk.params.slice
+    summary = summarize(smk.input.h5)
+    log.info("listing:\n%s", summary.to_string(index=False))
+    write_csv(summary, smk.output.summary)
+    write_csv(partial_read(smk.input.h5, start, stop), smk.output.partial)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821 - injected by Snakemake's script directive

@@ -1,0 +1,219 @@
+"""The tutorial's steps 3-4: blosc compression of `np.linspace(0, 100, n)` across sizes.
+
+One job sweeps one (method, codec): every configured size and thread count, compression
+and decompression, each timed by `timing.measure` (autoranged samples, median reported)
+and each round trip checked equal to the input. The job also measures the machine's
+memory-copy bandwidth, so every throughput has its ceiling measured on the same machine.
+
+Methods:
+- `pack_array`: the tutorial's `blosc.pack_array` / `unpack_array` (pickle inside: the
+  baseline only, never used to read bytes back);
+- `compress_ptr`: python-blosc's `compress_ptr` / `decompress_ptr` into a reused array;
+- `blosc2`: python-blosc2's `compress` / `decompress(dst=...)` into a reused array.
+The last two are `safe_blosc`'s pickle-free path: the array's dtype and shape are kept
+apart from the bytes. Every method uses the configured clevel with byte shuffle, so
+pack_array differs from compress_ptr/blosclz only by its pickle and copies.
+"""
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import blosc
+import numpy as np
+import pandas as pd
+
+from outofcore.bandwidth import CACHE_LEAVING_BYTES, GB, memcpy_timing
+from outofcore.safe_blosc import CODECS, blosc_threads, compress, decompress_into
+from outofcore.timing import Timing, measure
+
+METHODS = ("pack_array", "compress_ptr", "blosc2")
+SAFE_FORMAT = {"compress_ptr": "blosc1", "blosc2": "blosc2"}  # method -> safe_blosc format
+MEMCPY = "memcpy"  # method and operation of the memory-copy rows, whose codec is NO_CODEC
+NO_CODEC = "none"
+COLUMNS = [
+    "method",
+    "codec",
+    "threads",
+    "size",
+    "nbytes",
+    "operation",
+    "seconds",
+    "seconds_min",
+    "seconds_max",
+    "repeats",
+    "compressed_nbytes",
+    "ratio",
+    "gbps",
+]
+
+
+class RoundTripError(AssertionError):
+    """A decompressed array differs from the array that was compressed."""
+
+
+def seed_array(size: int) -> np.ndarray:
+    """The tutorial's data: `size` float64 values evenly spaced from 0 to 100."""
+    return np.linspace(0, 100, size)
+
+
+def check_round_trip(original: np.ndarray, restored: np.ndarray, label: str) -> None:
+    if restored.dtype != original.dtype or restored.shape != original.shape:
+        raise RoundTripError(
+            f"{label}: got {restored.dtype}{restored.shape}, expected {original.dtype}{original.shape}"
+        )
+    if not np.array_equal(restored, original):
+        raise RoundTripError(f"{label}: decompressed values differ from the input")
+
+
+def round_trip_calls(
+    method: str, codec: str, clevel: int, array: np.ndarray, out: np.ndarray | None
+) -> tuple[Callable[[], None], Callable[[], None], Callable[[], np.ndarray], Callable[[], int]]:
+    """(compress, decompress, result, compressed size): the calls timed for one method.
+
+    Each compression keeps its bytes for the decompression that follows; the safe
+    methods decompress into `out`, allocated once per size and reused by every call.
+    """
+    last: dict[str, Any] = {}
+    if method == "pack_array":
+
+        def pack() -> None:
+            last["bytes"] = blosc.pack_array(array, clevel, blosc.SHUFFLE, codec)
+
+        def unpack() -> None:
+            last["array"] = blosc.unpack_array(last["bytes"])
+
+        return pack, unpack, lambda: last.pop("array"), lambda: len(last["bytes"])
+    if out is None:
+        raise ValueError(f"method {method} needs a preallocated output array")
+    fmt = SAFE_FORMAT[method]
+
+    def pack_safe() -> None:
+        last["bytes"] = compress(array, fmt, codec, clevel)
+
+    def unpack_safe() -> None:
+        decompress_into(last["bytes"], fmt, out)
+
+    return pack_safe, unpack_safe, lambda: out, lambda: len(last["bytes"])
+
+
+def row(
+    method: str,
+    codec: str,
+    threads: int,
+    size: int,
+    operation: str,
+    timing: Timing,
+    compressed: int,
+) -> dict[str, Any]:
+    """One line of the sweep table: `size` float64; throughputs count uncompressed bytes."""
+    nbytes = 8 * size
+    return {
+        "method": method,
+        "codec": codec,
+        "threads": threads,
+        "size": size,
+        "nbytes": nbytes,
+        "operation": operation,
+        "seconds": timing.seconds,
+        "seconds_min": timing.seconds_min,
+        "seconds_max": timing.seconds_max,
+        "repeats": timing.repeats,
+        "compressed_nbytes": compressed,
+        "ratio": nbytes / compressed,
+        "gbps": timing.rate(nbytes) / GB,
+    }
+
+
+def measure_point(
+    method: str,
+    codec: str,
+    clevel: int,
+    threads: int,
+    array: np.ndarray,
+    out: np.ndarray | None,
+    repeats: int,
+    min_time: float,
+) -> list[dict[str, Any]]:
+    """The compress and decompress rows of one (method, codec, threads, size) point."""
+    pack, unpack, result, compressed = round_trip_calls(method, codec, clevel, array, out)
+    with blosc_threads(threads):
+        packing = measure(pack, repeats, min_time)
+        if out is not None:
+            out.fill(0)  # a decompression that wrote nothing cannot pass the check
+        unpacking = measure(unpack, repeats, min_time)
+    check_round_trip(array, result(), f"{method}/{codec}, {threads} threads, n={array.size}")
+    size = compressed()
+    return [
+        row(method, codec, threads, array.size, "compress", packing, size),
+        row(method, codec, threads, array.size, "decompress", unpacking, size),
+    ]
+
+
+def memcpy_row(size: int, repeats: int, min_time: float) -> dict[str, Any]:
+    """The memory-copy bandwidth over `size` float64 as a row of the sweep (np.copyto, one thread)."""
+    timing = memcpy_timing(8 * size, repeats, min_time)
+    return row(MEMCPY, NO_CODEC, 1, size, MEMCPY, timing, 8 * size)
+
+
+def sweep(
+    method: str,
+    codec: str,
+    sizes: Sequence[int],
+    clevel: int,
+    threads: Sequence[int],
+    repeats: int,
+    min_time: float,
+    log: Callable[[str], None] = lambda message: None,
+    memcpy_size: int | None = None,
+) -> pd.DataFrame:
+    """Every size x thread count of one (method, codec), plus one memcpy row first.
+
+    The memcpy copies `memcpy_size` float64, by default the largest array but at least
+    CACHE_LEAVING_BYTES, so that it measures main memory, not a cache.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
+    if codec not in CODECS:
+        raise ValueError(f"unknown codec {codec!r} (known: {', '.join(CODECS)})")
+    memcpy_size = memcpy_size or max(max(sizes), CACHE_LEAVING_BYTES // 8)
+    memcpy = memcpy_row(memcpy_size, repeats, min_time)
+    log(f"memcpy: {memcpy['gbps']:.2f} GB/s over {memcpy['nbytes']} bytes")
+    rows = [memcpy]
+    for size in sorted(sizes):
+        array = seed_array(size)
+        out = None if method == "pack_array" else np.empty_like(array)
+        for count in threads:
+            point = measure_point(method, codec, clevel, count, array, out, repeats, min_time)
+            log(
+                f"{method}/{codec} n={size} threads={count}: ratio {point[0]['ratio']:.2f}, "
+                f"compress {point[0]['gbps']:.3f} GB/s, decompress {point[1]['gbps']:.3f} GB/s"
+            )
+            rows += point
+        del array, out  # the next size's arrays are allocated after these are freed
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def collect(parts: Sequence[str | Path]) -> pd.DataFrame:
+    """The sweep table of all jobs: one memcpy row combining theirs, then their rows.
+
+    Every job measured memcpy once (same size); the combined row has the median of the
+    jobs' medians, the extremes of all samples and the number of samples.
+    """
+    table = pd.concat([pd.read_csv(path, keep_default_na=False) for path in parts], ignore_index=True)
+    copies = table[table["method"] == MEMCPY]
+    rows = table[table["method"] != MEMCPY]
+    key = ["method", "codec", "threads", "size", "operation"]
+    duplicated = rows[rows.duplicated(key, keep=False)]
+    if len(duplicated):
+        raise ValueError(f"the parts measure some points twice:\n{duplicated[key]}")
+    frames = [rows.sort_values(key, kind="stable")]
+    if len(copies):
+        combined = copies.iloc[[0]].copy()
+        combined["seconds"] = copies["seconds"].median()
+        combined["seconds_min"] = copies["seconds_min"].min()
+        combined["seconds_max"] = copies["seconds_max"].max()
+        combined["repeats"] = copies["repeats"].sum()
+        combined["gbps"] = combined["nbytes"] / combined["seconds"] / GB
+        frames.insert(0, combined)
+    return pd.concat(frames, ignore_index=True)[COLUMNS]

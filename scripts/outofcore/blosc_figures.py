@@ -1,0 +1,156 @@
+"""The blosc sweep's table, figures and performance ratios, from the jobs' parts.
+
+- `seed_loglog`: the tutorial's figure, fixed: pack_array compression and decompression
+  time against n, log-log, in seconds (the tutorial's axis said ms, its data were s);
+- `throughput`: GB/s against n for every method/codec at the best thread count, with the
+  memory-copy bandwidth measured in the same run as the ceiling;
+- `ratio`: compression ratio against n.
+The plotting functions take the sweep table and return the Figure (tests read its Axes).
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: before pyplot is imported
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from outofcore.blosc_bench import MEMCPY
+
+SIZE_LABEL = "array size n (float64 elements of linspace(0, 100, n))"
+OPERATIONS = ("compress", "decompress")
+SAFE_METHODS = ("compress_ptr", "blosc2")
+plt.rcParams["svg.hashsalt"] = "blosc-sweep"  # the same figure gives the same SVG bytes
+
+
+def memcpy_gbps(sweep: pd.DataFrame) -> float | None:
+    """The sweep's memory-copy bandwidth (GB/s), None if it has no memcpy row."""
+    copies = sweep[sweep["method"] == MEMCPY]
+    return float(copies.sort_values("nbytes")["gbps"].iloc[-1]) if len(copies) else None
+
+
+def best_threads(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, codec, size, operation), the row of the thread count with the best GB/s."""
+    rows = sweep[sweep["method"] != MEMCPY]
+    best = rows.loc[rows.groupby(["method", "codec", "size", "operation"])["gbps"].idxmax()]
+    return best.sort_values(["method", "codec", "operation", "size"], ignore_index=True)
+
+
+def series_label(method: str, codec: str) -> str:
+    return "pack_array (pickle, baseline)" if method == "pack_array" else f"{method} / {codec}"
+
+
+def seed_loglog(sweep: pd.DataFrame) -> Figure:
+    """pack_array / unpack_array seconds per call against n, one line per operation x threads."""
+    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    rows = sweep[sweep["method"] == "pack_array"]
+    names = {"compress": "compression (pack_array)", "decompress": "decompression (unpack_array)"}
+    colors = {"compress": "tab:blue", "decompress": "tab:orange"}
+    styles = dict(zip(sorted(rows["threads"].unique()), ["-", "--", ":", "-."] * 64, strict=False))
+    for (operation, threads), points in rows.groupby(["operation", "threads"]):
+        points = points.sort_values("size")
+        color = colors[operation]
+        label = f"{names[operation]}, {threads} thread{'s' if threads > 1 else ''}"
+        ax.plot(points["size"], points["seconds"], styles[threads], color=color, marker="o", label=label)
+        ax.fill_between(points["size"], points["seconds_min"], points["seconds_max"], color=color, alpha=0.15)
+    if rows.empty:
+        ax.text(0.5, 0.5, "pack_array is not in blosc.methods", ha="center", transform=ax.transAxes)
+    ax.set_xscale("log", nonpositive="clip")  # the tutorial's nonposx= no longer exists
+    ax.set_yscale("log", nonpositive="clip")
+    ax.set_xlabel(SIZE_LABEL)
+    ax.set_ylabel("time per call (s), median; band: min-max of samples")
+    ax.set_title("blosc.pack_array / unpack_array against array size")
+    ax.grid(True, which="major", alpha=0.3)
+    if not rows.empty:
+        ax.legend()
+    return fig
+
+
+def throughput(sweep: pd.DataFrame) -> Figure:
+    """GB/s (uncompressed bytes per second) against n per method/codec, memcpy as the ceiling."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, layout="constrained")
+    best = best_threads(sweep)
+    copy_rate = memcpy_gbps(sweep)
+    for ax, operation in zip(axes, OPERATIONS, strict=True):
+        for (method, codec), points in best[best["operation"] == operation].groupby(["method", "codec"]):
+            style = "--" if method == "pack_array" else "-"
+            ax.plot(points["size"], points["gbps"], style, marker="o", label=series_label(method, codec))
+        if copy_rate is not None:
+            ax.axhline(
+                copy_rate, color="black", linewidth=2, label=f"memcpy (np.copyto): {copy_rate:.1f} GB/s"
+            )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(SIZE_LABEL)
+        ax.set_title(f"{operation}ion" if operation == "compress" else "decompression")
+        ax.grid(True, which="major", alpha=0.3)
+    threads = ", ".join(str(t) for t in sorted(sweep.loc[sweep["method"] != MEMCPY, "threads"].unique()))
+    axes[0].set_ylabel("throughput (GB/s of uncompressed data)")
+    axes[0].legend(fontsize="small")
+    fig.suptitle(
+        f"blosc throughput at the best of {threads} threads per point; memcpy measured in the same run"
+    )
+    return fig
+
+
+def ratio(sweep: pd.DataFrame) -> Figure:
+    """Uncompressed / compressed bytes against n per method/codec (at the most threads)."""
+    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    rows = sweep[(sweep["method"] != MEMCPY) & (sweep["operation"] == "compress")]
+    rows = rows[rows["threads"] == rows["threads"].max()]
+    for (method, codec), points in rows.groupby(["method", "codec"]):
+        style = "--" if method == "pack_array" else "-"
+        ax.plot(points["size"], points["ratio"], style, marker="o", label=series_label(method, codec))
+    ax.axhline(1.0, color="gray", linewidth=1, label="no gain (ratio 1)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(SIZE_LABEL)
+    ax.set_ylabel("compression ratio (uncompressed / compressed bytes)")
+    ax.set_title("blosc compression ratio against array size")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def targets(sweep: pd.DataFrame) -> pd.DataFrame:
+    """The issue's performance ratios at the largest size and the most threads of the sweep.
+
+    Best safe method against memcpy and against pack_array, for each operation. Ratios,
+    not seconds: both sides come from the same run on the same machine.
+    """
+    rows = sweep[sweep["method"] != MEMCPY]
+    size, threads = rows["size"].max(), rows["threads"].max()
+    point = rows[(rows["size"] == size) & (rows["threads"] == threads)]
+    copy_rate = memcpy_gbps(sweep)
+    lines = []
+    goals = {"compress": (0.3, 4.0), "decompress": (0.8, 10.0)}
+    for operation in OPERATIONS:
+        here = point[point["operation"] == operation]
+        safe = here[here["method"].isin(SAFE_METHODS)]
+        baseline = here[here["method"] == "pack_array"]
+        if safe.empty:
+            continue
+        best = safe.loc[safe["gbps"].idxmax()]
+        name = f"{best['method']}/{best['codec']}"
+        at = f"n={size}, threads={threads}"
+        if copy_rate is not None:
+            lines.append(
+                (f"best safe {operation} / memcpy", best["gbps"] / copy_rate, goals[operation][0], name, at)
+            )
+        if not baseline.empty:
+            speedup = best["gbps"] / baseline["gbps"].iloc[0]
+            lines.append((f"best safe {operation} / pack_array", speedup, goals[operation][1], name, at))
+    table = pd.DataFrame(lines, columns=["quantity", "value", "target_at_least", "method", "point"])
+    table["meets_target"] = table["value"] >= table["target_at_least"]
+    return table
+
+
+def agreement(first: pd.DataFrame, second: pd.DataFrame, min_size: int = 10_000) -> pd.DataFrame:
+    """Relative difference of the median seconds of two sweeps, per point with n >= min_size."""
+    key = ["method", "codec", "threads", "size", "operation"]
+    both = first.merge(second, on=key, suffixes=("_first", "_second"))
+    both = both[both["size"] >= min_size]
+    both["relative_difference"] = (both["seconds_second"] - both["seconds_first"]).abs() / both[
+        "seconds_first"
+    ]
+    return both[[*key, "seconds_first", "seconds_second", "relative_difference"]]
