@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test lint clean
+.PHONY: run smoke test lint clean
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/snakemake --cores all --report results/report.html --report-after-run $(ARGS)
 
+# A one-minute run of every stage at toy sizes (tests/configs/tiny.yaml), in smoke/:
+# see that everything works before the real run.
+smoke: $(BIN)/.installed
+	$(BIN)/snakemake -s $(CURDIR)/Snakefile --directory smoke --cores all \
+		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/tests/configs/tiny.yaml $(ARGS)
+
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(ARGS)
 
@@ -27,4 +33,4 @@ lint: $(BIN)/.installed
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results logs .snakemake
+	rm -rf results logs .snakemake smoke

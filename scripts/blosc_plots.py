@@ -2,7 +2,9 @@
 
 from typing import Any
 
-from outofcore.blosc_figures import collect, ratio, seed_loglog, targets, throughput
+from outofcore.blosc_bench import collect
+from outofcore.blosc_figures import headline, ratio, seed_loglog, targets, throughput
+from outofcore.headline import write_headline
 from outofcore.io_utils import log_to, save_figure, write_csv
 
 
@@ -17,6 +19,7 @@ def main(smk: Any) -> None:
     save_figure(seed_loglog(sweep), smk.output.seed_png, smk.output.seed_svg)
     save_figure(throughput(sweep), smk.output.throughput_png, smk.output.throughput_svg)
     save_figure(ratio(sweep), smk.output.ratio_png)
+    write_headline(headline(sweep), smk.output.headline)
 
 
 if "snakemake" in globals():

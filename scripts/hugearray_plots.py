@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from outofcore.hugearray_figures import load_measurements, plot_memory, plot_throughput
+from outofcore.headline import write_headline
+from outofcore.hugearray_figures import headline, load_measurements, plot_memory, plot_throughput
 from outofcore.io_utils import log_to, save_figure, write_csv
 
 
@@ -13,6 +14,7 @@ def main(smk: Any) -> None:
     write_csv(frame, smk.output.summary)
     save_figure(plot_memory(frame), smk.output.memory)
     save_figure(plot_throughput(frame, smk.params.cold_read), smk.output.throughput)
+    write_headline(headline(frame, smk.params.threads, smk.params.cold_read), smk.output.headline)
 
 
 if "snakemake" in globals():

@@ -2,8 +2,11 @@
 
 from typing import Any
 
+import pandas as pd
+
+from outofcore.headline import write_headline
 from outofcore.io_utils import log_to, save_figure
-from outofcore.particle_figures import plot_query_time, query_timings
+from outofcore.particle_figures import headline, plot_query_time, query_timings
 
 
 def main(smk: Any) -> None:
@@ -11,6 +14,8 @@ def main(smk: Any) -> None:
     timings = query_timings(smk.input)
     save_figure(plot_query_time(timings, smk.params.query), smk.output.plot)
     log.info("plotted %d query timings to %s", len(timings), smk.output.plot)
+    tables = [pd.read_csv(path) for path in smk.input]
+    write_headline(headline(tables, smk.params.threads), smk.output.headline)
 
 
 if "snakemake" in globals():

@@ -4,19 +4,14 @@ from typing import Any
 
 import pandas as pd
 
+from outofcore.headline import read_headlines
 from outofcore.io_utils import log_to, save_figure, write_csv
 from outofcore.summary_table import plot_fractions, summarize
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    summary = summarize(
-        pd.read_csv(smk.input.limits),
-        [pd.read_csv(p) for p in smk.input.particles],
-        pd.read_csv(smk.input.blosc) if smk.input.blosc else None,
-        [pd.read_csv(p) for p in smk.input.hugearray],
-        smk.params.hugearray_cold,
-    )
+    summary = summarize(pd.read_csv(smk.input.limits), read_headlines(smk.input.headlines))
     log.info("summary:\n%s", summary.to_string(index=False))
     write_csv(summary, smk.output.csv)
     save_figure(plot_fractions(summary), smk.output.png)

@@ -10,6 +10,12 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+CONFIGS = REPO / "tests" / "configs"
+
+
+def load_config(name: str) -> dict[str, Any]:
+    """A test config from tests/configs/ (merged over config/config.yaml when run)."""
+    return yaml.safe_load((CONFIGS / name).read_text())
 
 
 def run_workflow(

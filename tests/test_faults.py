@@ -14,23 +14,13 @@ import h5py
 import pandas as pd
 import pytest
 
-from conftest import run_workflow, workflow_command
+from conftest import load_config, run_workflow, workflow_command
 from outofcore import h5_datasets
 from outofcore.io_utils import InputReadError
 from outofcore.manifest import sha256_of
 
 # several large arrays: the HDF5 file stays open (partial) for a second or more
-BIG = {
-    "seed": 3,
-    "datasets": {
-        "arrays": [{"name": f"big/a{i}", "low": 0, "high": 10**9, "size": 15_000_000} for i in range(4)],
-        "slice": [0, 5],
-    },
-    "limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},
-    "particles": {"rows": [10], "row_by_row_max": 10},
-    "blosc": {"sizes": [10, 1000], "codecs": ["lz4"], "threads": [1], "repeats": 1, "min_time": 0.001},
-    "hugearray": {"sizes_mb": [2], "columns": 3, "block_mb": 1, "chunk_kb": 64, "threads": 1},
-}
+BIG = load_config("faults_big.yaml")
 H5 = Path("results/datasets/random.h5")
 
 

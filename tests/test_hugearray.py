@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import tables
 
-from conftest import REPO
+from conftest import REPO, load_config
 from outofcore import hugearray, hugearray_io
 from outofcore.hugearray import Options
 from outofcore.hugearray_io import DATASET, Layout
@@ -215,17 +215,7 @@ def test_not_enough_disk_space_fails_before_writing(tmp_path):
 
 # --- the workflow ----------------------------------------------------------------------------
 
-TINY = {
-    "seed": 5,
-    "hugearray": {
-        "sizes_mb": [2, 4],
-        "columns": 3,
-        "block_mb": 1,
-        "chunk_kb": 64,
-        "backends": ["tables", "h5py", "memmap"],
-        "threads": 2,
-    },
-}
+TINY = load_config("hugearray_tiny.yaml")
 
 
 def test_stage_end_to_end_removes_the_large_files(workflow_runner):

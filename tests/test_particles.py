@@ -13,7 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO
+from conftest import REPO, load_config
 from outofcore import particle_bench
 from outofcore.plan.query import indexable_columns, parse_query, to_numexpr
 
@@ -339,10 +339,7 @@ def test_query_frame_has_exact_pressures():
 
 # -- the workflow ------------------------------------------------------------------------
 
-TINY = {
-    "particles": {"rows": [10, 2500], "row_by_row_max": 1000, "compression": "blosc:lz4"},
-    "limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},
-}
+TINY = load_config("particles_tiny.yaml")
 
 
 def test_particles_stage_end_to_end(workflow_runner):

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, SNAKEMAKE, run_workflow
+from conftest import REPO, SNAKEMAKE, load_config, run_workflow
 from outofcore.h5_datasets import iter_datasets
 
 CLUSTER_SCRIPT = REPO / "tests" / "cluster" / "slurm.sh"
@@ -50,18 +50,7 @@ SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: (.+?)\
 # ~10 s (MessageTimeout) and the plugin makes four of them before it reports the error.
 UNREACHABLE_BOUND_S = 240
 
-TINY = {
-    "seed": 11,
-    "datasets": {
-        "arrays": [
-            {"name": "random/small", "low": 0, "high": 9, "size": 50},
-            {"name": "deep/er/group", "low": -5, "high": 5, "size": 40},
-        ],
-        "slice": [3, 8],
-    },
-    "particles": {"rows": [10, 100], "row_by_row_max": 10},
-    "hugearray": {"sizes_mb": [2], "columns": 3, "block_mb": 1, "chunk_kb": 64, "threads": 1},
-}
+TINY = load_config("slurm_tiny.yaml")
 # Rules run both on the cluster and locally, on TINY (add each stage's rule here and its
 # tiny section to TINY). Columns of timing.Timing are measurements that differ between
 # any two runs: for them only the column names are compared.

@@ -1,9 +1,10 @@
-"""The summary table: figures from the stages' outputs, limits from the same run."""
+"""The summary table: each stage's headline figures, limits from the same run."""
 
 import pandas as pd
 import pytest
 
-from outofcore import summary_table
+from outofcore import blosc_figures, hugearray_figures, particle_figures, summary_table
+from outofcore.headline import COLUMNS, headline_frame, read_headlines, write_headline
 
 LIMITS = pd.DataFrame(
     [
@@ -20,7 +21,13 @@ LIMITS = pd.DataFrame(
 
 
 def timings(nrows: int, block_rate: float) -> pd.DataFrame:
-    rows = [("fill", "block", block_rate), ("fill", "limit", 2 * block_rate), ("query", "where", 1e8)]
+    rows = [
+        ("fill", "block", block_rate),
+        ("fill", "row", block_rate / 100),
+        ("fill", "limit", 2 * block_rate),
+        ("query", "where", 1e8),
+        ("query", "iterrows", 1e6),
+    ]
     return pd.DataFrame([{"step": s, "method": m, "rows": nrows, "rows_per_s": r} for s, m, r in rows])
 
 
@@ -49,9 +56,36 @@ ARRAYS = pd.DataFrame(
 )
 
 
+def headlines(cold_read: bool = False) -> pd.DataFrame:
+    return headline_frame(
+        [
+            *particle_figures.headline([timings(10, 1e6), timings(1000, 4e7)], threads=2),
+            *blosc_figures.headline(SWEEP),
+            *hugearray_figures.headline(ARRAYS, threads=2, cold_read=cold_read),
+        ]
+    )
+
+
 @pytest.fixture
 def table():
-    return summary_table.summarize(LIMITS, [timings(10, 1e6), timings(1000, 4e7)], SWEEP, [ARRAYS])
+    return summary_table.summarize(LIMITS, headlines())
+
+
+def test_headline_files_round_trip(tmp_path):
+    rows = particle_figures.headline([timings(1000, 4e7)], threads=2)
+    write_headline(rows, tmp_path / "p.csv")
+    write_headline([], tmp_path / "empty.csv")
+    frame = read_headlines([tmp_path / "p.csv", tmp_path / "empty.csv"])
+    assert list(frame.columns) == COLUMNS and len(frame) == len(rows)
+    assert frame["tutorial"].tolist() == [r.tutorial for r in rows]
+    assert frame["note"].tolist() == [""] * len(rows)  # empty text stays text, not NaN
+
+
+def test_a_limit_missing_from_limits_is_an_error():
+    rows = headlines()
+    rows.loc[0, ["limit", "limit_value"]] = ["no_such_limit", float("nan")]
+    with pytest.raises(ValueError, match="no_such_limit"):
+        summary_table.summarize(LIMITS, rows)
 
 
 def test_columns_and_fraction_is_value_over_limit(table):
@@ -64,8 +98,8 @@ def test_columns_and_fraction_is_value_over_limit(table):
 
 def test_particles_use_the_largest_table_and_np_save_of_the_same_job(table):
     rows = table[table["stage"] == "particles"]
-    assert rows["figure"].str.contains("1,000 rows").all()
-    fill = rows[rows["limit"] == "np.save of the same array"].iloc[0]
+    assert len(rows) == 4 and rows["figure"].str.contains("1,000 rows").all()
+    fill = rows[rows["figure"].str.startswith("table fill, block")].iloc[0]
     assert fill["value"] == pytest.approx(4e7 * 36 / 1e9)
     assert fill["fraction_of_limit"] == pytest.approx(0.5)
     scan = rows[rows["figure"].str.startswith("in-kernel where")].iloc[0]
@@ -90,7 +124,7 @@ def test_hugearray_largest_size_per_backend(table):
 
 
 def test_missing_stages_give_no_rows_and_plot_has_labels(table):
-    assert summary_table.summarize(LIMITS).empty
+    assert summary_table.summarize(LIMITS, read_headlines([])).empty
     fig = summary_table.plot_fractions(table)
     ax = fig.axes[0]
     assert ax.get_title() and "fraction" in ax.get_xlabel()
@@ -98,6 +132,6 @@ def test_missing_stages_give_no_rows_and_plot_has_labels(table):
 
 
 def test_cold_reduce_is_read_against_cold_read():
-    table = summary_table.summarize(LIMITS, hugearrays=[ARRAYS], hugearray_cold=True)
+    table = summary_table.summarize(LIMITS, headlines(cold_read=True))
     reduce_rows = table[table["figure"].str.startswith("out-of-core reduce")]
     assert (reduce_rows["limit_value"] == 1.5).all()

@@ -7,23 +7,11 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 
+from conftest import load_config
 from outofcore import blosc_bench, h5_datasets
 from outofcore.plan.jobs import blosc_combinations
 
-TINY = {
-    "seed": 7,
-    "datasets": {
-        "arrays": [
-            {"name": "random/small", "low": 0, "high": 9, "size": 50},
-            {"name": "deep/er/group", "low": -5, "high": 5, "size": 40},
-        ],
-        "slice": [3, 8],
-    },
-    "limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},
-    "particles": {"rows": [10], "row_by_row_max": 10},
-    "blosc": {"sizes": [10, 1000], "codecs": ["lz4"], "threads": [1], "repeats": 1, "min_time": 0.001},
-    "hugearray": {"sizes_mb": [2], "columns": 3, "block_mb": 1, "chunk_kb": 64, "threads": 1},
-}
+TINY = load_config("tiny.yaml")
 
 
 def test_datasets_stage_end_to_end(workflow_runner):
@@ -73,17 +61,7 @@ def test_full_run_ends_in_one_self_contained_report(workflow_runner):
     assert (summary["fraction_of_limit"] - summary["value"] / summary["limit_value"]).abs().max() < 1e-12
 
 
-BLOSC_TINY = {
-    "blosc": {
-        "sizes": [10, 1000],
-        "methods": ["pack_array", "compress_ptr", "blosc2"],
-        "codecs": ["lz4"],
-        "clevel": 3,
-        "threads": [1, 2],
-        "repeats": 2,
-        "min_time": 0.001,
-    }
-}
+BLOSC_TINY = load_config("blosc_tiny.yaml")
 
 
 def test_blosc_stage_end_to_end(workflow_runner):
@@ -112,7 +90,7 @@ def test_blosc_stage_end_to_end(workflow_runner):
 def test_blosc_sweep_jobs_are_timed_alone_with_the_most_threads(workflow_runner):
     """One job per (method, codec), each holding the timing lock and the largest thread count."""
     config = {"blosc": {**BLOSC_TINY["blosc"], "threads": [1, 3], "codecs": ["lz4", "zstd"]}}
-    proc = workflow_runner(config, "blosc", "--dry-run", "--cores", "4")
+    proc = workflow_runner(config, "blosc_plots", "--dry-run", "--cores", "4")
     jobs = proc.stdout.split("rule blosc_sweep:")[1:]
     assert len(jobs) == 1 + 2 * 2  # pack_array + two safe methods x two codecs
     for job in jobs:

@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outofcore.blosc_bench import MEMCPY
+from outofcore.headline import Headline
 
 SIZE_LABEL = "array size n (float64 elements of linspace(0, 100, n))"
 OPERATIONS = ("compress", "decompress")
@@ -113,7 +114,7 @@ def ratio(sweep: pd.DataFrame) -> Figure:
 
 
 def targets(sweep: pd.DataFrame) -> pd.DataFrame:
-    """The issue's performance ratios at the largest size and the most threads of the sweep.
+    """The performance ratios at the largest size and the most threads of the sweep.
 
     Best safe method against memcpy and against pack_array, for each operation. Ratios,
     not seconds: both sides come from the same run on the same machine.
@@ -154,3 +155,29 @@ def agreement(first: pd.DataFrame, second: pd.DataFrame, min_size: int = 10_000)
         "seconds_first"
     ]
     return both[[*key, "seconds_first", "seconds_second", "relative_difference"]]
+
+
+def headline(sweep: pd.DataFrame) -> list[Headline]:
+    """The best pickle-free codec and the tutorial's pack_array at the largest size and
+    the most threads, compression and decompression, against memory copy."""
+    points = sweep[sweep["operation"].isin(OPERATIONS)]
+    size, threads = points["size"].max(), points["threads"].max()
+    points = points[(points["size"] == size) & (points["threads"] == threads)]
+    rows = []
+    for operation in OPERATIONS:
+        here = points[points["operation"] == operation]
+        for label, subset, tutorial in (
+            ("best pickle-free", here[here["method"].isin(SAFE_METHODS)], False),
+            ("pack_array (tutorial)", here[here["method"] == "pack_array"], True),
+        ):
+            if subset.empty:
+                continue
+            best = subset.loc[subset["gbps"].idxmax()]
+            method = f"{best['method']}/{best['codec']}"
+            figure = f"{operation}, {label} {method} (n={size:,}, {threads} threads)"
+            job = f"{operation} an array in memory"
+            rows.append(
+                Headline("blosc", job, method, figure, float(best["gbps"]), "GB/s", "memcpy", int(threads),
+                         tutorial=tutorial)
+            )  # fmt: skip
+    return rows

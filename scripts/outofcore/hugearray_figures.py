@@ -17,6 +17,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
+from outofcore.headline import Headline
+
 
 def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
     """All per-job rows, ordered by backend then size."""
@@ -94,3 +96,21 @@ def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
     fig.suptitle("Throughput per backend" + failed_checks(frame))
     fig.tight_layout()
     return fig
+
+
+def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headline]:
+    """Each backend's write and out-of-core reduce at the largest size: the write against
+    page-cache write, the reduce against cold read when the job evicted its file from the
+    page cache first, else warm read."""
+    read = "cold_read" if cold_read else "warm_read"
+    largest = frame[frame["size_mb"] == frame["size_mb"].max()]
+    rows = []
+    for item in largest.itertuples():
+        where = f"{item.backend}, {item.size_mb} MB, {item.compression}"
+        rows += [
+            Headline("hugearray", "write an array larger than memory", item.backend, f"write ({where})",
+                     float(item.write_gbps), "GB/s", "page_cache_write", threads),
+            Headline("hugearray", "reduce an array larger than memory", item.backend,
+                     f"out-of-core reduce ({where})", float(item.reduce_gbps), "GB/s", read, threads),
+        ]  # fmt: skip
+    return rows

@@ -10,10 +10,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from outofcore.headline import GB, Headline
+
 # The query methods in the order of the legend; `read` (a full table.read(), what any
 # scan costs at least) and the index build are drawn as references.
 METHODS = ["iterrows", "pandas", "read_where", "where", "numpy", "indexed"]
 REFERENCES = {"read": "--", "create_csindex": ":"}
+
+
+RECORD_BYTES = 36  # one Particle record: name 16 + idnumber 8 + pressure 4 + energy 8
 
 
 def query_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -47,3 +52,29 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
     return fig
+
+
+def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
+    """From the largest table (it says most about throughput): the block fill and the
+    tutorial's row-by-row fill against `np.save` of the same records in the same job; the
+    in-kernel `where` scan and the tutorial's `iterrows` against warm-read bandwidth."""
+    timings = max(tables, key=lambda t: t["rows"].max())
+    by = timings.set_index(["step", "method"])
+    nrows = int(by.loc[("fill", "block"), "rows"])
+
+    def gbps(step: str, method: str) -> float:
+        return float(by.loc[(step, method), "rows_per_s"]) * RECORD_BYTES / GB
+
+    where = f"{nrows:,} rows"
+    save = "np.save of the same array"
+    rows = [
+        Headline("particles", "store a table", "block appends", f"table fill, block appends ({where})",
+                 gbps("fill", "block"), "GB/s", save, 1, limit_value=gbps("fill", "limit")),
+        Headline("particles", "store a table", "row by row", f"table fill, row by row ({where})",
+                 gbps("fill", "row"), "GB/s", save, 1, limit_value=gbps("fill", "limit"), tutorial=True),
+        Headline("particles", "query a table", "where", f"in-kernel where query ({where} scanned)",
+                 gbps("query", "where"), "GB/s", "warm_read", threads),
+        Headline("particles", "query a table", "iterrows", f"iterrows query ({where} scanned)",
+                 gbps("query", "iterrows"), "GB/s", "warm_read", 1, tutorial=True),
+    ]  # fmt: skip
+    return rows

@@ -83,6 +83,7 @@ rule blosc_plots:
             caption="../report/blosc_ratio.rst",
             category="3. blosc",
         ),
+        headline="results/blosc/headline.csv",
     log:
         "logs/blosc_plots.log",
     localrule: True

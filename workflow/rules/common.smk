@@ -10,7 +10,11 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-from outofcore.plan import configcheck, jobs  # noqa: E402 - needs scripts/ on the path
+from outofcore.plan import (
+    configcheck,
+    jobs,
+    sizing,
+)  # noqa: E402 - needs scripts/ on the path
 
 # Timed jobs declare `timing_lock=1`: one such job at a time on a machine, so a timing is
 # never skewed by another job sharing the cores. `--resources timing_lock=N` overrides it
@@ -31,11 +35,6 @@ def validate_config(config, schema):
         configcheck.check_config(config)
     except configcheck.ConfigError as error:
         raise WorkflowError(str(error)) from None
-
-
-def datasets_bytes():
-    """Bytes of all configured datasets (int64): sizes the datasets jobs' requests."""
-    return sum(a["size"] for a in config["datasets"]["arrays"]) * 8
 
 
 def data_artifacts():
@@ -69,6 +68,10 @@ def timing_artifacts():
         "results/hugearray/summary.csv",
         "results/hugearray/memory.png",
         "results/hugearray/throughput.png",
+        *[
+            f"results/{stage}/headline.csv"
+            for stage in ("particles", "blosc", "hugearray")
+        ],
     ]
 
 

@@ -1,5 +1,7 @@
 # Stage 1 of the tutorial: named random integer arrays in one HDF5 file (h5py), written
 # by one job and listed and sliced by another, as the tutorial reopens the file to read.
+DATASETS_CATEGORY = "1. h5py datasets"
+DATASET_ARRAYS = config["datasets"]["arrays"]
 
 
 rule datasets:
@@ -11,14 +13,11 @@ rule datasets:
         "../envs/datasets.yaml"
     threads: 1
     resources:
-        # one array in memory at a time, plus its int64 copy and the interpreter
-        mem_mb=lambda wc: 300
-        + 2 * max(a["size"] for a in config["datasets"]["arrays"]) * 8 // 2**20,
-        # minutes (SLURM --time): 5, plus 1 per GiB written (>= 35 MB/s)
-        runtime=lambda wc: 5 + datasets_bytes() // 2**30,
-        disk_mb=lambda wc: 1 + datasets_bytes() // 2**20,
+        mem_mb=sizing.datasets_mem_mb(DATASET_ARRAYS),
+        runtime=sizing.datasets_runtime(DATASET_ARRAYS),
+        disk_mb=sizing.datasets_disk_mb(DATASET_ARRAYS),
     params:
-        arrays=config["datasets"]["arrays"],
+        arrays=DATASET_ARRAYS,
         seed=config["seed"],
     script:
         "../../scripts/datasets.py"
@@ -31,12 +30,12 @@ rule datasets_listing:
         summary=report(
             "results/datasets/summary.csv",
             caption="../report/datasets_summary.rst",
-            category="1. h5py datasets",
+            category=DATASETS_CATEGORY,
         ),
         partial=report(
             "results/datasets/partial_read.csv",
             caption="../report/datasets_partial.rst",
-            category="1. h5py datasets",
+            category=DATASETS_CATEGORY,
         ),
     log:
         "logs/datasets_listing.log",
@@ -44,8 +43,8 @@ rule datasets_listing:
         "../envs/datasets.yaml"
     threads: 1
     resources:
-        mem_mb=300 + 2 * 8 * 2**20 // 2**20,  # reads in blocks of 2**20 elements
-        runtime=lambda wc: 5 + datasets_bytes() // 2**30,
+        mem_mb=sizing.datasets_listing_mem_mb(),
+        runtime=sizing.datasets_runtime(DATASET_ARRAYS),
         disk_mb=1,
     params:
         slice=config["datasets"]["slice"],

@@ -66,6 +66,7 @@ rule hugearray_plots:
             caption="../report/hugearray_throughput.rst",
             category="4. Huge on-disk array",
         ),
+        headline="results/hugearray/headline.csv",
     log:
         "logs/hugearray_plots.log",
     conda:
@@ -77,5 +78,6 @@ rule hugearray_plots:
         disk_mb=10,
     params:
         cold_read=HUGEARRAY["cold_read"],
+        threads=HUGEARRAY["threads"],
     script:
         "../../scripts/hugearray_plots.py"

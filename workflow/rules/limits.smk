@@ -1,4 +1,5 @@
 # The machine's own limits (memory copy, disk), measured in the same run as the stages.
+SUMMARY_CATEGORY = "0. Summary"
 
 
 rule limits:
@@ -6,7 +7,7 @@ rule limits:
         csv=report(
             "results/limits.csv",
             caption="../report/limits.rst",
-            category="0. Summary",
+            category=SUMMARY_CATEGORY,
             labels={"table": "machine limits and versions"},
         ),
     log:
@@ -15,9 +16,9 @@ rule limits:
         "../envs/limits.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wc: 300 + 2 * config["limits"]["memcpy_mb"] + 16,
+        mem_mb=sizing.limits_mem_mb(config["limits"]["memcpy_mb"]),
         runtime=10,
-        disk_mb=lambda wc: config["limits"]["disk_mb"],
+        disk_mb=config["limits"]["disk_mb"],
         timing_lock=1,
     params:
         memcpy_mb=config["limits"]["memcpy_mb"],

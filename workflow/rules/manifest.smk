@@ -8,7 +8,7 @@ rule manifest:
         csv=report(
             "results/manifest.csv",
             caption="../report/manifest.rst",
-            category="0. Summary",
+            category=SUMMARY_CATEGORY,
             labels={"table": "data manifest (sha256)"},
         ),
     log:

@@ -1,6 +1,7 @@
 # Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed.
 
 PARTICLE_BYTES = 36  # one row of the tutorial's Particle record
+PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
 
 
 rule particles:
@@ -24,7 +25,7 @@ rule particles:
         rows=r"[1-9][0-9]*",
     conda:
         "../envs/particles.yaml"
-    threads: 2  # numexpr (where, read_where, pandas) uses them
+    threads: PARTICLE_THREADS
     resources:
         timing_lock=1,
         # the table in memory twice, pandas' frame (~150 B/row) and the query's results
@@ -50,6 +51,7 @@ rule particles_plot:
             caption="../report/particles_query_time.rst",
             category="2. PyTables particles",
         ),
+        headline="results/particles/headline.csv",
     log:
         "logs/particles_plot.log",
     conda:
@@ -61,5 +63,6 @@ rule particles_plot:
         disk_mb=10,
     params:
         query=config["particles"]["query"],
+        threads=PARTICLE_THREADS,
     script:
         "../../scripts/particles_plot.py"

@@ -4,22 +4,21 @@
 rule summary:
     input:
         limits="results/limits.csv",
-        particles=expand(
-            "results/particles/{rows}/timings.csv", rows=config["particles"]["rows"]
-        ),
-        blosc="results/blosc/sweep.csv",
-        hugearray=["results/hugearray/summary.csv"],
+        headlines=[
+            f"results/{stage}/headline.csv"
+            for stage in ("particles", "blosc", "hugearray")
+        ],
     output:
         csv=report(
             "results/summary.csv",
             caption="../report/summary.rst",
-            category="0. Summary",
+            category=SUMMARY_CATEGORY,
             labels={"table": "headline figures as fractions of the limits"},
         ),
         png=report(
             "results/summary.png",
             caption="../report/summary.rst",
-            category="0. Summary",
+            category=SUMMARY_CATEGORY,
             labels={"figure": "fractions of the limits"},
         ),
     log:
@@ -31,7 +30,5 @@ rule summary:
         mem_mb=500,
         runtime=5,
         disk_mb=10,
-    params:
-        hugearray_cold=config["hugearray"]["cold_read"],
     script:
         "../../scripts/summary.py"

@@ -1,0 +1,63 @@
+"""The headline contract: what a stage publishes for the summary and the "what to use" page.
+
+The gathering job of each stage writes `results/<stage>/headline.csv`, one `Headline`
+per figure a reader should see first: the best methods of the stage and the tutorial's
+way, each with the limit that bounds it. The summary only joins these files with
+`limits.csv`; a new stage adds its own headline file, not code in the summary.
+"""
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from outofcore.io_utils import write_csv
+
+GB = 1e9  # figures are in GB/s of uncompressed bytes (10**9 bytes per second)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline figure of a stage.
+
+    `limit` names a row of `limits.csv` (the summary looks its value up), or a bound the
+    stage measured itself in the same job, whose value is then `limit_value`.
+    """
+
+    stage: str
+    job: str  # the user's job it answers, e.g. "store a table"
+    method: str
+    figure: str  # what was measured, in words
+    value: float
+    unit: str
+    limit: str
+    threads: int
+    limit_value: float = math.nan
+    tutorial: bool = False  # the tutorial's own way of doing this job
+    note: str = ""
+
+
+COLUMNS = [field.name for field in fields(Headline)]
+
+
+def headline_frame(rows: Iterable[Headline]) -> pd.DataFrame:
+    return pd.DataFrame([asdict(row) for row in rows], columns=COLUMNS)
+
+
+def write_headline(rows: Iterable[Headline], path: str | Path) -> None:
+    write_csv(headline_frame(rows), path)
+
+
+def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Every stage's headline rows, in the order of `paths`."""
+    frames = [pd.read_csv(path, dtype={"note": object}).fillna({"note": ""}) for path in paths]
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    table = pd.concat(frames, ignore_index=True)
+    missing = set(COLUMNS) - set(table.columns)
+    if missing:
+        raise ValueError(f"headline files lack columns {sorted(missing)}")
+    return table[COLUMNS]
