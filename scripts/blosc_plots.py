@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from outofcore.blosc_figures import collect, ratio, seed_loglog, targets, throughput
+from outofcore.blosc_bench import collect
+from outofcore.blosc_figures import ratio, seed_loglog, targets, throughput
 from outofcore.io_utils import log_to, save_figure, write_csv
 
 

@@ -5,17 +5,29 @@
 
 BLOSC = config["blosc"]
 BLOSC_JOBS = jobs.blosc_combinations(BLOSC["methods"], BLOSC["codecs"])
-BLOSC_LARGEST_MB = 8 * max(BLOSC["sizes"]) / 2**20  # MB of the largest array
-BLOSC_MEMCPY_MB = 2 * max(BLOSC_LARGEST_MB, 256)  # source + target of the memcpy
-# Each point: (repeats + 1 probe) calls per operation and thread count; the slowest
-# (zstd, pickle) move 0.3 GB/s here: allow 0.05; small sizes last ~2 x min_time per call.
-BLOSC_RUNTIME_MIN = 2 + int(
-    2
-    * len(BLOSC["threads"])
-    * (BLOSC["repeats"] + 1)
-    * sum(8 * n / 0.05e9 + 2 * BLOSC["min_time"] for n in BLOSC["sizes"])
-    / 60
-)
+BLOSC_CATEGORY = "3. blosc"
+
+
+def blosc_largest_mb():
+    """MB of the largest array (float64)."""
+    return 8 * max(BLOSC["sizes"]) / 2**20
+
+
+def blosc_sweep_mem_mb(wildcards):
+    """pack_array holds the array, its pickle, the unpacked bytes and two unpacked
+    arrays; the safe path the array, the reused output and one compressed buffer; the
+    memcpy its source and target (at least 256 MB each, to leave the caches)."""
+    arrays = 5 if wildcards.method == "pack_array" else 3
+    memcpy_mb = 2 * max(blosc_largest_mb(), 256)
+    return int(300 + max(arrays * blosc_largest_mb(), memcpy_mb))
+
+
+def blosc_sweep_runtime(wildcards):
+    """Minutes. Each point: (repeats + 1 probe) calls per operation and thread count; the
+    slowest (zstd, pickle) move 0.3 GB/s here: allow 0.05; small sizes last ~2 x min_time
+    per call."""
+    seconds = sum(8 * n / 0.05e9 + 2 * BLOSC["min_time"] for n in BLOSC["sizes"])
+    return 2 + int(2 * len(BLOSC["threads"]) * (BLOSC["repeats"] + 1) * seconds / 60)
 
 
 rule blosc_sweep:
@@ -31,16 +43,8 @@ rule blosc_sweep:
     threads: max(BLOSC["threads"])
     resources:
         timing_lock=1,
-        # pack_array holds the array, its pickle, the unpacked bytes and two unpacked
-        # arrays; the safe path the array, the reused output and one compressed buffer.
-        mem_mb=lambda wc: int(
-            300
-            + max(
-                (5 if wc.method == "pack_array" else 3) * BLOSC_LARGEST_MB,
-                BLOSC_MEMCPY_MB,
-            )
-        ),
-        runtime=BLOSC_RUNTIME_MIN,
+        mem_mb=blosc_sweep_mem_mb,
+        runtime=blosc_sweep_runtime,
         disk_mb=10,  # one small CSV of timings
     params:
         sizes=BLOSC["sizes"],
@@ -59,29 +63,29 @@ rule blosc_plots:
         csv=report(
             "results/blosc/sweep.csv",
             caption="../report/blosc_sweep.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
         targets=report(
             "results/blosc/targets.csv",
             caption="../report/blosc_targets.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
         seed_png=report(
             "results/blosc/seed_loglog.png",
             caption="../report/blosc_seed_loglog.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
         seed_svg="results/blosc/seed_loglog.svg",
         throughput_png=report(
             "results/blosc/throughput.png",
             caption="../report/blosc_throughput.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
         throughput_svg="results/blosc/throughput.svg",
         ratio_png=report(
             "results/blosc/ratio.png",
             caption="../report/blosc_ratio.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
     log:
         "logs/blosc_plots.log",

@@ -1,6 +1,23 @@
 # Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed.
 
-PARTICLE_BYTES = 36  # one row of the tutorial's Particle record
+from outofcore.plan.sizes import PARTICLE_BYTES
+
+PARTICLES_CATEGORY = "2. PyTables particles"
+
+
+def particles_mem_mb(wildcards):
+    """The table in memory twice, pandas' frame (~150 B/row) and the query's results."""
+    return 500 + int(wildcards.rows) * 400 // 2**20
+
+
+def particles_runtime(wildcards):
+    """Minutes: iterrows, pandas and the index build dominate, ~1-2 million rows/s each."""
+    return 10 + 2 * int(wildcards.rows) // 1_000_000
+
+
+def particles_disk_mb(wildcards):
+    """The table, np.save's copy, the direct-chunks copy, the indexed copy, the row table."""
+    return 10 + 5 * int(wildcards.rows) * PARTICLE_BYTES // 2**20
 
 
 rule particles:
@@ -9,13 +26,13 @@ rule particles:
         query=report(
             "results/particles/{rows}/query.csv",
             caption="../report/particles_query.rst",
-            category="2. PyTables particles",
+            category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
         ),
         timings=report(
             "results/particles/{rows}/timings.csv",
             caption="../report/particles_timings.rst",
-            category="2. PyTables particles",
+            category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
         ),
     log:
@@ -27,12 +44,9 @@ rule particles:
     threads: 2  # numexpr (where, read_where, pandas) uses them
     resources:
         timing_lock=1,
-        # the table in memory twice, pandas' frame (~150 B/row) and the query's results
-        mem_mb=lambda wc: 500 + int(wc.rows) * 400 // 2**20,
-        # iterrows, pandas and the index build dominate: ~1-2 million rows/s each
-        runtime=lambda wc: 10 + 2 * int(wc.rows) // 1_000_000,
-        # the table, np.save's copy, the direct-chunks copy, the indexed copy, the row table
-        disk_mb=lambda wc: 10 + 5 * int(wc.rows) * PARTICLE_BYTES // 2**20,
+        mem_mb=particles_mem_mb,
+        runtime=particles_runtime,
+        disk_mb=particles_disk_mb,
     params:
         query=config["particles"]["query"],
         compression=config["particles"]["compression"],
@@ -48,7 +62,7 @@ rule particles_plot:
         plot=report(
             "results/particles/query_time.png",
             caption="../report/particles_query_time.rst",
-            category="2. PyTables particles",
+            category=PARTICLES_CATEGORY,
         ),
     log:
         "logs/particles_plot.log",
