@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from outofcore import particle_bench, particle_queries, particle_table
+from outofcore.plan import sizing
 from outofcore.plan.query import parse_query
-from outofcore.plan.sizes import PARTICLE_BYTES
 from outofcore.query_engines import indexable_columns, to_numexpr
 
 TUTORIAL_QUERY = "(20 <= pressure) & (pressure < 50)"
@@ -53,8 +53,16 @@ def test_description_is_the_tutorials():
 
 
 def test_record_size_the_rules_use_is_the_dtypes():
-    """The rules size disk requests with plan.sizes' copy: it must match the real record."""
-    assert PARTICLE_BYTES == particle_table.RECORD_BYTES == particle_table.PARTICLE_DTYPE.itemsize == 36
+    """The rules size disk requests with plan.sizing's copy: it must match the real record."""
+    assert (
+        sizing.PARTICLE_BYTES == particle_table.RECORD_BYTES == particle_table.PARTICLE_DTYPE.itemsize == 36
+    )
+
+
+def test_resource_requests_of_a_million_rows():
+    """The requests the rule makes at the default size (MB, minutes)."""
+    assert (sizing.particles_mem_mb(10**6), sizing.particles_disk_mb(10**6)) == (881, 181)
+    assert (sizing.particles_runtime(10), sizing.particles_runtime(10**6)) == (10, 12)
 
 
 def test_ten_rows_are_the_tutorials(tmp_path):

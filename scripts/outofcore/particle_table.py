@@ -27,7 +27,7 @@ class Particle(tables.IsDescription):
 
 
 PARTICLE_DTYPE = tables.description.dtype_from_descr(Particle)
-RECORD_BYTES = PARTICLE_DTYPE.itemsize  # 36; the rules use its copy, plan.sizes.PARTICLE_BYTES
+RECORD_BYTES = PARTICLE_DTYPE.itemsize  # 36; the rules use its copy, plan.sizing.PARTICLE_BYTES
 TABLE_PATH = "/detector/readout"
 MAX_ROWS = 2**29 - 1  # idnumber = i * 2**34 must fit in int64
 COMPLEVEL = 5

@@ -3,31 +3,11 @@
 # the safe path. One sweep job per (method, codec), so a cluster runs them in parallel;
 # `blosc_plots` gathers their parts into the table, the performance ratios and the figures.
 
+from outofcore.plan import jobs, sizing
+
 BLOSC = config["blosc"]
 BLOSC_JOBS = jobs.blosc_combinations(BLOSC["methods"], BLOSC["codecs"])
 BLOSC_CATEGORY = "3. blosc"
-
-
-def blosc_largest_mb():
-    """MB of the largest array (float64)."""
-    return 8 * max(BLOSC["sizes"]) / 2**20
-
-
-def blosc_sweep_mem_mb(wildcards):
-    """pack_array holds the array, its pickle, the unpacked bytes and two unpacked
-    arrays; the safe path the array, the reused output and one compressed buffer; the
-    memcpy its source and target (at least 256 MB each, to leave the caches)."""
-    arrays = 5 if wildcards.method == "pack_array" else 3
-    memcpy_mb = 2 * max(blosc_largest_mb(), 256)
-    return int(300 + max(arrays * blosc_largest_mb(), memcpy_mb))
-
-
-def blosc_sweep_runtime(wildcards):
-    """Minutes. Each point: (repeats + 1 probe) calls per operation and thread count; the
-    slowest (zstd, pickle) move 0.3 GB/s here: allow 0.05; small sizes last ~2 x min_time
-    per call."""
-    seconds = sum(8 * n / 0.05e9 + 2 * BLOSC["min_time"] for n in BLOSC["sizes"])
-    return 2 + int(2 * len(BLOSC["threads"]) * (BLOSC["repeats"] + 1) * seconds / 60)
 
 
 rule blosc_sweep:
@@ -43,8 +23,10 @@ rule blosc_sweep:
     threads: max(BLOSC["threads"])
     resources:
         timing_lock=1,
-        mem_mb=blosc_sweep_mem_mb,
-        runtime=blosc_sweep_runtime,
+        mem_mb=lambda wc: sizing.blosc_sweep_mem_mb(BLOSC["sizes"], wc.method),
+        runtime=sizing.blosc_sweep_runtime(
+            BLOSC["sizes"], BLOSC["threads"], BLOSC["repeats"], BLOSC["min_time"]
+        ),
         disk_mb=10,  # one small CSV of timings
     params:
         sizes=BLOSC["sizes"],

@@ -1,23 +1,8 @@
 # Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed.
 
-from outofcore.plan.sizes import PARTICLE_BYTES
+from outofcore.plan import sizing
 
 PARTICLES_CATEGORY = "2. PyTables particles"
-
-
-def particles_mem_mb(wildcards):
-    """The table in memory twice, pandas' frame (~150 B/row) and the query's results."""
-    return 500 + int(wildcards.rows) * 400 // 2**20
-
-
-def particles_runtime(wildcards):
-    """Minutes: iterrows, pandas and the index build dominate, ~1-2 million rows/s each."""
-    return 10 + 2 * int(wildcards.rows) // 1_000_000
-
-
-def particles_disk_mb(wildcards):
-    """The table, np.save's copy, the direct-chunks copy, the indexed copy, the row table."""
-    return 10 + 5 * int(wildcards.rows) * PARTICLE_BYTES // 2**20
 
 
 rule particles:
@@ -44,9 +29,9 @@ rule particles:
     threads: 2  # numexpr (where, read_where, pandas) uses them
     resources:
         timing_lock=1,
-        mem_mb=particles_mem_mb,
-        runtime=particles_runtime,
-        disk_mb=particles_disk_mb,
+        mem_mb=lambda wc: sizing.particles_mem_mb(int(wc.rows)),
+        runtime=lambda wc: sizing.particles_runtime(int(wc.rows)),
+        disk_mb=lambda wc: sizing.particles_disk_mb(int(wc.rows)),
     params:
         query=config["particles"]["query"],
         compression=config["particles"]["compression"],
