@@ -4,20 +4,13 @@ from pathlib import Path
 from typing import Any
 
 import numexpr
-import pandas as pd
 
 from outofcore.io_utils import atomic_output, log_to, write_csv
-from outofcore.particle_bench import (
-    TIMINGS_COLUMNS,
-    check_rows,
-    filters_for,
-    log_ratios,
-    query_frame,
-    run_queries,
-    scratch_dir,
-    time_fills,
-)
-from outofcore.plan.query import parse_query, to_numexpr
+from outofcore.particle_bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
+from outofcore.particle_queries import query_frame
+from outofcore.particle_table import check_rows, filters_for
+from outofcore.plan.query import parse_query
+from outofcore.query_engines import to_numexpr
 
 
 def main(smk: Any) -> None:
@@ -34,8 +27,7 @@ def main(smk: Any) -> None:
         with atomic_output(table_path) as tmp:
             timings = time_fills(tmp, scratch, nrows, filters, smk.params.row_by_row_max, log)
         rows, query_timings = run_queries(table_path, scratch, query, threads, log=log)
-    frame = pd.DataFrame(timings + query_timings, columns=TIMINGS_COLUMNS)
-    frame["matches"] = frame["matches"].astype("Int64")
+    frame = timings_frame(timings + query_timings)
     log_ratios(frame, log)
     write_csv(query_frame(rows), smk.output.query)
     write_csv(frame, smk.output.timings)

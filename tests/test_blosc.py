@@ -14,6 +14,7 @@ import pytest
 
 from outofcore import bandwidth, blosc_bench, blosc_figures, contention
 from outofcore.io_utils import save_figure, write_csv
+from outofcore.plan import sizing
 from outofcore.plan.jobs import blosc_combinations
 from outofcore.safe_blosc import (
     CODECS,
@@ -284,6 +285,16 @@ def test_collect_refuses_points_measured_twice(sweep_table, tmp_path):
     write_csv(sweep_table, path)
     with pytest.raises(ValueError, match="twice"):
         blosc_bench.collect([path, path])
+
+
+def test_sweep_resource_requests_at_the_default_sizes():
+    """pack_array holds five copies of the largest array, the safe methods three, and
+    small sweeps still reserve the memcpy's 2 x 256 MB."""
+    sizes = [10**k for k in range(1, 9)]
+    assert sizing.blosc_sweep_mem_mb(sizes, "pack_array") == 4114
+    assert sizing.blosc_sweep_mem_mb(sizes, "blosc2") == 2588
+    assert sizing.blosc_sweep_mem_mb([10, 1000], "pack_array") == 812
+    assert sizing.blosc_sweep_runtime(sizes, [1, 2], 3, 0.02) == 6
 
 
 def test_combinations_give_pack_array_its_own_codec():

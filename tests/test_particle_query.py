@@ -8,17 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from outofcore.plan.query import (
-    QueryError,
-    columns_of,
-    evaluate,
-    indexable_columns,
-    parse_query,
-    representable_neighbours,
-    row_filter,
-    to_numexpr,
-    to_python,
-)
+from outofcore.plan.query import QueryError, columns_of, parse_query, representable_neighbours
+from outofcore.query_engines import evaluate, indexable_columns, row_filter, to_numexpr, to_python
 
 
 def f32(value: float) -> float:

@@ -14,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, load_config
-from outofcore import particle_bench
-from outofcore.plan.query import indexable_columns, parse_query, to_numexpr
+from outofcore import particle_bench, particle_queries, particle_table
+from outofcore.plan import sizing
+from outofcore.plan.query import parse_query
+from outofcore.query_engines import indexable_columns, to_numexpr
 
 TUTORIAL_QUERY = "(20 <= pressure) & (pressure < 50)"
 # harmless, see particles.py (pytest resets the stage's own filter for each test)
@@ -30,13 +32,13 @@ def tutorial_row(i: int) -> tuple:
     """Row i as the tutorial defines it, in Python numbers (energy correctly rounded)."""
     pressure = f32(float(i * i))
     energy = float(Fraction(pressure) ** 4)  # Fraction -> float rounds correctly
-    return particle_bench.tutorial_name(i), i * 2**34, pressure, energy
+    return particle_table.tutorial_name(i), i * 2**34, pressure, energy
 
 
 def write_table(path, rows: np.ndarray, filters=None) -> None:
     with tables.open_file(path, "w") as h5:
-        particle_bench.create_readout(
-            h5, max(len(rows), 1), filters or particle_bench.filters_for("none")
+        particle_table.create_readout(
+            h5, max(len(rows), 1), filters or particle_table.filters_for("none")
         ).append(rows)
 
 
@@ -46,13 +48,26 @@ def write_table(path, rows: np.ndarray, filters=None) -> None:
 def test_description_is_the_tutorials():
     assert (
         np.dtype([("energy", "<f8"), ("idnumber", "<i8"), ("name", "S16"), ("pressure", "<f4")])
-        == particle_bench.PARTICLE_DTYPE
+        == particle_table.PARTICLE_DTYPE
     )
+
+
+def test_record_size_the_rules_use_is_the_dtypes():
+    """The rules size disk requests with plan.sizing's copy: it must match the real record."""
+    assert (
+        sizing.PARTICLE_BYTES == particle_table.RECORD_BYTES == particle_table.PARTICLE_DTYPE.itemsize == 36
+    )
+
+
+def test_resource_requests_of_a_million_rows():
+    """The requests the rule makes at the default size (MB, minutes)."""
+    assert (sizing.particles_mem_mb(10**6), sizing.particles_disk_mb(10**6)) == (881, 181)
+    assert (sizing.particles_runtime(10), sizing.particles_runtime(10**6)) == (10, 12)
 
 
 def test_ten_rows_are_the_tutorials(tmp_path):
     path = tmp_path / "t.h5"
-    particle_bench.fill_row_by_row(path, 10, particle_bench.filters_for("none"))
+    particle_table.fill_row_by_row(path, 10, particle_table.filters_for("none"))
     with tables.open_file(path) as h5:
         table = h5.root.detector.readout
         assert table.title == "Readout example" and h5.root.detector._v_title == "Detector information"
@@ -82,7 +97,7 @@ SAMPLE_ROWS = [
 
 @pytest.mark.parametrize("i", SAMPLE_ROWS)
 def test_generated_row_is_exact(i):
-    row = particle_bench.make_particles(i, i + 1)[0]
+    row = particle_table.make_particles(i, i + 1)[0]
     name, idnumber, pressure, energy = tutorial_row(i)
     assert (row["name"], int(row["idnumber"]), float(row["pressure"]), float(row["energy"])) == (
         name,
@@ -93,34 +108,34 @@ def test_generated_row_is_exact(i):
 
 
 def test_names_across_chunks_and_decades(monkeypatch):
-    monkeypatch.setattr(particle_bench, "GENERATE_CHUNK", 7)  # many odd chunks
+    monkeypatch.setattr(particle_table, "GENERATE_CHUNK", 7)  # many odd chunks
     for start, stop in [(0, 50), (999_990, 1_000_030), (9_999_950, 10_000_120), (123_456_700, 123_456_800)]:
-        rows = particle_bench.make_particles(start, stop)
-        assert rows["name"].tolist() == [particle_bench.tutorial_name(i) for i in range(start, stop)]
+        rows = particle_table.make_particles(start, stop)
+        assert rows["name"].tolist() == [particle_table.tutorial_name(i) for i in range(start, stop)]
         assert rows["idnumber"].tolist() == [i * 2**34 for i in range(start, stop)]
 
 
 def test_row_and_block_fills_write_the_same_table(tmp_path, monkeypatch):
-    monkeypatch.setattr(particle_bench, "BLOCK_ROWS", 333)  # blocks that do not divide the table
-    monkeypatch.setattr(particle_bench, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(particle_table, "BLOCK_ROWS", 333)  # blocks that do not divide the table
+    monkeypatch.setattr(particle_table, "CHUNK_ROWS", 100)
     nrows = 1500
-    filters = particle_bench.filters_for("none")
-    expected = particle_bench.make_particles(0, nrows)
-    particle_bench.fill_row_by_row(tmp_path / "row.h5", nrows, filters)
-    particle_bench.fill_blocks(tmp_path / "block.h5", expected, filters, block_rows=333)
-    particle_bench.fill_chunks(tmp_path / "chunks.h5", expected)  # 15 whole chunks and a padded one
+    filters = particle_table.filters_for("none")
+    expected = particle_table.make_particles(0, nrows)
+    particle_table.fill_row_by_row(tmp_path / "row.h5", nrows, filters)
+    particle_table.fill_blocks(tmp_path / "block.h5", expected, filters, block_rows=333)
+    particle_table.fill_chunks(tmp_path / "chunks.h5", expected)  # 15 whole chunks and a padded one
     for method in ("row", "block", "chunks"):
-        particle_bench.check_table(tmp_path / f"{method}.h5", expected, method)
+        particle_table.check_table(tmp_path / f"{method}.h5", expected, method)
     # byte-identical files (the preallocated space is given back): the table is reproducible data
     assert (tmp_path / "row.h5").read_bytes() == (tmp_path / "block.h5").read_bytes()
 
 
 def test_check_table_catches_a_different_row(tmp_path):
-    rows = particle_bench.make_particles(0, 20)
+    rows = particle_table.make_particles(0, 20)
     write_table(tmp_path / "t.h5", rows)
     rows["pressure"][13] += 1
     with pytest.raises(RuntimeError, match="first bad row 13"):
-        particle_bench.check_table(tmp_path / "t.h5", rows, "test")
+        particle_table.check_table(tmp_path / "t.h5", rows, "test")
 
 
 def available_complibs() -> list[str]:
@@ -136,27 +151,27 @@ def test_schema_offers_exactly_the_available_complibs():
 @pytest.mark.parametrize("compression", ["none", "zlib", "blosc:lz4", "blosc2:zstd", "bzip2"])
 def test_compression_is_honoured(tmp_path, compression):
     path = tmp_path / "t.h5"
-    rows = particle_bench.make_particles(0, 5000)
-    particle_bench.fill_blocks(path, rows, particle_bench.filters_for(compression), block_rows=1024)
+    rows = particle_table.make_particles(0, 5000)
+    particle_table.fill_blocks(path, rows, particle_table.filters_for(compression), block_rows=1024)
     with tables.open_file(path) as h5:
         filters = h5.root.detector.readout.filters
     if compression == "none":
         assert filters.complevel == 0
     else:
         assert (filters.complib, filters.complevel, filters.shuffle) == (compression, 5, True)
-    particle_bench.check_table(path, rows, compression)
+    particle_table.check_table(path, rows, compression)
 
 
 def test_unavailable_compression_is_refused():
     with pytest.raises(ValueError, match="lzo"):
-        particle_bench.filters_for("lzo")
+        particle_table.filters_for("lzo")
 
 
 @pytest.mark.parametrize("rows", [0, -1, 2**29])
 def test_rows_bound(rows):
     with pytest.raises(ValueError, match=r"rows must be in 1\.\.536870911"):
-        particle_bench.check_rows(rows)
-    particle_bench.check_rows(2**29 - 1)  # the largest: idnumber still fits int64
+        particle_table.check_rows(rows)
+    particle_table.check_rows(2**29 - 1)  # the largest: idnumber still fits int64
     assert (2**29 - 1) * 2**34 <= np.iinfo(np.int64).max < 2**29 * 2**34
 
 
@@ -164,19 +179,19 @@ def test_rows_bound(rows):
 
 
 def test_tutorial_query_on_ten_rows(tmp_path):
-    particle_bench.fill_blocks(
-        tmp_path / "t.h5", particle_bench.make_particles(0, 10), particle_bench.filters_for("none")
+    particle_table.fill_blocks(
+        tmp_path / "t.h5", particle_table.make_particles(0, 10), particle_table.filters_for("none")
     )
     rows, timings = particle_bench.run_queries(
         tmp_path / "t.h5", tmp_path, parse_query(TUTORIAL_QUERY), repeats=1
     )
-    frame = particle_bench.query_frame(rows)
+    frame = particle_queries.query_frame(rows)
     assert list(frame.columns) == ["name", "idnumber", "pressure", "energy"]
     assert frame["name"].tolist() == ["Particle:      5", "Particle:      6", "Particle:      7"]
     assert frame["pressure"].tolist() == [25.0, 36.0, 49.0]
     assert frame["idnumber"].tolist() == [i * 2**34 for i in (5, 6, 7)]
     assert frame["energy"].tolist() == [25.0**4, 36.0**4, 49.0**4]
-    methods = [t["method"] for t in timings]
+    methods = [t.method for t in timings]
     assert methods == [
         "create_csindex",
         "iterrows",
@@ -187,22 +202,22 @@ def test_tutorial_query_on_ten_rows(tmp_path):
         "numpy",
         "read",
     ]
-    assert all(t["matches"] == 3 for t in timings if t["method"] not in ("create_csindex", "read"))
+    assert all(t.matches == 3 for t in timings if t.method not in ("create_csindex", "read"))
     assert not list(tmp_path.glob("indexed*"))  # the indexed copy is gone
 
 
 def test_disagreeing_methods_fail_loudly(tmp_path):
-    write_table(tmp_path / "t.h5", particle_bench.make_particles(0, 10))
+    write_table(tmp_path / "t.h5", particle_table.make_particles(0, 10))
     with tables.open_file(tmp_path / "t.h5") as h5:
         table = h5.root.detector.readout
         good = np.array([5, 6, 7])
         with pytest.raises(RuntimeError, match="query methods disagree: where"):
-            particle_bench.matching_rows({"iterrows": good, "where": np.array([5, 6])}, table)
+            particle_queries.matching_rows({"iterrows": good, "where": np.array([5, 6])}, table)
         with pytest.raises(RuntimeError, match="query methods disagree: read_where"):
-            particle_bench.matching_rows(
+            particle_queries.matching_rows(
                 {"iterrows": good, "read_where": table.read_coordinates([5, 6, 8])}, table
             )
-        assert len(particle_bench.matching_rows({"a": good, "b": table.read_coordinates(good)}, table)) == 3
+        assert len(particle_queries.matching_rows({"a": good, "b": table.read_coordinates(good)}, table)) == 3
 
 
 # A table with rows where float32 and float64 round (large i), next to small ones.
@@ -213,11 +228,14 @@ QUERY_ROW_NUMBERS = np.r_[0:64, 4090:4100, 94_906_260:94_906_270, 2**29 - 6 : 2*
 def query_table(tmp_path_factory):
     """(table, copy to index, path, rows in memory, Python values per row)."""
     directory = tmp_path_factory.mktemp("query")
-    rows = np.concatenate([particle_bench.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
+    rows = np.concatenate([particle_table.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
     path, indexed_path = directory / "t.h5", directory / "indexed.h5"
     write_table(path, rows)
     write_table(indexed_path, rows)
-    with particle_bench.open_table(path) as h5, particle_bench.open_table(indexed_path, "a") as h5_indexed:
+    with (
+        particle_queries.open_table(path) as h5,
+        particle_queries.open_table(indexed_path, "a") as h5_indexed,
+    ):
         python_rows = [
             {"energy": float(r["energy"]), "idnumber": int(r["idnumber"]), "pressure": float(r["pressure"])}
             for r in rows
@@ -239,7 +257,7 @@ def column_values(rows: np.ndarray, name: str) -> list:
     return values
 
 
-ROWS_FOR_LITERALS = np.concatenate([particle_bench.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
+ROWS_FOR_LITERALS = np.concatenate([particle_table.make_particles(i, i + 1) for i in QUERY_ROW_NUMBERS])
 COLUMNS = ["energy", "idnumber", "pressure"]
 OPS = ["<", "<=", ">", ">=", "==", "!="]
 
@@ -309,11 +327,11 @@ def test_every_method_finds_the_exact_rows(query_table, generated):
     text, reference = generated
     table, indexed, path, rows, python_rows = query_table
     query = parse_query(text)
-    particle_bench.drop_indexes(indexed)
-    particle_bench.create_indexes(indexed, indexable_columns(query))  # as the stage does
-    methods = particle_bench.query_methods(table, indexed, path, rows, query)
+    particle_queries.drop_indexes(indexed)
+    particle_queries.create_indexes(indexed, indexable_columns(query))  # as the stage does
+    methods = particle_queries.query_methods(table, indexed, path, rows, query)
     results = {method: func() for method, func in methods.items()}
-    found = particle_bench.matching_rows(results, table)  # raises if two methods disagree
+    found = particle_queries.matching_rows(results, table)  # raises if two methods disagree
     expected = [i for i, row in enumerate(python_rows) if reference(row)]
     assert results["iterrows"].tolist() == expected, (text, to_numexpr(query))
     assert found.tobytes() == rows[expected].tobytes()
@@ -321,15 +339,15 @@ def test_every_method_finds_the_exact_rows(query_table, generated):
 
 def test_indexed_query_uses_the_index(query_table):
     _, indexed, *_ = query_table
-    particle_bench.drop_indexes(indexed)
+    particle_queries.drop_indexes(indexed)
     query = parse_query(TUTORIAL_QUERY)
-    particle_bench.create_indexes(indexed, indexable_columns(query))
+    particle_queries.create_indexes(indexed, indexable_columns(query))
     assert indexed.will_query_use_indexing(to_numexpr(query)) == frozenset({"pressure"})
 
 
 def test_query_frame_has_exact_pressures():
-    rows = particle_bench.make_particles(2**29 - 2, 2**29)
-    frame = particle_bench.query_frame(rows)
+    rows = particle_table.make_particles(2**29 - 2, 2**29)
+    frame = particle_queries.query_frame(rows)
     assert frame["pressure"].tolist() == [f32(float(i * i)) for i in (2**29 - 2, 2**29 - 1)]
     assert isinstance(frame, pd.DataFrame) and frame["name"].tolist() == [
         "Particle: 536870",
@@ -352,7 +370,21 @@ def test_particles_stage_end_to_end(workflow_runner):
     assert query.equals(pd.read_csv(out / "2500" / "query.csv"))  # the same 3 rows
     for rows in (10, 2500):
         timings = pd.read_csv(out / str(rows) / "timings.csv")
-        assert list(timings.columns) == particle_bench.TIMINGS_COLUMNS
+        assert (
+            list(timings.columns)
+            == particle_bench.TIMINGS_COLUMNS
+            == [
+                "step",
+                "method",
+                "rows",
+                "matches",
+                "seconds",
+                "seconds_min",
+                "seconds_max",
+                "repeats",
+                "rows_per_s",
+            ]
+        )
         fill = timings[timings["step"] == "fill"].set_index("method")
         queries = timings[timings["step"] == "query"].set_index("method")
         assert set(queries.index) == {
@@ -388,9 +420,9 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
 
     table = tmp_path / "table.h5"
     timings = particle_bench.time_fills(
-        table, tmp_path, 3000, particle_bench.filters_for("none"), 1000, logging.getLogger("test")
+        table, tmp_path, 3000, particle_table.filters_for("none"), 1000, logging.getLogger("test")
     )
-    assert [(t["method"], t["rows"]) for t in timings] == [
+    assert [(t.method, t.rows) for t in timings] == [
         ("generate", 3000),
         ("row", 1000),
         ("row_extrapolated", 3000),
@@ -398,7 +430,7 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
         ("block", 3000),
         ("chunks", 3000),
     ]
-    particle_bench.check_table(table, particle_bench.make_particles(0, 3000), "block")
+    particle_table.check_table(table, particle_table.make_particles(0, 3000), "block")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.h5"]  # scratch files removed
 
 
@@ -411,11 +443,11 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
     ],
 )
 def test_queries_without_matches_or_index(tmp_path, text, matches, indexed):
-    particle_bench.fill_blocks(
-        tmp_path / "t.h5", particle_bench.make_particles(0, 10), particle_bench.filters_for("none")
+    particle_table.fill_blocks(
+        tmp_path / "t.h5", particle_table.make_particles(0, 10), particle_table.filters_for("none")
     )
     rows, timings = particle_bench.run_queries(tmp_path / "t.h5", tmp_path, parse_query(text), repeats=1)
-    assert len(rows) == matches and len(particle_bench.query_frame(rows)) == matches
-    methods = {t["method"] for t in timings}
+    assert len(rows) == matches and len(particle_queries.query_frame(rows)) == matches
+    methods = {t.method for t in timings}
     assert ("create_csindex" in methods) == indexed
     assert {"iterrows", "where", "read_where", "indexed", "pandas", "numpy", "read"} <= methods

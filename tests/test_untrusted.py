@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tables
 
-from outofcore import h5_datasets, particle_bench, safe_blosc
+from outofcore import h5_datasets, particle_bench, particle_table, safe_blosc
 from outofcore.hdf5_safety import UnsafeFile, pickled_attributes
 from outofcore.plan.query import parse_query
 
@@ -54,10 +54,10 @@ def test_h5py_readers_never_unpickle(tmp_path, marker):
 
 def test_pytables_readers_never_unpickle(tmp_path, marker):
     path = tmp_path / "table.h5"
-    data = particle_bench.make_particles(0, 100)
-    particle_bench.fill_blocks(path, data, particle_bench.filters_for("none"))
+    data = particle_table.make_particles(0, 100)
+    particle_table.fill_blocks(path, data, particle_table.filters_for("none"))
     with tables.open_file(path, "a") as h5:  # PyTables pickles what is not a plain value
-        h5.get_node(particle_bench.TABLE_PATH).attrs.evil = Payload(marker)
+        h5.get_node(particle_table.TABLE_PATH).attrs.evil = Payload(marker)
         h5.root._v_attrs.evil = Payload(marker)
     assert not marker.exists()
 
@@ -65,7 +65,7 @@ def test_pytables_readers_never_unpickle(tmp_path, marker):
     scratch.mkdir()
     query = parse_query("(20 <= pressure) & (pressure < 50)")
     readers = {
-        "check_table": lambda: particle_bench.check_table(path, data, "block"),
+        "check_table": lambda: particle_table.check_table(path, data, "block"),
         "run_queries": lambda: particle_bench.run_queries(path, scratch, query, repeats=1),
     }
     for name, read in readers.items():
@@ -77,15 +77,15 @@ def test_pytables_readers_never_unpickle(tmp_path, marker):
 def test_safety_check_passes_real_pytables_files(tmp_path):
     """No false alarm: the stage's own files, indexed and compressed, with plain attributes."""
     path = tmp_path / "table.h5"
-    data = particle_bench.make_particles(0, 100)
-    particle_bench.fill_blocks(path, data, particle_bench.filters_for("blosc2:zstd"))
+    data = particle_table.make_particles(0, 100)
+    particle_table.fill_blocks(path, data, particle_table.filters_for("blosc2:zstd"))
     with tables.open_file(path, "a") as h5:
-        table = h5.get_node(particle_bench.TABLE_PATH)
+        table = h5.get_node(particle_table.TABLE_PATH)
         table.cols.pressure.create_csindex()
         table.attrs.numbers = [1, 2, 3]  # pickled by PyTables, but plain data: no code
         table.attrs.note = "Readout example."  # text that ends like a pickle
     assert pickled_attributes(path) == []
-    particle_bench.check_table(path, data, "block")
+    particle_table.check_table(path, data, "block")
 
 
 def test_blosc_reader_rejects_pickles(tmp_path, marker):

@@ -16,6 +16,7 @@ pack_array differs from compress_ptr/blosclz only by its pickle and copies.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +32,6 @@ METHODS = ("pack_array", "compress_ptr", "blosc2")
 SAFE_FORMAT = {"compress_ptr": "blosc1", "blosc2": "blosc2"}  # method -> safe_blosc format
 MEMCPY = "memcpy"  # method and operation of the memory-copy rows, whose codec is NO_CODEC
 NO_CODEC = "none"
-COLUMNS = [
-    "method",
-    "codec",
-    "threads",
-    "size",
-    "nbytes",
-    "operation",
-    "seconds",
-    "seconds_min",
-    "seconds_max",
-    "repeats",
-    "compressed_nbytes",
-    "ratio",
-    "gbps",
-]
 
 
 class RoundTripError(AssertionError):
@@ -97,32 +83,52 @@ def round_trip_calls(
     return pack_safe, unpack_safe, lambda: out, lambda: len(last["bytes"])
 
 
-def row(
-    method: str,
-    codec: str,
-    threads: int,
-    size: int,
-    operation: str,
-    timing: Timing,
-    compressed: int,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SweepRow:
     """One line of the sweep table: `size` float64; throughputs count uncompressed bytes."""
-    nbytes = 8 * size
-    return {
-        "method": method,
-        "codec": codec,
-        "threads": threads,
-        "size": size,
-        "nbytes": nbytes,
-        "operation": operation,
-        "seconds": timing.seconds,
-        "seconds_min": timing.seconds_min,
-        "seconds_max": timing.seconds_max,
-        "repeats": timing.repeats,
-        "compressed_nbytes": compressed,
-        "ratio": nbytes / compressed,
-        "gbps": timing.rate(nbytes) / GB,
-    }
+
+    method: str
+    codec: str
+    threads: int
+    size: int  # float64 elements
+    nbytes: int  # uncompressed bytes
+    operation: str  # "compress", "decompress" or "memcpy"
+    seconds: float  # median seconds per call
+    seconds_min: float
+    seconds_max: float
+    repeats: int
+    compressed_nbytes: int
+    ratio: float
+    gbps: float  # uncompressed GB (10**9 bytes) per second
+
+    @classmethod
+    def of(
+        cls, method: str, codec: str, threads: int, size: int, operation: str, timing: Timing, compressed: int
+    ) -> "SweepRow":
+        nbytes = 8 * size
+        return cls(
+            method=method,
+            codec=codec,
+            threads=threads,
+            size=size,
+            nbytes=nbytes,
+            operation=operation,
+            seconds=timing.seconds,
+            seconds_min=timing.seconds_min,
+            seconds_max=timing.seconds_max,
+            repeats=timing.repeats,
+            compressed_nbytes=compressed,
+            ratio=nbytes / compressed,
+            gbps=timing.rate(nbytes) / GB,
+        )
+
+
+COLUMNS = [field.name for field in fields(SweepRow)]
+
+
+def sweep_frame(rows: Sequence[SweepRow]) -> pd.DataFrame:
+    """The rows as a table with the CSV's columns, in field order."""
+    return pd.DataFrame([asdict(row) for row in rows], columns=COLUMNS)
 
 
 def measure_point(
@@ -134,7 +140,7 @@ def measure_point(
     out: np.ndarray | None,
     repeats: int,
     min_time: float,
-) -> list[dict[str, Any]]:
+) -> list[SweepRow]:
     """The compress and decompress rows of one (method, codec, threads, size) point."""
     pack, unpack, result, compressed = round_trip_calls(method, codec, clevel, array, out)
     with blosc_threads(threads):
@@ -145,15 +151,15 @@ def measure_point(
     check_round_trip(array, result(), f"{method}/{codec}, {threads} threads, n={array.size}")
     size = compressed()
     return [
-        row(method, codec, threads, array.size, "compress", packing, size),
-        row(method, codec, threads, array.size, "decompress", unpacking, size),
+        SweepRow.of(method, codec, threads, array.size, "compress", packing, size),
+        SweepRow.of(method, codec, threads, array.size, "decompress", unpacking, size),
     ]
 
 
-def memcpy_row(size: int, repeats: int, min_time: float) -> dict[str, Any]:
+def memcpy_row(size: int, repeats: int, min_time: float) -> SweepRow:
     """The memory-copy bandwidth over `size` float64 as a row of the sweep (np.copyto, one thread)."""
     timing = memcpy_timing(8 * size, repeats, min_time)
-    return row(MEMCPY, NO_CODEC, 1, size, MEMCPY, timing, 8 * size)
+    return SweepRow.of(MEMCPY, NO_CODEC, 1, size, MEMCPY, timing, 8 * size)
 
 
 def sweep(
@@ -178,7 +184,7 @@ def sweep(
         raise ValueError(f"unknown codec {codec!r} (known: {', '.join(CODECS)})")
     memcpy_size = memcpy_size or max(max(sizes), CACHE_LEAVING_BYTES // 8)
     memcpy = memcpy_row(memcpy_size, repeats, min_time)
-    log(f"memcpy: {memcpy['gbps']:.2f} GB/s over {memcpy['nbytes']} bytes")
+    log(f"memcpy: {memcpy.gbps:.2f} GB/s over {memcpy.nbytes} bytes")
     rows = [memcpy]
     for size in sorted(sizes):
         array = seed_array(size)
@@ -186,12 +192,12 @@ def sweep(
         for count in threads:
             point = measure_point(method, codec, clevel, count, array, out, repeats, min_time)
             log(
-                f"{method}/{codec} n={size} threads={count}: ratio {point[0]['ratio']:.2f}, "
-                f"compress {point[0]['gbps']:.3f} GB/s, decompress {point[1]['gbps']:.3f} GB/s"
+                f"{method}/{codec} n={size} threads={count}: ratio {point[0].ratio:.2f}, "
+                f"compress {point[0].gbps:.3f} GB/s, decompress {point[1].gbps:.3f} GB/s"
             )
             rows += point
         del array, out  # the next size's arrays are allocated after these are freed
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return sweep_frame(rows)
 
 
 def collect(parts: Sequence[str | Path]) -> pd.DataFrame:

@@ -11,14 +11,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outofcore.headline import GB, Headline
+from outofcore.plan.sizing import PARTICLE_BYTES
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
 # scan costs at least) and the index build are drawn as references.
 METHODS = ["iterrows", "pandas", "read_where", "where", "numpy", "indexed"]
 REFERENCES = {"read": "--", "create_csindex": ":"}
-
-
-RECORD_BYTES = 36  # one Particle record: name 16 + idnumber 8 + pressure 4 + energy 8
 
 
 def query_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -63,7 +61,7 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
     nrows = int(by.loc[("fill", "block"), "rows"])
 
     def gbps(step: str, method: str) -> float:
-        return float(by.loc[(step, method), "rows_per_s"]) * RECORD_BYTES / GB
+        return float(by.loc[(step, method), "rows_per_s"]) * PARTICLE_BYTES / GB
 
     where = f"{nrows:,} rows"
     save = "np.save of the same array"

@@ -5,17 +5,7 @@
 
 BLOSC = config["blosc"]
 BLOSC_JOBS = jobs.blosc_combinations(BLOSC["methods"], BLOSC["codecs"])
-BLOSC_LARGEST_MB = 8 * max(BLOSC["sizes"]) / 2**20  # MB of the largest array
-BLOSC_MEMCPY_MB = 2 * max(BLOSC_LARGEST_MB, 256)  # source + target of the memcpy
-# Each point: (repeats + 1 probe) calls per operation and thread count; the slowest
-# (zstd, pickle) move 0.3 GB/s here: allow 0.05; small sizes last ~2 x min_time per call.
-BLOSC_RUNTIME_MIN = 2 + int(
-    2
-    * len(BLOSC["threads"])
-    * (BLOSC["repeats"] + 1)
-    * sum(8 * n / 0.05e9 + 2 * BLOSC["min_time"] for n in BLOSC["sizes"])
-    / 60
-)
+BLOSC_CATEGORY = "3. blosc"
 
 
 rule blosc_sweep:
@@ -31,16 +21,10 @@ rule blosc_sweep:
     threads: max(BLOSC["threads"])
     resources:
         timing_lock=1,
-        # pack_array holds the array, its pickle, the unpacked bytes and two unpacked
-        # arrays; the safe path the array, the reused output and one compressed buffer.
-        mem_mb=lambda wc: int(
-            300
-            + max(
-                (5 if wc.method == "pack_array" else 3) * BLOSC_LARGEST_MB,
-                BLOSC_MEMCPY_MB,
-            )
+        mem_mb=lambda wc: sizing.blosc_sweep_mem_mb(BLOSC["sizes"], wc.method),
+        runtime=sizing.blosc_sweep_runtime(
+            BLOSC["sizes"], BLOSC["threads"], BLOSC["repeats"], BLOSC["min_time"]
         ),
-        runtime=BLOSC_RUNTIME_MIN,
         disk_mb=10,  # one small CSV of timings
     params:
         sizes=BLOSC["sizes"],
@@ -59,29 +43,29 @@ rule blosc_plots:
         csv=report(
             "results/blosc/sweep.csv",
             caption="../report/blosc_sweep.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
         targets=report(
             "results/blosc/targets.csv",
             caption="../report/blosc_targets.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
         seed_png=report(
             "results/blosc/seed_loglog.png",
             caption="../report/blosc_seed_loglog.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
         seed_svg="results/blosc/seed_loglog.svg",
         throughput_png=report(
             "results/blosc/throughput.png",
             caption="../report/blosc_throughput.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
         throughput_svg="results/blosc/throughput.svg",
         ratio_png=report(
             "results/blosc/ratio.png",
             caption="../report/blosc_ratio.rst",
-            category="3. blosc",
+            category=BLOSC_CATEGORY,
         ),
         headline="results/blosc/headline.csv",
     log:

@@ -1,6 +1,6 @@
 # Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed.
 
-PARTICLE_BYTES = 36  # one row of the tutorial's Particle record
+PARTICLES_CATEGORY = "2. PyTables particles"
 PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
 
 
@@ -10,13 +10,13 @@ rule particles:
         query=report(
             "results/particles/{rows}/query.csv",
             caption="../report/particles_query.rst",
-            category="2. PyTables particles",
+            category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
         ),
         timings=report(
             "results/particles/{rows}/timings.csv",
             caption="../report/particles_timings.rst",
-            category="2. PyTables particles",
+            category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
         ),
     log:
@@ -28,12 +28,9 @@ rule particles:
     threads: PARTICLE_THREADS
     resources:
         timing_lock=1,
-        # the table in memory twice, pandas' frame (~150 B/row) and the query's results
-        mem_mb=lambda wc: 500 + int(wc.rows) * 400 // 2**20,
-        # iterrows, pandas and the index build dominate: ~1-2 million rows/s each
-        runtime=lambda wc: 10 + 2 * int(wc.rows) // 1_000_000,
-        # the table, np.save's copy, the direct-chunks copy, the indexed copy, the row table
-        disk_mb=lambda wc: 10 + 5 * int(wc.rows) * PARTICLE_BYTES // 2**20,
+        mem_mb=lambda wc: sizing.particles_mem_mb(int(wc.rows)),
+        runtime=lambda wc: sizing.particles_runtime(int(wc.rows)),
+        disk_mb=lambda wc: sizing.particles_disk_mb(int(wc.rows)),
     params:
         query=config["particles"]["query"],
         compression=config["particles"]["compression"],
@@ -49,7 +46,7 @@ rule particles_plot:
         plot=report(
             "results/particles/query_time.png",
             caption="../report/particles_query_time.rst",
-            category="2. PyTables particles",
+            category=PARTICLES_CATEGORY,
         ),
         headline="results/particles/headline.csv",
     log:

@@ -9,8 +9,8 @@ which has had code-execution bugs (CVE-2023-39631). It is therefore parsed here 
 - the table's numeric columns and finite numeric literals (a unary +/- allowed);
 
 anything else (calls, attributes, strings, other names, arithmetic, `and`/`or`/`not`)
-raises QueryError. Engines never see the user's text: each gets a string rebuilt from
-the checked tree (`to_numexpr`, `to_python`).
+raises QueryError. Engines never see the user's text: each gets its condition rebuilt
+from the checked tree (`fold`; the translations live in outofcore.query_engines).
 
 `~` is applied when parsing, by De Morgan's laws and complementing the comparisons
 (`~(pressure < 5)` is `pressure >= 5`): exact because the table holds no NaN, and
@@ -23,16 +23,17 @@ so every literal is replaced by one the column's type represents exactly, with t
 comparison adjusted to keep its exact mathematical meaning (`pressure < 0.1` becomes
 `pressure <= 0.099999994`). Every engine then gives the same, exact answer.
 
-Only the standard library is imported: the config check calls this before any job runs.
+Only the parser and the tree are here, standard library only: the config check calls
+this before any job runs.
 """
 
 import ast
 import math
 import operator
 import struct
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 # The numeric columns of the tutorial's Particle table and their storage types.
 COLUMN_TYPES = {"energy": "float64", "idnumber": "int64", "pressure": "float32"}
@@ -47,14 +48,6 @@ FLOAT32_MAX = struct.unpack("<f", struct.pack("<I", 0x7F7FFFFF))[0]
 COMPARE_OPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}  # swap sides
 COMPLEMENT = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}  # negate
-OPERATORS = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 class QueryError(ValueError):
@@ -88,6 +81,7 @@ class Or:
 
 
 Query = Compare | And | Or
+T = TypeVar("T")  # what a translation of the tree builds (a string, an expression...)
 
 
 # -- parsing -------------------------------------------------------------------------
@@ -270,97 +264,32 @@ def _nextafter32(value: float, toward: float) -> float:
 # -- using the tree --------------------------------------------------------------------
 
 
-def count_comparisons(query: Query) -> int:
+def fold(
+    query: Query,
+    compare: Callable[[Compare], T],
+    both: Callable[[T, T], T],
+    either: Callable[[T, T], T],
+) -> T:
+    """The tree rebuilt bottom-up in another form: `compare` translates each comparison,
+    `both` and `either` join the translated sides of an & and an |. Every engine's
+    translation (outofcore.query_engines) is one call of this."""
     if isinstance(query, Compare):
-        return 1
-    return count_comparisons(query.left) + count_comparisons(query.right)
+        return compare(query)
+    join = both if isinstance(query, And) else either
+    return join(fold(query.left, compare, both, either), fold(query.right, compare, both, either))
+
+
+def count_comparisons(query: Query) -> int:
+    return fold(query, lambda _: 1, operator.add, operator.add)
+
+
+def compared_columns(compare: Compare) -> set[str]:
+    """The columns one comparison reads."""
+    if isinstance(compare.value, Column):
+        return {compare.column, compare.value.name}
+    return {compare.column}
 
 
 def columns_of(query: Query) -> list[str]:
     """The columns the query reads, sorted."""
-    if isinstance(query, Compare):
-        names = {query.column}
-        if isinstance(query.value, Column):
-            names.add(query.value.name)
-        return sorted(names)
-    return sorted(set(columns_of(query.left)) | set(columns_of(query.right)))
-
-
-def _compared_columns(query: Query) -> tuple[set[str], set[str]]:
-    """(columns compared with a number, columns compared with a column)."""
-    if isinstance(query, Compare):
-        if isinstance(query.value, Column):
-            return set(), {query.column, query.value.name}
-        return {query.column}, set()
-    (left_numbers, left_columns), (right_numbers, right_columns) = (
-        _compared_columns(query.left),
-        _compared_columns(query.right),
-    )
-    return left_numbers | right_numbers, left_columns | right_columns
-
-
-def _nests_two_compounds(query: Query) -> bool:
-    """Does some &/| have a compound expression on both sides, as in (A & B) | (C & D)?"""
-    if isinstance(query, Compare):
-        return False
-    if not isinstance(query.left, Compare) and not isinstance(query.right, Compare):
-        return True
-    return _nests_two_compounds(query.left) or _nests_two_compounds(query.right)
-
-
-def indexable_columns(query: Query) -> list[str]:
-    """The columns PyTables can be trusted to use an index on for this query.
-
-    Only columns compared with numbers, never with another column (PyTables then takes
-    the other column for a constant and raises). None at all when some &/| joins two
-    compound expressions: PyTables' index planner then combines the parts with the wrong
-    operator and silently misses rows (PyTables issue #564, open; pandas warns about it,
-    GH#50598), so the query must scan.
-    """
-    if _nests_two_compounds(query):
-        return []
-    numbers, columns = _compared_columns(query)
-    return sorted(numbers - columns)
-
-
-def _value_text(value: Any, row: str | None = None) -> str:
-    if isinstance(value, Column):
-        return value.name if row is None else f"{row}[{value.name!r}]"
-    return repr(value)  # ints as ints, floats with a '.' or an exponent
-
-
-def to_numexpr(query: Query) -> str:
-    """The condition for numexpr, PyTables' `where` and pandas' `query`, fully parenthesized."""
-    if isinstance(query, Compare):
-        return f"({query.column} {query.op} {_value_text(query.value)})"
-    symbol = "&" if isinstance(query, And) else "|"
-    return f"({to_numexpr(query.left)} {symbol} {to_numexpr(query.right)})"
-
-
-def to_python(query: Query, row: str = "row") -> str:
-    """A Python expression over `row[column]` with and/or (the tutorial's loop)."""
-    if isinstance(query, Compare):
-        return f"({row}[{query.column!r}] {query.op} {_value_text(query.value, row)})"
-    word = "and" if isinstance(query, And) else "or"
-    return f"({to_python(query.left, row)} {word} {to_python(query.right, row)})"
-
-
-def row_filter(query: Query) -> Callable[[Iterable[Any]], list[int]]:
-    """`rows -> [row.nrow for row in rows if <condition>]`: the tutorial's Python loop over
-    PyTables rows, with the condition written inline as the tutorial does.
-
-    Compiling the text is safe: it is rebuilt from the checked tree, whose only names are
-    the known columns and whose only literals are numbers.
-    """
-    source = f"lambda rows: [row.nrow for row in rows if {to_python(query)}]"
-    return eval(compile(source, "<particles.query>", "eval"), {"__builtins__": {}})
-
-
-def evaluate(query: Query, columns: Mapping[str, Any]) -> Any:
-    """The query over whole columns (NumPy arrays, pandas Series): a boolean mask."""
-    if isinstance(query, Compare):
-        value = query.value
-        right = columns[value.name] if isinstance(value, Column) else value
-        return OPERATORS[query.op](columns[query.column], right)
-    left, right = evaluate(query.left, columns), evaluate(query.right, columns)
-    return left & right if isinstance(query, And) else left | right
+    return sorted(fold(query, compared_columns, operator.or_, operator.or_))

@@ -1,7 +1,10 @@
-"""Resource requests of the rules (memory, disk, minutes), computed from the config.
+"""Resource requests of the rules (memory, disk, minutes), from config values and
+wildcards passed as plain numbers, and the record size they are computed from.
 
 SLURM gets true requests from these (`mem_mb`, `disk_mb`, `runtime` sent as `--time`);
-`snakemake --dry-run` prints them per job. Each function takes plain config values.
+`snakemake --dry-run` prints them per job. Named functions here rather than in the .smk
+files: Snakemake's linter wants no functions beside rules, and a function here can be
+tested. Standard library only.
 """
 
 from collections.abc import Mapping, Sequence
@@ -10,6 +13,42 @@ from typing import Any
 MiB = 2**20
 INTERPRETER_MB = 300  # Python with numpy, pandas and the HDF5 libraries loaded
 LISTING_BLOCK_ELEMENTS = 2**20  # the datasets listing reads this many int64 at a time
+
+# One row of the particle table: name 16 + idnumber 8 + pressure 4 + energy 8 bytes. The
+# job code derives it from the record (`particle_table.RECORD_BYTES`); a test checks both.
+PARTICLE_BYTES = 36
+
+
+def particles_mem_mb(rows: int) -> int:
+    """The table in memory twice, pandas' frame (~150 B/row) and the query's results."""
+    return 500 + rows * 400 // MiB
+
+
+def particles_runtime(rows: int) -> int:
+    """Minutes: iterrows, pandas and the index build dominate, ~1-2 million rows/s each."""
+    return 10 + 2 * rows // 1_000_000
+
+
+def particles_disk_mb(rows: int) -> int:
+    """The table, np.save's copy, the direct-chunks copy, the indexed copy, the row table."""
+    return 10 + 5 * rows * PARTICLE_BYTES // MiB
+
+
+def blosc_sweep_mem_mb(sizes: Sequence[int], method: str) -> int:
+    """pack_array holds the array, its pickle, the unpacked bytes and two unpacked
+    arrays; the safe methods the array, the reused output and one compressed buffer; the
+    memcpy its source and target, at least 256 MB each (to leave the CPU caches)."""
+    largest_mb = 8 * max(sizes) / MiB
+    arrays = 5 if method == "pack_array" else 3
+    return int(300 + max(arrays * largest_mb, 2 * max(largest_mb, 256)))
+
+
+def blosc_sweep_runtime(sizes: Sequence[int], threads: Sequence[int], repeats: int, min_time: float) -> int:
+    """Minutes. Each point: (repeats + 1 probe) calls per operation and thread count; the
+    slowest (zstd, pickle) move 0.3 GB/s here: allow 0.05; small sizes last ~2 x min_time
+    per call."""
+    seconds = sum(8 * n / 0.05e9 + 2 * min_time for n in sizes)
+    return 2 + int(2 * len(threads) * (repeats + 1) * seconds / 60)
 
 
 def datasets_bytes(arrays: Sequence[Mapping[str, Any]]) -> int:

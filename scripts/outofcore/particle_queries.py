@@ -1,0 +1,131 @@
+"""Every way the stage finds the rows matching the particle query, and the check that
+they all found the same rows.
+
+The methods: the tutorial's Python loop over `iterrows`, in-kernel `where`, `read_where`,
+`where` on an indexed copy of the table, pandas' `query`, a NumPy mask. Each gets its
+condition from `outofcore.query_engines`, rebuilt from the checked query tree.
+"""
+
+import shutil
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tables
+
+from outofcore.hdf5_safety import refuse_pickles
+from outofcore.particle_table import TABLE_PATH
+from outofcore.plan.query import Query
+from outofcore.query_engines import evaluate, row_filter, to_numexpr
+
+# PyTables' index search compares a float32 column's bounds with float64 open-range
+# limits; NumPy 2 casts the limit to float32 and warns of the (harmless) overflow to inf.
+warnings.filterwarnings("ignore", "overflow encountered in cast", RuntimeWarning, "tables.index")
+
+QUERY_BUFFER = 2**20  # bytes PyTables reads per step of a scan: 1 chunk, stays in cache
+QUERY_COLUMNS = ["name", "idnumber", "pressure", "energy"]
+
+
+def open_table(path: str | Path, mode: str = "r", threads: int = 1) -> tables.File:
+    """Open for querying. PyTables caches the rows an indexed query found (and its index
+    bounds) per condition string: a repeated query then costs a dictionary lookup, not a
+    query. Those caches are off, so each timed call does the whole lookup. Scans read
+    `QUERY_BUFFER` bytes at a time (16 MiB by default: evicted from the CPU cache before
+    numexpr reads it again). A file with pickled attributes is refused first."""
+    refuse_pickles(path)
+    return tables.open_file(
+        path,
+        mode=mode,
+        max_numexpr_threads=threads,
+        max_blosc_threads=threads,
+        iterseq_max_slots=0,
+        limbounds_max_slots=0,
+        io_buffer_size=QUERY_BUFFER,
+    )
+
+
+def query_methods(
+    table: tables.Table, indexed: tables.Table, path: str | Path, data: np.ndarray, query: Query
+) -> dict[str, Callable[[], np.ndarray]]:
+    """Every way to find the matching rows: each returns row numbers, or (read_where) the rows."""
+    condition = to_numexpr(query)
+    loop = row_filter(query)
+
+    def pandas_query() -> np.ndarray:
+        frame = pd.read_hdf(path, TABLE_PATH)  # what a pandas user does with an HDF5 table
+        return frame.query(condition).index.to_numpy(dtype=np.int64)
+
+    return {
+        "iterrows": lambda: np.asarray(loop(table.iterrows()), dtype=np.int64),
+        "where": lambda: np.asarray([row.nrow for row in table.where(condition)], dtype=np.int64),
+        "read_where": lambda: table.read_where(condition),
+        "indexed": lambda: np.asarray([row.nrow for row in indexed.where(condition)], dtype=np.int64),
+        "pandas": pandas_query,
+        "numpy": lambda: np.flatnonzero(evaluate(query, data)),
+    }
+
+
+def matching_rows(results: dict[str, np.ndarray], table: tables.Table) -> np.ndarray:
+    """The rows every method found; RuntimeError naming the methods if any two disagree."""
+    reference_method, coordinates = next(iter(results.items()))
+    expected = table.read_coordinates(coordinates)
+    for method, found in results.items():
+        if found.dtype.names is None:  # row numbers
+            if not np.array_equal(found, coordinates):
+                raise RuntimeError(
+                    f"query methods disagree: {method} found rows {found[:10].tolist()}... "
+                    f"({len(found)}), {reference_method} found {coordinates[:10].tolist()}... "
+                    f"({len(coordinates)})"
+                )
+        elif found.dtype != expected.dtype or found.tobytes() != expected.tobytes():
+            raise RuntimeError(
+                f"query methods disagree: {method} returned {len(found)} rows, "
+                f"{reference_method} found {len(expected)}"
+            )
+    return expected
+
+
+# -- indexes ---------------------------------------------------------------------------
+
+
+def drop_indexes(table: tables.Table) -> None:
+    for column in table.colinstances.values():
+        if column.is_indexed:
+            column.remove_index()
+
+
+def create_indexes(table: tables.Table, names: list[str]) -> None:
+    """A completely sorted index (the best for queries) on each named column."""
+    for name in names:
+        table.cols._f_col(name).create_csindex()
+
+
+@contextmanager
+def indexed_copy(path: Path, scratch: Path, threads: int) -> Iterator[tables.File]:
+    """A copy of the table file to index (the output table stays as the tutorial built it)."""
+    copy = scratch / "indexed.h5"
+    shutil.copyfile(path, copy)
+    try:
+        with open_table(copy, "a", threads) as h5:
+            yield h5
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+# -- the result ------------------------------------------------------------------------
+
+
+def query_frame(rows: np.ndarray) -> pd.DataFrame:
+    """The matching rows as a table: name as text, pressure as the exact float64 of its float32."""
+    return pd.DataFrame(
+        {
+            "name": np.char.decode(rows["name"], "ascii"),
+            "idnumber": rows["idnumber"],
+            "pressure": rows["pressure"].astype(np.float64),
+            "energy": rows["energy"],
+        },
+        columns=QUERY_COLUMNS,
+    )
