@@ -3,7 +3,7 @@
 from typing import Any
 
 from outofcore.blosc_bench import collect
-from outofcore.blosc_figures import headline, ratio, seed_loglog, targets, throughput
+from outofcore.blosc_figures import headline, ratio, scaling, seed_loglog, targets, throughput
 from outofcore.headline import write_headline
 from outofcore.io_utils import log_to, save_figure, write_csv
 
@@ -19,6 +19,9 @@ def main(smk: Any) -> None:
     save_figure(seed_loglog(sweep), smk.output.seed_png, smk.output.seed_svg)
     save_figure(throughput(sweep), smk.output.throughput_png, smk.output.throughput_svg)
     save_figure(ratio(sweep), smk.output.ratio_png)
+    save_figure(scaling(sweep), smk.output.scaling_png)
+    unstable = sweep[~sweep["stable"].astype(str).str.lower().eq("true")]
+    log.info("%d of %d points unstable (samples spread more than 15 %%)", len(unstable), len(sweep))
     write_headline(headline(sweep), smk.output.headline)
 
 

@@ -7,17 +7,26 @@ import blosc
 from outofcore import contention
 from outofcore.blosc_bench import sweep
 from outofcore.io_utils import log_to, write_csv
+from outofcore.plan.jobs import resolve_threads
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     p = smk.params
     method, codec = smk.wildcards.method, smk.wildcards.codec
-    log.info("blosc %s, nthreads options %s, %d cores given", blosc.__version__, p.threads, smk.threads)
+    threads = resolve_threads(p.threads, smk.threads)
+    log.info(
+        "blosc %s, threads %s (configured %s), %d cores given",
+        blosc.__version__,
+        threads,
+        p.threads,
+        smk.threads,
+    )
     with contention.watch() as busy:
-        table = sweep(method, codec, p.sizes, p.clevel, p.threads, p.repeats, p.min_time, log.info)
+        table = sweep(method, codec, p.sizes, p.clevel, threads, p.repeats, p.min_time, log.info)
+    table["others_busy"] = busy.others
     log.info("while sweeping, %s", busy)
-    if busy.others > 0.1:
+    if busy.others > contention.BUSY:
         log.warning("the machine was shared: these timings are slower and noisier than it can do")
     write_csv(table, smk.output.csv)
 

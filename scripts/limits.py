@@ -1,19 +1,22 @@
 """Rule `limits`: the machine's own limits, measured in the same run as the stages they bound."""
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from outofcore.io_utils import log_to, write_csv
-from outofcore.machine_limits import measure_limits
+from outofcore.machine_limits import measure_limits, thread_counts
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     start = time.perf_counter()
-    frame = measure_limits(
-        Path(smk.output.csv).parent, smk.params.memcpy_mb, smk.params.disk_mb, smk.params.repeats
-    )
+    # the job runs alone (timing_lock): the cores it may run on, not only those it reserved
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = thread_counts(cores, smk.params.threads)
+    p = smk.params
+    frame = measure_limits(Path(smk.output.csv).parent, p.memcpy_mb, p.disk_mb, p.repeats, threads)
     log.info("limits measured in %.1f s:\n%s", time.perf_counter() - start, frame.to_string(index=False))
     write_csv(frame, smk.output.csv)
 

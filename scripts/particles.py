@@ -5,6 +5,7 @@ from typing import Any
 
 import numexpr
 
+from outofcore import contention
 from outofcore.io_utils import atomic_output, log_to, write_csv
 from outofcore.particle_bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
 from outofcore.particle_queries import query_frame
@@ -23,11 +24,13 @@ def main(smk: Any) -> None:
     numexpr.set_num_threads(threads)
     log.info("%d rows, query %s, filters %s, %d threads", nrows, to_numexpr(query), filters, threads)
     table_path = Path(smk.output.table)
-    with scratch_dir(table_path) as scratch:
+    with contention.watch() as busy, scratch_dir(table_path) as scratch:
         with atomic_output(table_path) as tmp:
             timings = time_fills(tmp, scratch, nrows, filters, smk.params.row_by_row_max, log)
         rows, query_timings = run_queries(table_path, scratch, query, threads, log=log)
+    log.info("while timing, %s", busy)
     frame = timings_frame(timings + query_timings)
+    frame["others_busy"] = busy.others
     log_ratios(frame, log)
     write_csv(query_frame(rows), smk.output.query)
     write_csv(frame, smk.output.timings)

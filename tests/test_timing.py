@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from outofcore.timing import measure
+from outofcore.timing import Point, Timing, measure, measure_interleaved
 
 
 def test_tiny_calls_are_looped_until_min_time():
@@ -39,3 +39,36 @@ def test_sample_size_scales_from_the_measured_time():
     result = measure(lambda: (calls.append(1), time.sleep(0.001)), repeats=2, min_time=0.02)
     assert 10 <= result.number <= 64  # ~20 calls reach 20 ms; no overshoot by doubling far past it
     assert result.seconds * result.number >= 0.02
+
+
+def test_spread_and_stable():
+    steady = Timing(1.0, 0.95, 1.05, 3, 1)
+    assert steady.spread == pytest.approx(0.1) and steady.stable
+    noisy = Timing(1.0, 0.9, 1.2, 3, 1)
+    assert noisy.spread == pytest.approx(0.3) and not noisy.stable
+
+
+def test_interleaved_rounds_take_one_sample_of_every_point_per_round():
+    order = []
+    points = {
+        name: Point(lambda name=name: order.append(name),
+                    setup=lambda name=name: order.append(f"setup {name}"), min_time=0)
+        for name in ("a", "b")
+    }  # fmt: skip
+    result = measure_interleaved(points, repeats=3)
+    assert set(result) == {"a", "b"} and all(t.repeats == 3 and t.number == 1 for t in result.values())
+    calls = [item for item in order if not item.startswith("setup")]
+    assert calls == ["a", "b", "a", "b", "a", "b"]  # calibration, then two rounds over both
+
+
+def test_a_slow_spell_hits_every_interleaved_point():
+    """A pause during one round slows one sample of each point, so no median moves."""
+    state = {"calls": 0}
+
+    def slow_third_round() -> None:
+        state["calls"] += 1
+        time.sleep(0.02 if 5 <= state["calls"] <= 6 else 0.002)
+
+    result = measure_interleaved({k: Point(slow_third_round, min_time=0) for k in "ab"}, repeats=5)
+    for timing in result.values():
+        assert timing.seconds < 0.01 and timing.seconds_max > 0.015 and not timing.stable

@@ -1,9 +1,11 @@
 """The tutorial's steps 3-4: blosc compression of `np.linspace(0, 100, n)` across sizes.
 
 One job sweeps one (method, codec): every configured size and thread count, compression
-and decompression, each timed by `timing.measure` (autoranged samples, median reported)
-and each round trip checked equal to the input. The job also measures the machine's
-memory-copy bandwidth, so every throughput has its ceiling measured on the same machine.
+and decompression, timed by `timing.measure_interleaved` (autoranged samples in rounds
+over the points of one size, median and spread reported) and each round trip checked
+equal to the input. The job also measures the machine's memory bandwidths (copy, write,
+read) over each of its thread counts, so every throughput has its ceiling measured on
+the same machine (the same node, on a cluster).
 
 Methods:
 - `pack_array`: the tutorial's `blosc.pack_array` / `unpack_array` (pickle inside: the
@@ -21,16 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import blosc
+import blosc2
 import numpy as np
 import pandas as pd
 
-from outofcore.bandwidth import CACHE_LEAVING_BYTES, GB, memcpy_timing
+from outofcore.bandwidth import CACHE_LEAVING_BYTES, GB, KINDS, bandwidth_timings
 from outofcore.safe_blosc import CODECS, blosc_threads, compress, decompress_into
-from outofcore.timing import Timing, measure
+from outofcore.timing import Point, Timing, measure_interleaved
 
 METHODS = ("pack_array", "compress_ptr", "blosc2")
 SAFE_FORMAT = {"compress_ptr": "blosc1", "blosc2": "blosc2"}  # method -> safe_blosc format
-MEMCPY = "memcpy"  # method and operation of the memory-copy rows, whose codec is NO_CODEC
+MEMCPY = "memcpy"  # method of the memory-bandwidth rows (operation copy/write/read, codec NO_CODEC)
 NO_CODEC = "none"
 
 
@@ -92,7 +95,7 @@ class SweepRow:
     threads: int
     size: int  # float64 elements
     nbytes: int  # uncompressed bytes
-    operation: str  # "compress", "decompress" or "memcpy"
+    operation: str  # "compress", "decompress", or a memory bandwidth: "copy", "write", "read"
     seconds: float  # median seconds per call
     seconds_min: float
     seconds_max: float
@@ -100,6 +103,9 @@ class SweepRow:
     compressed_nbytes: int
     ratio: float
     gbps: float  # uncompressed GB (10**9 bytes) per second
+    spread: float  # (max - min) / median of the samples
+    stable: bool  # spread <= 0.15
+    others_busy: float = float("nan")  # share of the cores other processes kept busy meanwhile
 
     @classmethod
     def of(
@@ -120,6 +126,8 @@ class SweepRow:
             compressed_nbytes=compressed,
             ratio=nbytes / compressed,
             gbps=timing.rate(nbytes) / GB,
+            spread=timing.spread,
+            stable=timing.stable,
         )
 
 
@@ -131,35 +139,58 @@ def sweep_frame(rows: Sequence[SweepRow]) -> pd.DataFrame:
     return pd.DataFrame([asdict(row) for row in rows], columns=COLUMNS)
 
 
-def measure_point(
+def set_threads(threads: int) -> None:
+    blosc.set_nthreads(threads)
+    blosc2.set_nthreads(threads)
+
+
+def measure_size(
     method: str,
     codec: str,
     clevel: int,
-    threads: int,
+    threads: Sequence[int],
     array: np.ndarray,
-    out: np.ndarray | None,
     repeats: int,
     min_time: float,
 ) -> list[SweepRow]:
-    """The compress and decompress rows of one (method, codec, threads, size) point."""
+    """The compress and decompress rows of one size at every thread count.
+
+    All (threads, operation) points of the size are sampled in interleaved rounds; the
+    thread count is set before each sample, outside the timed region. Each thread
+    count's decompression is then checked once more on a zeroed output.
+    """
+    out = None if method == "pack_array" else np.empty_like(array)
     pack, unpack, result, compressed = round_trip_calls(method, codec, clevel, array, out)
-    with blosc_threads(threads):
-        packing = measure(pack, repeats, min_time)
-        if out is not None:
-            out.fill(0)  # a decompression that wrote nothing cannot pass the check
-        unpacking = measure(unpack, repeats, min_time)
-    check_round_trip(array, result(), f"{method}/{codec}, {threads} threads, n={array.size}")
+    with blosc_threads(max(threads)):
+        pack()  # the bytes the first decompression reads
+        points = {}
+        for count in threads:
+            ready = lambda count=count: set_threads(count)  # noqa: E731
+            points[count, "compress"] = Point(pack, ready, min_time)
+            points[count, "decompress"] = Point(unpack, ready, min_time)
+        timings = measure_interleaved(points, repeats)
+        for count in threads:
+            set_threads(count)
+            if out is not None:
+                out.fill(0)  # a decompression that wrote nothing cannot pass the check
+            unpack()
+            check_round_trip(array, result(), f"{method}/{codec}, {count} threads, n={array.size}")
     size = compressed()
     return [
-        SweepRow.of(method, codec, threads, array.size, "compress", packing, size),
-        SweepRow.of(method, codec, threads, array.size, "decompress", unpacking, size),
+        SweepRow.of(method, codec, count, array.size, operation, timings[count, operation], size)
+        for count in threads
+        for operation in ("compress", "decompress")
     ]
 
 
-def memcpy_row(size: int, repeats: int, min_time: float) -> SweepRow:
-    """The memory-copy bandwidth over `size` float64 as a row of the sweep (np.copyto, one thread)."""
-    timing = memcpy_timing(8 * size, repeats, min_time)
-    return SweepRow.of(MEMCPY, NO_CODEC, 1, size, MEMCPY, timing, 8 * size)
+def bandwidth_rows(threads: Sequence[int], size: int, repeats: int, min_time: float) -> list[SweepRow]:
+    """The memory bandwidths (copy, write, read) over `size` float64 at every thread count."""
+    timings = bandwidth_timings(threads, 8 * size, repeats, min_time)
+    return [
+        SweepRow.of(MEMCPY, NO_CODEC, count, size, kind, timings[kind, count], 8 * size)
+        for count in sorted(set(threads))
+        for kind in KINDS
+    ]
 
 
 def sweep(
@@ -173,39 +204,38 @@ def sweep(
     log: Callable[[str], None] = lambda message: None,
     memcpy_size: int | None = None,
 ) -> pd.DataFrame:
-    """Every size x thread count of one (method, codec), plus one memcpy row first.
+    """Every size x thread count of one (method, codec), after the bandwidth rows.
 
-    The memcpy copies `memcpy_size` float64, by default the largest array but at least
-    CACHE_LEAVING_BYTES, so that it measures main memory, not a cache.
+    The bandwidths move `memcpy_size` float64, by default the largest array but at least
+    CACHE_LEAVING_BYTES, so that they measure main memory, not a cache.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r} (known: {', '.join(METHODS)})")
     if codec not in CODECS:
         raise ValueError(f"unknown codec {codec!r} (known: {', '.join(CODECS)})")
+    threads = sorted(set(threads))
     memcpy_size = memcpy_size or max(max(sizes), CACHE_LEAVING_BYTES // 8)
-    memcpy = memcpy_row(memcpy_size, repeats, min_time)
-    log(f"memcpy: {memcpy.gbps:.2f} GB/s over {memcpy.nbytes} bytes")
-    rows = [memcpy]
+    rows = bandwidth_rows(threads, memcpy_size, repeats, min_time)
+    for row in rows:
+        log(f"{row.operation} over {row.threads} threads: {row.gbps:.2f} GB/s (spread {row.spread:.0%})")
     for size in sorted(sizes):
         array = seed_array(size)
-        out = None if method == "pack_array" else np.empty_like(array)
-        for count in threads:
-            point = measure_point(method, codec, clevel, count, array, out, repeats, min_time)
+        point = measure_size(method, codec, clevel, threads, array, repeats, min_time)
+        for pack, unpack in zip(point[::2], point[1::2], strict=True):
             log(
-                f"{method}/{codec} n={size} threads={count}: ratio {point[0].ratio:.2f}, "
-                f"compress {point[0].gbps:.3f} GB/s, decompress {point[1].gbps:.3f} GB/s"
+                f"{method}/{codec} n={size} threads={pack.threads}: ratio {pack.ratio:.2f}, "
+                f"compress {pack.gbps:.3f} GB/s (spread {pack.spread:.0%}), "
+                f"decompress {unpack.gbps:.3f} GB/s (spread {unpack.spread:.0%})"
             )
-            rows += point
-        del array, out  # the next size's arrays are allocated after these are freed
+        rows += point
+        del array  # the next size's arrays are allocated after these are freed
     return sweep_frame(rows)
 
 
 def collect(parts: Sequence[str | Path]) -> pd.DataFrame:
-    """The sweep table of all jobs: one memcpy row combining theirs, then their rows.
-
-    Every job measured memcpy once (same size); the combined row has the median of the
-    jobs' medians, the extremes of all samples and the number of samples.
-    """
+    """The sweep table of all jobs: per bandwidth and thread count one row combining the
+    jobs' (median of their medians, extremes of all samples, their samples), then the
+    points. A combined row is stable only if every job's was."""
     table = pd.concat([pd.read_csv(path, keep_default_na=False) for path in parts], ignore_index=True)
     copies = table[table["method"] == MEMCPY]
     rows = table[table["method"] != MEMCPY]
@@ -214,12 +244,17 @@ def collect(parts: Sequence[str | Path]) -> pd.DataFrame:
     if len(duplicated):
         raise ValueError(f"the parts measure some points twice:\n{duplicated[key]}")
     frames = [rows.sort_values(key, kind="stable")]
-    if len(copies):
-        combined = copies.iloc[[0]].copy()
-        combined["seconds"] = copies["seconds"].median()
-        combined["seconds_min"] = copies["seconds_min"].min()
-        combined["seconds_max"] = copies["seconds_max"].max()
-        combined["repeats"] = copies["repeats"].sum()
-        combined["gbps"] = combined["nbytes"] / combined["seconds"] / GB
-        frames.insert(0, combined)
+    combined = []
+    for _, same in copies.groupby(["operation", "threads"], sort=False):
+        row = same.iloc[[0]].copy()
+        row["seconds"] = same["seconds"].median()
+        row["seconds_min"] = same["seconds_min"].min()
+        row["seconds_max"] = same["seconds_max"].max()
+        row["repeats"] = same["repeats"].sum()
+        row["gbps"] = row["nbytes"] / row["seconds"] / GB
+        row["spread"] = same["spread"].max()
+        row["stable"] = same["stable"].astype(str).eq("True").all()
+        row["others_busy"] = pd.to_numeric(same["others_busy"], errors="coerce").max()
+        combined.append(row)
+    frames[:0] = combined
     return pd.concat(frames, ignore_index=True)[COLUMNS]

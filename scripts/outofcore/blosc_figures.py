@@ -4,9 +4,14 @@
   time against n, log-log, in seconds (the tutorial's axis said ms, its data were s);
 - `throughput`: GB/s against n for every method/codec at the best thread count, with the
   memory-copy bandwidth measured in the same run as the ceiling;
-- `ratio`: compression ratio against n.
-The plotting functions take the sweep table and return the Figure (tests read its Axes).
+- `ratio`: compression ratio against n;
+- `scaling`: GB/s against threads at the largest size, with the memory bandwidths over
+  as many threads measured by the same jobs.
+Unstable points (samples spread more than 15 %) are drawn hollow. The plotting
+functions take the sweep table and return the Figure (tests read its Axes).
 """
+
+import math
 
 import matplotlib
 
@@ -24,10 +29,33 @@ SAFE_METHODS = ("compress_ptr", "blosc2")
 plt.rcParams["svg.hashsalt"] = "blosc-sweep"  # the same figure gives the same SVG bytes
 
 
+def bandwidth(sweep: pd.DataFrame, kind: str = "copy", threads: int | None = None) -> float | None:
+    """A memory bandwidth of the sweep (GB/s) over `threads` (default: the most measured),
+    None if the sweep has none."""
+    rows = sweep[(sweep["method"] == MEMCPY) & (sweep["operation"] == kind)]
+    if threads is not None:
+        rows = rows[rows["threads"] == threads]
+    return float(rows.sort_values(["threads", "nbytes"])["gbps"].iloc[-1]) if len(rows) else None
+
+
 def memcpy_gbps(sweep: pd.DataFrame) -> float | None:
-    """The sweep's memory-copy bandwidth (GB/s), None if it has no memcpy row."""
-    copies = sweep[sweep["method"] == MEMCPY]
-    return float(copies.sort_values("nbytes")["gbps"].iloc[-1]) if len(copies) else None
+    """The sweep's memory-copy bandwidth over the most threads it measured (GB/s)."""
+    return bandwidth(sweep, "copy")
+
+
+def is_stable(rows: pd.DataFrame) -> pd.Series:
+    """The `stable` column as booleans (True where a table has none)."""
+    if "stable" not in rows:
+        return pd.Series(True, index=rows.index)
+    return rows["stable"].astype(str).str.lower().eq("true")
+
+
+def draw_points(ax, x: pd.Series, y: pd.Series, stable: pd.Series, style: str = "-", **kwargs) -> None:
+    """A line through the points, stable ones filled, unstable ones hollow."""
+    (line,) = ax.plot(x, y, style, **kwargs)
+    color = line.get_color()
+    ax.scatter(x[stable], y[stable], color=color, zorder=3)
+    ax.scatter(x[~stable], y[~stable], facecolors="none", edgecolors=color, zorder=3)
 
 
 def best_threads(sweep: pd.DataFrame) -> pd.DataFrame:
@@ -72,13 +100,18 @@ def throughput(sweep: pd.DataFrame) -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, layout="constrained")
     best = best_threads(sweep)
     copy_rate = memcpy_gbps(sweep)
+    most = sweep.loc[sweep["method"] == MEMCPY, "threads"].max()
     for ax, operation in zip(axes, OPERATIONS, strict=True):
         for (method, codec), points in best[best["operation"] == operation].groupby(["method", "codec"]):
             style = "--" if method == "pack_array" else "-"
-            ax.plot(points["size"], points["gbps"], style, marker="o", label=series_label(method, codec))
+            label = series_label(method, codec)
+            draw_points(ax, points["size"], points["gbps"], is_stable(points), style, label=label)
         if copy_rate is not None:
             ax.axhline(
-                copy_rate, color="black", linewidth=2, label=f"memcpy (np.copyto): {copy_rate:.1f} GB/s"
+                copy_rate,
+                color="black",
+                linewidth=2,
+                label=f"memcpy (np.copyto, {most} threads): {copy_rate:.1f} GB/s",
             )
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -90,6 +123,7 @@ def throughput(sweep: pd.DataFrame) -> Figure:
     axes[0].legend(fontsize="small")
     fig.suptitle(
         f"blosc throughput at the best of {threads} threads per point; memcpy measured in the same run"
+        "\nhollow: samples spread more than 15 %"
     )
     return fig
 
@@ -122,7 +156,7 @@ def targets(sweep: pd.DataFrame) -> pd.DataFrame:
     rows = sweep[sweep["method"] != MEMCPY]
     size, threads = rows["size"].max(), rows["threads"].max()
     point = rows[(rows["size"] == size) & (rows["threads"] == threads)]
-    copy_rate = memcpy_gbps(sweep)
+    copy_rate = bandwidth(sweep, "copy", threads) or memcpy_gbps(sweep)
     lines = []
     goals = {"compress": (0.3, 4.0), "decompress": (0.8, 10.0)}
     for operation in OPERATIONS:
@@ -157,14 +191,56 @@ def agreement(first: pd.DataFrame, second: pd.DataFrame, min_size: int = 10_000)
     return both[[*key, "seconds_first", "seconds_second", "relative_difference"]]
 
 
+# What bounds an in-memory operation on T threads: compression reads the uncompressed
+# bytes (and writes far fewer), decompression writes them (and reads far fewer).
+OPERATION_LIMIT = {"compress": "read", "decompress": "write"}
+
+
+def scaling(sweep: pd.DataFrame) -> Figure:
+    """GB/s against threads at the largest size per method/codec, both operations, with
+    the memory bandwidths (copy, write, read) over as many threads as the ceilings."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, layout="constrained")
+    rows = sweep[sweep["method"] != MEMCPY]
+    size = rows["size"].max()
+    rows = rows[rows["size"] == size]
+    copies = sweep[sweep["method"] == MEMCPY]
+    for ax, operation in zip(axes, OPERATIONS, strict=True):
+        for (method, codec), points in rows[rows["operation"] == operation].groupby(["method", "codec"]):
+            points = points.sort_values("threads")
+            style = "--" if method == "pack_array" else "-"
+            label = series_label(method, codec)
+            draw_points(ax, points["threads"], points["gbps"], is_stable(points), style, label=label)
+        for kind, color in (("copy", "black"), ("write", "dimgray"), ("read", "darkgray")):
+            line = copies[copies["operation"] == kind].sort_values("threads")
+            bounds = " (the bound)" if OPERATION_LIMIT[operation] == kind else ""
+            ax.plot(line["threads"], line["gbps"], color=color, linewidth=2, label=f"memory {kind}{bounds}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ticks = sorted(set(rows["threads"]) | set(copies["threads"]))
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.set_xlabel("threads")
+        ax.set_title(f"{operation}ion" if operation == "compress" else "decompression")
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_ylabel("throughput (GB/s of uncompressed data)")
+    axes[0].legend(fontsize="small")
+    fig.suptitle(
+        f"blosc scaling with threads at n={size:,}; memory bandwidths over as many threads, same jobs"
+    )
+    return fig
+
+
 def headline(sweep: pd.DataFrame) -> list[Headline]:
     """The best pickle-free codec and the tutorial's pack_array at the largest size and
-    the most threads, compression and decompression, against memory copy."""
+    the most threads T, compression and decompression, against the memory bandwidth the
+    same job measured over T threads (`read_{T}t` for compression, `write_{T}t` for
+    decompression)."""
     points = sweep[sweep["operation"].isin(OPERATIONS)]
     size, threads = points["size"].max(), points["threads"].max()
     points = points[(points["size"] == size) & (points["threads"] == threads)]
     rows = []
     for operation in OPERATIONS:
+        kind = OPERATION_LIMIT[operation]
+        limit = bandwidth(sweep, kind, threads)
         here = points[points["operation"] == operation]
         for label, subset, tutorial in (
             ("best pickle-free", here[here["method"].isin(SAFE_METHODS)], False),
@@ -177,7 +253,9 @@ def headline(sweep: pd.DataFrame) -> list[Headline]:
             figure = f"{operation}, {label} {method} (n={size:,}, {threads} threads)"
             job = f"{operation} an array in memory"
             rows.append(
-                Headline("blosc", job, method, figure, float(best["gbps"]), "GB/s", "memcpy", int(threads),
-                         tutorial=tutorial)
+                Headline("blosc", job, method, figure, float(best["gbps"]), "GB/s", f"{kind}_{threads}t",
+                         int(threads), limit_value=math.nan if limit is None else limit, tutorial=tutorial,
+                         spread=float(best.get("spread", math.nan)),
+                         others_busy=float(best.get("others_busy", math.nan)))
             )  # fmt: skip
     return rows

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import psutil
 
+BUSY = 0.1  # others kept more than this share of the cores busy: a figure measured on a shared machine
+
 
 @dataclass
 class Contention:

@@ -1,13 +1,20 @@
 """The machine's own limits, measured in the same run as the stages they bound.
 
-Memory copy bandwidth (np.copyto into a preallocated array, far larger than the caches),
+Memory bandwidths per thread count (copy, write-only, read-only; see `bandwidth`),
 page-cache write, durable write (fsync) and warm/cold read bandwidths of the results'
 file system, plus the machine and library versions the figures were measured with.
+
+The cold read is read with O_DIRECT (the page cache bypassed) where the file system
+allows it, else after posix_fadvise(DONTNEED). A "cold" read faster than half the warm
+read is served by some cache (a VM host's, a RAID controller's): its `how` then starts
+with CACHED and the summary uses it only as a reference, never as a bound.
 """
 
+import errno
+import mmap
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +22,13 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from outofcore.bandwidth import memcpy_gbps
-from outofcore.timing import measure
+from outofcore.bandwidth import bandwidths_gbps
+from outofcore.timing import Timing, measure
 
 MB = 1 << 20
 CHUNK = 8 * MB  # bytes per write/read call: large enough to hide per-call costs
 COLUMNS = ["name", "value", "unit", "how"]
+CACHED = "CACHED"  # first word of a cold read's `how` when a cache served it
 
 
 def _write_file(path: Path, block: memoryview, nbytes: int, durable: bool) -> None:
@@ -44,8 +52,43 @@ def _read_file(path: Path, buffer: bytearray, cold: bool) -> int:
         return total
 
 
-def disk_gbps(directory: str | Path, nbytes: int, repeats: int = 3) -> dict[str, float]:
-    """Write (page cache / durable) and read (warm / cold) bandwidths of a file system, GB/s.
+def _read_direct(path: Path, buffer: mmap.mmap) -> int:
+    """Read the whole file with O_DIRECT into a page-aligned buffer (the page cache
+    bypassed); OSError(EINVAL) where the file system refuses it (tmpfs, some FUSE)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECT", 0))
+    try:
+        total = 0
+        while n := os.readv(fd, [buffer]):
+            total += n
+        return total
+    finally:
+        os.close(fd)
+
+
+def direct_read_works(path: Path, buffer: mmap.mmap) -> bool:
+    """Whether O_DIRECT reads of `path` work here (one read tried)."""
+    if not hasattr(os, "O_DIRECT"):
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    except OSError as error:
+        if error.errno in (errno.EINVAL, errno.EOPNOTSUPP):
+            return False
+        raise
+    try:
+        os.readv(fd, [buffer])
+        return True
+    except OSError as error:
+        if error.errno in (errno.EINVAL, errno.EOPNOTSUPP):
+            return False
+        raise
+    finally:
+        os.close(fd)
+
+
+def disk_timings(directory: str | Path, nbytes: int, repeats: int = 3) -> tuple[dict[str, Timing], bool]:
+    """Write (page cache / durable) and read (warm / cold) timings of `nbytes` on a file
+    system, and whether the cold read used O_DIRECT.
 
     Works on a scratch file in `directory`, removed afterwards.
     """
@@ -60,18 +103,42 @@ def disk_gbps(directory: str | Path, nbytes: int, repeats: int = 3) -> dict[str,
         }
         # each write starts from no file: truncating the last one is not part of a write
         fresh = lambda: path.unlink(missing_ok=True)  # noqa: E731
-        result = {
-            name: measure(fn, repeats=repeats, min_time=0, setup=fresh).rate(nbytes) / 1e9
-            for name, fn in timed.items()
-        }
+        result = {name: measure(fn, repeats=repeats, min_time=0, setup=fresh) for name, fn in timed.items()}
         # reads: the file is complete and synced now; one read warms it
         _read_file(path, buffer, cold=False)
-        for name, cold in (("warm_read", False), ("cold_read", True)):
-            read = measure(lambda cold=cold: _read_file(path, buffer, cold), repeats=repeats, min_time=0)
-            result[name] = read.rate(nbytes) / 1e9
-        return result
+        result["warm_read"] = measure(lambda: _read_file(path, buffer, False), repeats=repeats, min_time=0)
+        aligned = mmap.mmap(-1, CHUNK)  # page-aligned, as O_DIRECT needs
+        direct = direct_read_works(path, aligned)
+        cold = (lambda: _read_direct(path, aligned)) if direct else (lambda: _read_file(path, buffer, True))
+        result["cold_read"] = measure(cold, repeats=repeats, min_time=0)
+        return result, direct
     finally:
         path.unlink(missing_ok=True)
+
+
+def disk_gbps(directory: str | Path, nbytes: int, repeats: int = 3) -> dict[str, float]:
+    """Write (page cache / durable) and read (warm / cold) bandwidths of a file system, GB/s."""
+    nbytes = max(CHUNK, nbytes // CHUNK * CHUNK)
+    timings, _ = disk_timings(directory, nbytes, repeats)
+    return {name: timing.rate(nbytes) / 1e9 for name, timing in timings.items()}
+
+
+def is_cached(cold_gbps: float, warm_gbps: float) -> bool:
+    """A device read faster than half the page-cache read is served by a cache."""
+    return cold_gbps > warm_gbps / 2
+
+
+def thread_counts(cores: int, configured: Iterable[int] = ()) -> list[int]:
+    """1, 2, 4, ... up to `cores`, `cores` itself, and every configured count."""
+    counts, t = {cores, *configured}, 1
+    while t < cores:
+        counts.add(t)
+        t *= 2
+    return sorted(c for c in counts if c >= 1)
+
+
+def sampled(timing: Timing) -> str:
+    return f"median of {timing.repeats}, spread {timing.spread:.0%}"
 
 
 def cpu_model() -> str:
@@ -104,34 +171,59 @@ def versions() -> dict[str, str]:
     }
 
 
-def measure_limits(results_dir: str | Path, memcpy_mb: int, disk_mb: int, repeats: int) -> pd.DataFrame:
-    """All limits as rows name,value,unit,how."""
-    rows: list[dict[str, Any]] = []
-    copy = memcpy_gbps(memcpy_mb * MB, repeats, min_time=0.05)
-    rows.append(
-        {
-            "name": "memcpy",
-            "value": copy,
-            "unit": "GB/s",
-            "how": f"np.copyto of {memcpy_mb} MiB into a preallocated array, median of {repeats}",
-        }
-    )
-    how = {
-        "page_cache_write": "os.write of {mb} MiB in 8 MiB calls, no fsync (lands in the page cache)",
-        "durable_write": "os.write of {mb} MiB in 8 MiB calls, then fsync",
-        "warm_read": "os.readinto of the same {mb} MiB file already in the page cache",
-        "cold_read": "os.readinto after posix_fadvise(DONTNEED) dropped the file's pages",
-    }
-    for name, value in disk_gbps(results_dir, disk_mb * MB, repeats).items():
-        rows.append(
-            {
-                "name": name,
-                "value": value,
-                "unit": "GB/s",
-                "how": how[name].format(mb=disk_mb)
-                + f", on {Path(results_dir).resolve()}, median of {repeats}",
-            }
-        )
+MEMORY_HOW = {
+    "copy": "np.copyto of {mb} MiB into a preallocated array, split over {t} threads",
+    "write": "fill of {mb} MiB (writes only), split over {t} threads",
+    "read": "read of {mb} MiB in 1 MiB pieces into a cache-resident buffer (reads only), "
+    "split over {t} threads",
+}
+DISK_HOW = {
+    "page_cache_write": "os.write of {mb} MiB in 8 MiB calls, no fsync (lands in the page cache)",
+    "durable_write": "os.write of {mb} MiB in 8 MiB calls, then fsync",
+    "warm_read": "os.readinto of the same {mb} MiB file already in the page cache",
+}
+COLD_HOW = {
+    True: "read of the same {mb} MiB file with O_DIRECT (page cache bypassed)",
+    False: "os.readinto after posix_fadvise(DONTNEED) dropped the file's pages (O_DIRECT refused here)",
+}
+
+
+def memory_rows(memcpy_mb: int, threads: Iterable[int], repeats: int) -> list[dict[str, Any]]:
+    """copy_{T}t, write_{T}t, read_{T}t for every thread count, and `memcpy` (= copy_1t)."""
+    rows = []
+    for name, (gbps, timing) in sorted(bandwidths_gbps(list(threads), memcpy_mb * MB, repeats, 0.05).items()):
+        kind, t = name.split("_")
+        how = MEMORY_HOW[kind].format(mb=memcpy_mb, t=t[:-1])
+        rows.append({"name": name, "value": gbps, "unit": "GB/s", "how": f"{how}, {sampled(timing)}"})
+        if name == "copy_1t":
+            rows.append({"name": "memcpy", "value": gbps, "unit": "GB/s", "how": f"{how} (= copy_1t)"})
+    return rows
+
+
+def disk_rows(results_dir: str | Path, disk_mb: int, repeats: int) -> list[dict[str, Any]]:
+    nbytes = disk_mb * MB // CHUNK * CHUNK
+    timings, direct = disk_timings(results_dir, nbytes, repeats)
+    gbps = {name: timing.rate(nbytes) / 1e9 for name, timing in timings.items()}
+    where = f"on {Path(results_dir).resolve()}"
+    rows = []
+    for name, timing in timings.items():
+        how = (DISK_HOW.get(name) or COLD_HOW[direct]).format(mb=disk_mb)
+        how = f"{how}, {where}, {sampled(timing)}"
+        if name == "cold_read" and is_cached(gbps["cold_read"], gbps["warm_read"]):
+            how = f"{CACHED} (faster than half the warm read: a cache served it, a reference only): {how}"
+        rows.append({"name": name, "value": gbps[name], "unit": "GB/s", "how": how})
+    return rows
+
+
+def measure_limits(
+    results_dir: str | Path,
+    memcpy_mb: int,
+    disk_mb: int,
+    repeats: int,
+    threads: Iterable[int] = (1,),
+) -> pd.DataFrame:
+    """All limits as rows name,value,unit,how; memory bandwidths for every count in `threads`."""
+    rows = memory_rows(memcpy_mb, threads, repeats) + disk_rows(results_dir, disk_mb, repeats)
     rows.append({"name": "cores", "value": os.cpu_count(), "unit": "count", "how": "os.cpu_count()"})
     rows.append(
         {

@@ -5,7 +5,9 @@ and writes them to `/detector/readout` with block appends (`table.append`), the 
 the stage delivers; it times that against the tutorial's row-by-row `table.row` loop
 (capped), direct chunk writes and `np.save` of the same array. Then it runs the
 configured query with every method of `particle_queries`, checks that they all find
-the same rows and returns them with the timings, one `TimingRow` each.
+the same rows and returns them with the timings, one `TimingRow` each. The fills are
+timed in interleaved rounds, and so are the queries (`timing.measure_interleaved`): a
+busy spell of the machine slows every method alike.
 """
 
 import os
@@ -39,7 +41,7 @@ from outofcore.particle_table import (
 )
 from outofcore.plan.query import Query
 from outofcore.query_engines import indexable_columns, to_numexpr
-from outofcore.timing import Timing, measure
+from outofcore.timing import Point, Timing, measure_interleaved
 
 REPEATS = 3  # timed samples per method (median, min, max reported)
 
@@ -57,6 +59,9 @@ class TimingRow:
     seconds_max: float
     repeats: int
     rows_per_s: float
+    spread: float  # (max - min) / median of the samples
+    stable: bool  # spread <= 0.15
+    others_busy: float = float("nan")  # share of the cores other processes kept busy meanwhile
 
     @classmethod
     def of(cls, step: str, method: str, rows: int, timing: Timing, matches: int | None = None) -> "TimingRow":
@@ -70,6 +75,8 @@ class TimingRow:
             seconds_max=timing.seconds_max,
             repeats=timing.repeats,
             rows_per_s=rows / timing.seconds,
+            spread=timing.spread,
+            stable=timing.stable,
         )
 
 
@@ -95,48 +102,51 @@ def fresh(path: Path) -> Callable[[], None]:
 def time_fills(
     table_path: Path, scratch: Path, nrows: int, filters: tables.Filters, row_max: int, log: Any
 ) -> list[TimingRow]:
-    """Time every fill; leave the block-filled table at `table_path`; check contents.
+    """Time every fill in interleaved rounds; leave the block-filled table at
+    `table_path`; check contents.
 
-    The rows are generated once into memory (timed as `generate`); `block`, `chunks` and
-    `limit` (np.save) then write that same array, so they compare writing alone."""
+    The rows are generated into memory (timed as `generate`, which rewrites the same
+    values each call); `block`, `chunks` and `limit` (np.save) then write that same
+    array, so they compare writing alone."""
     data = np.empty(nrows, dtype=PARTICLE_DTYPE)
-    generate = measure(lambda: fill_particles(data), REPEATS)
-    results = [TimingRow.of("fill", "generate", nrows, generate)]
-    log.info("generate: %.0f rows/s", nrows / generate.seconds)
-
+    fill_particles(data)
     baseline_rows = min(nrows, row_max)
-    row_path = scratch / "row.h5"
-    row = measure(lambda: fill_row_by_row(row_path, baseline_rows, filters), REPEATS, setup=fresh(row_path))
-    check_table(row_path, data[:baseline_rows], "row-by-row")
-    row_path.unlink()
-    results.append(TimingRow.of("fill", "row", baseline_rows, row))
-    if baseline_rows < nrows:  # marked: a linear extrapolation, not a measurement
-        scale = nrows / baseline_rows
-        extrapolated = Timing(
-            row.seconds * scale, row.seconds_min * scale, row.seconds_max * scale, row.repeats, 1
-        )
-        results.append(TimingRow.of("fill", "row_extrapolated", nrows, extrapolated))
-
-    npy_path = scratch / "limit.npy"
-    limit = measure(lambda: np.save(npy_path, data), REPEATS, setup=fresh(npy_path))
-    npy_path.unlink()
-    results.append(TimingRow.of("fill", "limit", nrows, limit))
-
-    block = measure(lambda: fill_blocks(table_path, data, filters), REPEATS, setup=fresh(table_path))
-    check_table(table_path, data, "block")
-    results.append(TimingRow.of("fill", "block", nrows, block))
+    row_path, npy_path = scratch / "row.h5", scratch / "limit.npy"
+    chunks_path = scratch / "chunks.h5"
+    points = {
+        "generate": Point(lambda: fill_particles(data)),
+        "row": Point(lambda: fill_row_by_row(row_path, baseline_rows, filters), fresh(row_path)),
+        "limit": Point(lambda: np.save(npy_path, data), fresh(npy_path)),
+        "block": Point(lambda: fill_blocks(table_path, data, filters), fresh(table_path)),
+    }
     if filters.complevel == 0:
-        chunks_path = scratch / "chunks.h5"
-        chunks = measure(lambda: fill_chunks(chunks_path, data), REPEATS, setup=fresh(chunks_path))
+        points["chunks"] = Point(lambda: fill_chunks(chunks_path, data), fresh(chunks_path))
+    timed = measure_interleaved(points, REPEATS)
+    check_table(row_path, data[:baseline_rows], "row-by-row")
+    check_table(table_path, data, "block")
+    if "chunks" in timed:
         check_table(chunks_path, data, "chunks")
-        chunks_path.unlink()
-        results.append(TimingRow.of("fill", "chunks", nrows, chunks))
+    for path in (row_path, npy_path, chunks_path):
+        path.unlink(missing_ok=True)
+    results = [
+        TimingRow.of("fill", "generate", nrows, timed["generate"]),
+        TimingRow.of("fill", "row", baseline_rows, timed["row"]),
+    ]
+    if baseline_rows < nrows:  # marked: a linear extrapolation, not a measurement
+        results.append(
+            TimingRow.of("fill", "row_extrapolated", nrows, timed["row"].scaled(nrows / baseline_rows))
+        )
+    results.append(TimingRow.of("fill", "limit", nrows, timed["limit"]))
+    results.append(TimingRow.of("fill", "block", nrows, timed["block"]))
+    if "chunks" in timed:
+        results.append(TimingRow.of("fill", "chunks", nrows, timed["chunks"]))
+    log.info("generate: %.0f rows/s", nrows / timed["generate"].seconds)
     log.info(
         "fill rows/s: row %.3g, block %.3g, np.save %.3g; block / np.save = %.2f",
-        baseline_rows / row.seconds,
-        nrows / block.seconds,
-        nrows / limit.seconds,
-        limit.seconds / block.seconds,
+        baseline_rows / timed["row"].seconds,
+        nrows / timed["block"].seconds,
+        nrows / timed["limit"].seconds,
+        timed["limit"].seconds / timed["block"].seconds,
     )
     return results
 
@@ -153,32 +163,34 @@ def run_queries(
         table, indexed = h5.get_node(TABLE_PATH), h5_indexed.get_node(TABLE_PATH)
         nrows, timings = table.nrows, []
         names = indexable_columns(query)
-        if names:  # one index build per sample: each sample starts from no index
-            build = measure(
-                lambda: create_indexes(indexed, names),
-                repeats,
-                min_time=0,
-                setup=lambda: drop_indexes(indexed),
-            )
-            timings.append(TimingRow.of("query", "create_csindex", nrows, build))
+        data = table.read()  # the in-memory copy the numpy method masks (not timed)
+        if names:
+            create_indexes(indexed, names)  # the indexed method's index, before its first call
         if log is not None and not indexed.will_query_use_indexing(condition):
             log.warning(
                 "no index used for %s (column against column, only !=, or a nested (A & B) | (C & D) "
                 "that PyTables' index planner gets wrong): 'indexed' scans the table",
                 condition,
             )
-
-        data = table.read()  # the in-memory copy the numpy method masks (not timed)
-        read = measure(table.read, repeats)
         methods = query_methods(table, indexed, path, data, query)
         results = {method: func() for method, func in methods.items()}
         rows = matching_rows(results, table)  # before timing: a disagreement fails fast
-        for method, func in methods.items():
-            timing = measure(func, repeats)
-            timings.append(TimingRow.of("query", method, nrows, timing, matches=len(rows)))
-            if log is not None:
-                log.info("%s: %.3g s (%d matches)", method, timing.seconds, len(rows))
-        timings.append(TimingRow.of("query", "read", nrows, read))
+        points: dict[str, Point] = {}
+        if names:  # one index build per sample: each sample starts from no index, ends with one
+            build = lambda: create_indexes(indexed, names)  # noqa: E731
+            points["create_csindex"] = Point(build, lambda: drop_indexes(indexed), min_time=0)
+        points |= {method: Point(func) for method, func in methods.items()}
+        points["read"] = Point(table.read)
+        timed = measure_interleaved(points, repeats)
+        for method, timing in timed.items():
+            if method in methods:
+                timings.append(TimingRow.of("query", method, nrows, timing, matches=len(rows)))
+                if log is not None:
+                    log.info("%s: %.3g s (%d matches, spread %.0f %%)", method, timing.seconds, len(rows),
+                             100 * timing.spread)  # fmt: skip
+        if names:
+            timings.insert(0, TimingRow.of("query", "create_csindex", nrows, timed["create_csindex"]))
+        timings.append(TimingRow.of("query", "read", nrows, timed["read"]))
     return rows, timings
 
 

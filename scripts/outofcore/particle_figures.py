@@ -1,5 +1,6 @@
 """Query time against table size, one line per method (log-log), from every timings.csv."""
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def query_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
 
 
 def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
-    """Median seconds per query against rows; bars from the fastest to the slowest sample."""
+    """Median seconds per query against rows; bars from the fastest to the slowest sample;
+    unstable points (samples spread more than 15 %) hollow."""
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
     methods = [m for m in METHODS if m in set(timings["method"])]
     methods += [m for m in REFERENCES if m in set(timings["method"])]
@@ -42,14 +44,22 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
             capsize=3,
             label=label.get(method, method),
         )
+        unstable = rows[~is_stable(rows)]
+        ax.scatter(unstable["rows"], unstable["seconds"], s=36, color="white", edgecolors="black", zorder=4)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("rows in the table")
     ax.set_ylabel("time per query (s, median)")
-    ax.set_title(f"PyTables particle table: query time\n{query}")
+    ax.set_title(f"PyTables particle table: query time\n{query}\n(hollow: samples spread more than 15 %)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
     return fig
+
+
+def is_stable(rows: pd.DataFrame) -> pd.Series:
+    if "stable" not in rows:
+        return pd.Series(True, index=rows.index)
+    return rows["stable"].astype(str).str.lower().eq("true")
 
 
 def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
@@ -63,16 +73,24 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
     def gbps(step: str, method: str) -> float:
         return float(by.loc[(step, method), "rows_per_s"]) * PARTICLE_BYTES / GB
 
+    def sure(step: str, method: str) -> dict[str, float]:
+        """The figure's spread and the job's others_busy (NaN for tables without them)."""
+        row = by.loc[(step, method)]
+        return {key: float(row.get(key, math.nan)) for key in ("spread", "others_busy")}
+
     where = f"{nrows:,} rows"
     save = "np.save of the same array"
     rows = [
         Headline("particles", "store a table", "block appends", f"table fill, block appends ({where})",
-                 gbps("fill", "block"), "GB/s", save, 1, limit_value=gbps("fill", "limit")),
+                 gbps("fill", "block"), "GB/s", save, 1, limit_value=gbps("fill", "limit"),
+                 **sure("fill", "block")),
         Headline("particles", "store a table", "row by row", f"table fill, row by row ({where})",
-                 gbps("fill", "row"), "GB/s", save, 1, limit_value=gbps("fill", "limit"), tutorial=True),
+                 gbps("fill", "row"), "GB/s", save, 1, limit_value=gbps("fill", "limit"), tutorial=True,
+                 **sure("fill", "row")),
         Headline("particles", "query a table", "where", f"in-kernel where query ({where} scanned)",
-                 gbps("query", "where"), "GB/s", "warm_read", threads),
+                 gbps("query", "where"), "GB/s", "warm_read", threads, **sure("query", "where")),
         Headline("particles", "query a table", "iterrows", f"iterrows query ({where} scanned)",
-                 gbps("query", "iterrows"), "GB/s", "warm_read", 1, tutorial=True),
+                 gbps("query", "iterrows"), "GB/s", "warm_read", 1, tutorial=True,
+                 **sure("query", "iterrows")),
     ]  # fmt: skip
     return rows

@@ -1,10 +1,17 @@
 """The run's headline figures, each beside the machine limit that bounds it.
 
 Every figure comes from a stage's `headline.csv` (see `outofcore.headline`) and every
-limit from `limits.csv` (or, for the table fill, `np.save` timed in the same job): both
-measured in this run, so the fraction of the limit reads the same on a laptop and on a
-cluster node.
+limit from `limits.csv` (or measured by the stage in the same job): both measured in
+this run, so the fraction of the limit reads the same on a laptop and on a cluster node.
+
+A limit is a bound (`bound` = yes) or a reference. A figure above 1.05 of a bound means
+the bound is wrong: it is flagged, never hidden. So are figures measured while other
+processes kept more than 10 % of the cores busy, and figures whose samples spread more
+than 15 %.
 """
+
+import math
+import re
 
 import matplotlib
 
@@ -13,14 +20,43 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-COLUMNS = ["stage", "figure", "value", "unit", "limit", "limit_value", "fraction_of_limit"]
+COLUMNS = [
+    "stage",
+    "figure",
+    "value",
+    "unit",
+    "limit",
+    "limit_value",
+    "fraction_of_limit",
+    "bound",
+    "compression_ratio",
+    "spread",
+    "stable",
+    "others_busy",
+    "flags",
+]
+ABOVE = 1.05  # a figure above this fraction of a bound: the bound is wrong
+BUSY = 0.1  # others kept more than this share of the cores busy: a shared machine
+STABLE_SPREAD = 0.15
+CACHED = "CACHED"  # first word of a limit's `how` when a cache served the "device" read
+DISK_READS = ("cold_read", "warm_read")
 
 LIMIT_NAMES = {
-    "memcpy": "memory copy (np.copyto)",
+    "memcpy": "memory copy (np.copyto, 1 thread)",
     "page_cache_write": "page-cache write",
+    "durable_write": "durable write (fsync)",
     "warm_read": "warm read (page cache)",
     "cold_read": "cold read (device)",
 }
+BANDWIDTH = re.compile(r"(copy|write|read)_(\d+)t")
+KIND_NAMES = {"copy": "memory copy", "write": "memory write", "read": "memory read"}
+
+
+def limit_label(name: str) -> str:
+    match = BANDWIDTH.fullmatch(name)
+    if match:
+        return f"{KIND_NAMES[match.group(1)]}, {match.group(2)} threads ({name})"
+    return LIMIT_NAMES.get(name, name)
 
 
 def limit_values(limits: pd.DataFrame) -> dict[str, float]:
@@ -28,42 +64,119 @@ def limit_values(limits: pd.DataFrame) -> dict[str, float]:
     return {name: float(value) for name, value in zip(rows["name"], rows["value"], strict=True)}
 
 
+def cached_limits(limits: pd.DataFrame) -> set[str]:
+    """Limits whose measurement a cache served: references, never bounds."""
+    return set(limits.loc[limits["how"].astype(str).str.startswith(CACHED), "name"])
+
+
+def lookup(values: dict[str, float], name: str) -> tuple[str, float]:
+    """(name used, value) of a limit; a bandwidth over more threads than were measured
+    falls back to the most threads measured below it (more threads than cores copy no faster)."""
+    if name in values:
+        return name, values[name]
+    match = BANDWIDTH.fullmatch(name)
+    if match:
+        kind, threads = match.group(1), int(match.group(2))
+        measured = [int(m.group(2)) for n in values if (m := BANDWIDTH.fullmatch(n)) and m.group(1) == kind]
+        below = [t for t in measured if t <= threads]
+        if below:
+            used = f"{kind}_{max(below)}t"
+            return used, values[used]
+    raise ValueError(f"limit {name!r} is not in limits.csv")
+
+
+def bound_of(item, values: dict[str, float], cached: set[str]) -> tuple[str, float, str]:
+    """(limit label, limit value, yes/reference) of one headline row."""
+    own = not pd.isna(item.limit_value)
+    name, value = (item.limit, float(item.limit_value)) if own else lookup(values, item.limit)
+    label = limit_label(name)
+    bound = "reference" if item.bound == "reference" or name in cached else "yes"
+    ratio = float(item.compression_ratio)
+    if item.limit in DISK_READS and math.isfinite(ratio) and ratio > 1:
+        copy_name, copy = lookup(values, f"copy_{int(item.threads)}t")
+        label = f"min({label} x {ratio:.2f}, {limit_label(copy_name)})"
+        value = min(value * ratio, copy)
+    return label, value, bound
+
+
+def flags(fraction: float, bound: str, spread: float, others_busy: float) -> str:
+    notes = []
+    if bound == "yes" and fraction > ABOVE:
+        notes.append(f"ABOVE ITS BOUND ({fraction:.2f}x): the bound is wrong")
+    if others_busy > BUSY:
+        notes.append(f"shared machine: others kept {others_busy:.0%} of the cores busy")
+    if spread > STABLE_SPREAD:
+        notes.append(f"unstable: samples spread {spread:.0%}")
+    return "; ".join(notes)
+
+
 def summarize(limits: pd.DataFrame, headlines: pd.DataFrame) -> pd.DataFrame:
     """The summary table: every stage's headline figure with the value of its limit (from
-    `limits.csv`, or measured by the stage itself) and the fraction."""
-    values = limit_values(limits)
+    `limits.csv`, or measured by the stage itself), the fraction, and its flags."""
+    values, cached = limit_values(limits), cached_limits(limits)
     rows = []
     for item in headlines.itertuples(index=False):
-        own = not pd.isna(item.limit_value)
-        if not own and item.limit not in values:
-            raise ValueError(f"{item.stage}: limit {item.limit!r} is not in limits.csv")
-        limit_value = float(item.limit_value) if own else values[item.limit]
+        try:
+            label, limit_value, bound = bound_of(item, values, cached)
+        except ValueError as error:
+            raise ValueError(f"{item.stage}: {error}") from None
+        fraction = float(item.value) / limit_value
+        spread, busy = float(item.spread), float(item.others_busy)
         rows.append(
             {
                 "stage": item.stage,
                 "figure": item.figure,
                 "value": float(item.value),
                 "unit": item.unit,
-                "limit": LIMIT_NAMES.get(item.limit, item.limit),
+                "limit": label,
                 "limit_value": limit_value,
-                "fraction_of_limit": float(item.value) / limit_value,
+                "fraction_of_limit": fraction,
+                "bound": bound,
+                "compression_ratio": float(item.compression_ratio),
+                "spread": spread,
+                "stable": bool(spread <= STABLE_SPREAD) if math.isfinite(spread) else pd.NA,
+                "others_busy": busy,
+                "flags": flags(fraction, bound, spread, busy),
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def above_bound(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose figure exceeds its bound by more than 5 %."""
+    return summary[(summary["bound"] == "yes") & (summary["fraction_of_limit"] > ABOVE)]
+
+
 def plot_fractions(summary: pd.DataFrame) -> Figure:
-    """Horizontal bars: every figure as a fraction of its limit (1 = the machine's limit)."""
+    """Horizontal bars: every figure as a fraction of its limit (1 = the machine's limit).
+
+    A reference limit's bar is hatched; a figure above its bound is outlined in red and
+    labelled; a figure from a shared machine or with spread samples is marked `*`.
+    """
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(summary) + 1.6), layout="constrained")
     labels = [
-        f"{s}: {f}\n  vs {lim}" for s, f, lim in summary[["stage", "figure", "limit"]].itertuples(False)
+        f"{s}: {f}\n  vs {lim}" + (" (reference)" if b == "reference" else "")
+        for s, f, lim, b in summary[["stage", "figure", "limit", "bound"]].itertuples(index=False)
     ]
     colors = summary["stage"].map({"particles": "C0", "blosc": "C1", "hugearray": "C2"}).fillna("C7")
-    ax.barh(range(len(summary)), summary["fraction_of_limit"], color=colors)
+    bars = ax.barh(range(len(summary)), summary["fraction_of_limit"], color=colors)
+    above = set(above_bound(summary).index)
+    for i, (bar, row) in enumerate(zip(bars, summary.itertuples(index=False), strict=True)):
+        if row.bound == "reference":
+            bar.set_hatch("//")
+        if summary.index[i] in above:
+            bar.set_edgecolor("red")
+            bar.set_linewidth(2)
+            ax.text(bar.get_width(), i, f" ABOVE BOUND {bar.get_width():.2f}x", va="center", color="red")
+        elif row.flags:
+            ax.text(bar.get_width(), i, " *", va="center", color="black")
     ax.axvline(1.0, color="black", linestyle="--", linewidth=1, label="the machine's limit")
     ax.set_yticks(range(len(summary)), labels, fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("fraction of the limit (value / limit, both measured in this run)")
+    ax.set_xlabel(
+        "fraction of the limit (value / limit, both measured in this run); "
+        "hatched: reference only; *: shared machine or spread samples"
+    )
     ax.set_title("Every headline figure beside the machine limit that bounds it")
     ax.legend(loc="lower right")
     return fig

@@ -1,15 +1,24 @@
-"""Sound timings: timeit-style autoranging, several samples, the median reported.
+"""Sound timings: timeit-style autoranging, several samples, the median and the spread.
 
 A single `perf_counter` around a microsecond call measures the timer, not the call:
 each sample here loops the call until it lasts at least `min_time`, and reports seconds
 per call; `repeats` such samples give the median, min and max.
+
+`measure_interleaved` times several points of one job in rounds: one sample of every
+point per round, so a busy spell of the machine slows all points alike instead of
+whichever point happened to run during it. Each point's `spread` ((max - min) / median)
+says how sure its median is; a point is `stable` when the spread is at most 15 %.
 """
 
 import math
 import statistics
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+STABLE_SPREAD = 0.15  # (max - min) / median of a point's samples at most this: stable
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,30 @@ class Timing:
     def rate(self, amount: float) -> float:
         """`amount` (bytes, rows...) per second at the median time."""
         return amount / self.seconds
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median of the samples: 0 for one sample."""
+        return (self.seconds_max - self.seconds_min) / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def stable(self) -> bool:
+        return self.spread <= STABLE_SPREAD
+
+    def scaled(self, factor: float) -> "Timing":
+        """The same samples times `factor` (an extrapolation to a larger amount)."""
+        return Timing(
+            self.seconds * factor, self.seconds_min * factor, self.seconds_max * factor, self.repeats, 1
+        )
+
+
+@dataclass(frozen=True)
+class Point:
+    """One thing to time: `func` looped per sample, `setup` before each sample (untimed)."""
+
+    func: Callable[[], object]
+    setup: Callable[[], object] | None = None
+    min_time: float = 0.02
 
 
 def calibrate(timer: timeit.Timer, min_time: float) -> tuple[int, float]:
@@ -38,6 +71,36 @@ def calibrate(timer: timeit.Timer, min_time: float) -> tuple[int, float]:
         number = max(number * 2, math.ceil(number * min(scale, 1000.0)))
 
 
+def summarize(totals: list[float], number: int) -> Timing:
+    samples = [total / number for total in totals]
+    return Timing(
+        seconds=statistics.median(samples),
+        seconds_min=min(samples),
+        seconds_max=max(samples),
+        repeats=len(samples),
+        number=number,
+    )
+
+
+def measure_interleaved(points: Mapping[K, Point], repeats: int = 3) -> dict[K, Timing]:
+    """Median seconds per call of every point over `repeats` samples taken in rounds.
+
+    Each point is first calibrated (its last calibration trial is its first sample),
+    then every further round takes one sample of each point in turn. Garbage collection
+    is off while timing, as in timeit.
+    """
+    timers = {key: timeit.Timer(p.func, setup=p.setup or (lambda: None)) for key, p in points.items()}
+    numbers: dict[K, int] = {}
+    totals: dict[K, list[float]] = {}
+    for key, timer in timers.items():
+        numbers[key], first = calibrate(timer, points[key].min_time)
+        totals[key] = [first]
+    for _ in range(repeats - 1):
+        for key, timer in timers.items():
+            totals[key].append(timer.timeit(numbers[key]))
+    return {key: summarize(totals[key], numbers[key]) for key in points}
+
+
 def measure(
     func: Callable[[], object],
     repeats: int = 3,
@@ -47,18 +110,7 @@ def measure(
     """Median seconds per call of `func` over `repeats` autoranged samples.
 
     `setup` runs before each sample, outside the timed region (for example to reset a
-    file). Garbage collection is off while timing, as in timeit. The last calibration
-    trial is a full sample of the final size, so it counts as the first sample: a call
-    slower than `min_time` runs `repeats` times in all, not once more.
+    file). The last calibration trial is a full sample of the final size, so it counts
+    as the first sample: a call slower than `min_time` runs `repeats` times in all.
     """
-    timer = timeit.Timer(func, setup=setup or (lambda: None))
-    number, first = calibrate(timer, min_time)
-    totals = [first, *timer.repeat(repeat=repeats - 1, number=number)] if repeats > 1 else [first]
-    samples = [total / number for total in totals]
-    return Timing(
-        seconds=statistics.median(samples),
-        seconds_min=min(samples),
-        seconds_max=max(samples),
-        repeats=repeats,
-        number=number,
-    )
+    return measure_interleaved({0: Point(func, setup, min_time)}, repeats)[0]

@@ -18,7 +18,7 @@ rule blosc_sweep:
         codec="blosclz|lz4|lz4hc|zlib|zstd",
     conda:
         "../envs/blosc.yaml"
-    threads: max(BLOSC["threads"])
+    threads: blosc_threads_request()
     resources:
         timing_lock=1,
         mem_mb=lambda wc: sizing.blosc_sweep_mem_mb(BLOSC["sizes"], wc.method),
@@ -65,6 +65,11 @@ rule blosc_plots:
         ratio_png=report(
             "results/blosc/ratio.png",
             caption="../report/blosc_ratio.rst",
+            category=BLOSC_CATEGORY,
+        ),
+        scaling_png=report(
+            "results/blosc/scaling.png",
+            caption="../report/blosc_scaling.rst",
             category=BLOSC_CATEGORY,
         ),
         headline="results/blosc/headline.csv",

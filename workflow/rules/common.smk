@@ -22,6 +22,8 @@ from outofcore.plan import (
 if "timing_lock" not in workflow.global_resources:
     workflow.global_resources["timing_lock"] = 1
 
+PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
+
 
 def validate_config(config, schema):
     """Fill defaults and reject a bad config with one line naming the key and value."""
@@ -35,6 +37,13 @@ def validate_config(config, schema):
         configcheck.check_config(config)
     except configcheck.ConfigError as error:
         raise WorkflowError(str(error)) from None
+
+
+def blosc_threads_request():
+    """Cores of a blosc sweep job: its largest thread count, `all` = the cores Snakemake
+    has here (the job itself resolves `all` to the cores it was given)."""
+    cores = sizing.job_cores(workflow.cores)
+    return jobs.threads_request(config["blosc"]["threads"], cores)
 
 
 def data_artifacts():
@@ -65,6 +74,7 @@ def timing_artifacts():
         "results/blosc/throughput.png",
         "results/blosc/throughput.svg",
         "results/blosc/ratio.png",
+        "results/blosc/scaling.png",
         "results/hugearray/summary.csv",
         "results/hugearray/memory.png",
         "results/hugearray/throughput.png",

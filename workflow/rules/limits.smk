@@ -14,7 +14,7 @@ rule limits:
         "logs/limits.log",
     conda:
         "../envs/limits.yaml"
-    threads: 1
+    threads: max(blosc_threads_request(), config["hugearray"]["threads"], PARTICLE_THREADS)
     resources:
         mem_mb=sizing.limits_mem_mb(config["limits"]["memcpy_mb"]),
         runtime=10,
@@ -24,5 +24,13 @@ rule limits:
         memcpy_mb=config["limits"]["memcpy_mb"],
         disk_mb=config["limits"]["disk_mb"],
         repeats=config["limits"]["repeats"],
+        # memory bandwidths over these counts too (besides 1, 2, 4, ... up to the cores)
+        threads=sorted(
+            {
+                *jobs.fixed_threads(config["blosc"]["threads"]),
+                config["hugearray"]["threads"],
+                PARTICLE_THREADS,
+            }
+        ),
     script:
         "../../scripts/limits.py"

@@ -1,7 +1,6 @@
 # Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed.
 
 PARTICLES_CATEGORY = "2. PyTables particles"
-PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
 
 
 rule particles:

@@ -7,6 +7,7 @@ value, so a user can fix the file without reading a traceback.
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from outofcore.plan.jobs import ALL
 from outofcore.plan.query import QueryError, parse_query
 
 INT64_MAX = 2**63 - 1
@@ -93,10 +94,14 @@ def check_blosc(section: Mapping[str, Any]) -> None:
     JSON schema counts 10.0 as an integer, but numpy and blosc do not take 10.0 as a size
     or a thread count: reject it here rather than in a job.
     """
-    for key in ("sizes", "threads"):
-        for i, value in enumerate(section[key]):
-            if type(value) is not int:
-                raise ConfigError(f"blosc.{key}[{i}]", value, "must be an integer (no decimal point)")
+    for i, value in enumerate(section["sizes"]):
+        if type(value) is not int:
+            raise ConfigError(f"blosc.sizes[{i}]", value, "must be an integer (no decimal point)")
+    for i, value in enumerate(section["threads"]):
+        if type(value) is not int and value != ALL:
+            raise ConfigError(
+                f"blosc.threads[{i}]", value, f"must be an integer (no decimal point) or {ALL!r}"
+            )
     for key in ("clevel", "repeats"):
         if type(section[key]) is not int:
             raise ConfigError(f"blosc.{key}", section[key], "must be an integer (no decimal point)")

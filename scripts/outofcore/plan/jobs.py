@@ -1,6 +1,9 @@
 """The jobs a stage fans out to, computed from the config by the Snakemake process."""
 
+from collections.abc import Iterable
+
 PACK_ARRAY_CODEC = "blosclz"  # pack_array's default codec: the tutorial never chose one
+ALL = "all"  # a thread count meaning every core the job was given
 
 
 def blosc_combinations(methods: list[str], codecs: list[str]) -> list[tuple[str, str]]:
@@ -10,3 +13,18 @@ def blosc_combinations(methods: list[str], codecs: list[str]) -> list[tuple[str,
         for method in methods
         for codec in ([PACK_ARRAY_CODEC] if method == "pack_array" else codecs)
     ]
+
+
+def resolve_threads(threads: Iterable[int | str], cores: int) -> list[int]:
+    """The thread counts of a job with `cores` cores, `all` replaced by `cores`, each once, sorted."""
+    return sorted({max(1, int(cores)) if t == ALL else int(t) for t in threads})
+
+
+def threads_request(threads: Iterable[int | str], cores: int) -> int:
+    """Cores a job asks for: its largest thread count (`all`: the cores Snakemake has)."""
+    return max(resolve_threads(threads, cores))
+
+
+def fixed_threads(threads: Iterable[int | str]) -> list[int]:
+    """The numeric thread counts (`all` left out: the job measures it on its own cores)."""
+    return sorted({int(t) for t in threads if t != ALL})

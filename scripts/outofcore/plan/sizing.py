@@ -7,6 +7,7 @@ files: Snakemake's linter wants no functions beside rules, and a function here c
 tested. Standard library only.
 """
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -77,3 +78,11 @@ def datasets_disk_mb(arrays: Sequence[Mapping[str, Any]]) -> int:
 def limits_mem_mb(memcpy_mb: int) -> int:
     """The copy's source and target arrays."""
     return INTERPRETER_MB + 2 * memcpy_mb + 16
+
+
+def job_cores(cores: Any) -> int:
+    """The cores `all` stands for in a thread list: Snakemake's --cores when it is a
+    machine's count, else this machine's (a cluster executor may set no real count)."""
+    if isinstance(cores, int) and 1 <= cores <= 4096:
+        return cores
+    return os.cpu_count() or 1
