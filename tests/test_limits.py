@@ -28,7 +28,7 @@ def test_read_helper_reads_every_byte(tmp_path):
 @pytest.fixture(scope="module")
 def table(tmp_path_factory):
     return machine_limits.measure_limits(
-        tmp_path_factory.mktemp("limits"), memcpy_mb=16, disk_mb=8, repeats=1
+        tmp_path_factory.mktemp("limits"), memcpy_mb=16, disk_mb=8, repeats=1, threads=[1, 2]
     )
 
 
@@ -36,6 +36,7 @@ def test_limits_table_has_every_row(table):
     assert list(table.columns) == ["name", "value", "unit", "how"]
     names = set(table["name"])
     expected = {"memcpy", "page_cache_write", "durable_write", "warm_read", "cold_read", "cores", "memory"}
+    expected |= {f"{kind}_{t}t" for kind in ("copy", "write", "read") for t in (1, 2)}
     assert expected <= names and "cpu_model" in names
     for lib in ("python", "numpy", "hdf5 (h5py)", "h5py", "pytables", "blosc", "blosc2"):
         assert f"version {lib}" in names
@@ -43,3 +44,38 @@ def test_limits_table_has_every_row(table):
     assert len(numeric) == len(expected)
     assert (pd.to_numeric(numeric["value"]) > 0).all()
     assert table["how"].str.len().min() > 0
+
+
+def test_memory_bandwidths_say_threads_and_spread(table):
+    rows = table.set_index("name")
+    assert "split over 2 threads" in rows.loc["copy_2t", "how"] and "spread" in rows.loc["copy_2t", "how"]
+    assert rows.loc["memcpy", "value"] == rows.loc["copy_1t", "value"]
+
+
+def test_cold_read_uses_o_direct_where_the_file_system_allows_it(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(bytes(machine_limits.CHUNK))
+    import mmap
+
+    buffer = mmap.mmap(-1, machine_limits.CHUNK)
+    if machine_limits.direct_read_works(path, buffer):  # ext4, xfs...: the device read
+        assert machine_limits._read_direct(path, buffer) == machine_limits.CHUNK
+        how = machine_limits.disk_rows(tmp_path, 8, 1)[-1]["how"]
+        assert "O_DIRECT (page cache bypassed)" in how
+
+
+def test_cold_read_falls_back_to_fadvise_without_o_direct(tmp_path):
+    rows = {row["name"]: row for row in machine_limits.disk_rows(tmp_path, 8, 1, allow_direct=False)}
+    assert "posix_fadvise(DONTNEED)" in rows["cold_read"]["how"] and "no O_DIRECT" in rows["cold_read"]["how"]
+    assert rows["cold_read"]["value"] > 0 and list(tmp_path.iterdir()) == []
+
+
+def test_a_cold_read_faster_than_half_the_warm_read_is_cached():
+    assert machine_limits.is_cached(cold_gbps=3.0, warm_gbps=5.0)
+    assert not machine_limits.is_cached(cold_gbps=1.0, warm_gbps=5.0)
+
+
+def test_thread_counts_double_up_to_the_cores_and_add_the_configured():
+    assert machine_limits.thread_counts(2) == [1, 2]
+    assert machine_limits.thread_counts(12, [3]) == [1, 2, 3, 4, 8, 12]
+    assert machine_limits.thread_counts(1, [2]) == [1, 2]

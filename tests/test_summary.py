@@ -9,6 +9,8 @@ from outofcore.headline import COLUMNS, headline_frame, read_headlines, write_he
 LIMITS = pd.DataFrame(
     [
         ("memcpy", 10.0, "GB/s", "x"),
+        ("copy_1t", 10.0, "GB/s", "x"),
+        ("copy_2t", 12.0, "GB/s", "x"),
         ("page_cache_write", 2.0, "GB/s", "x"),
         ("durable_write", 1.0, "GB/s", "x"),
         ("warm_read", 8.0, "GB/s", "x"),
@@ -41,18 +43,31 @@ SWEEP = pd.DataFrame(
         ("pack_array", "blosclz", 2, 10**6, "compress", 1.0),
         ("compress_ptr", "lz4", 2, 10**6, "decompress", 12.0),
         ("pack_array", "blosclz", 2, 10**6, "decompress", 1.2),
-        ("memcpy", "none", 1, 10**6, "memcpy", 11.0),
+        ("memcpy", "none", 1, 10**6, "copy", 11.0),
+        ("memcpy", "none", 2, 10**6, "copy", 13.0),
+        ("memcpy", "none", 2, 10**6, "read", 20.0),
+        ("memcpy", "none", 2, 10**6, "write", 10.0),
     ],
     columns=["method", "codec", "threads", "size", "operation", "gbps"],
 )
 
 ARRAYS = pd.DataFrame(
     [
-        ("tables", 8, "blosc2:lz4", 1.0, 4.0),
-        ("tables", 64, "blosc2:lz4", 1.5, 6.0),
-        ("memmap", 64, "none", 0.5, 2.0),
+        # backend, size_mb, rows, columns, compression, file_bytes, write, reduce
+        ("tables", 8, 2**17, 8, "blosc2:lz4", 2**23 // 4, 1.0, 4.0),
+        ("tables", 64, 2**20, 8, "blosc2:lz4", 2**26 // 4, 0.9, 6.0),  # 4x compressed
+        ("memmap", 64, 2**20, 8, "none", 2**26 + 128, 0.5, 2.0),
     ],
-    columns=["backend", "size_mb", "compression", "write_gbps", "reduce_gbps"],
+    columns=[
+        "backend",
+        "size_mb",
+        "rows",
+        "columns",
+        "compression",
+        "file_bytes",
+        "write_gbps",
+        "reduce_gbps",
+    ],
 )
 
 
@@ -106,21 +121,80 @@ def test_particles_use_the_largest_table_and_np_save_of_the_same_job(table):
     assert scan["limit_value"] == 8.0  # warm read from limits.csv
 
 
-def test_blosc_best_safe_and_baseline_at_the_largest_size_against_memcpy(table):
+def test_blosc_compression_against_memory_read_and_decompression_against_write_of_the_job(table):
     rows = table[table["stage"] == "blosc"].set_index("figure")
-    assert len(rows) == 4
-    assert (rows["limit_value"] == 10.0).all()  # limits.csv memcpy, not the sweep's own row
-    best = rows[rows.index.str.startswith("compress, best pickle-free")].iloc[0]
+    assert len(rows) == 4 and (rows["bound"] == "yes").all()
+    compress = rows[rows.index.str.startswith("compress")]
+    assert (compress["limit_value"] == 20.0).all()  # the sweep's own read_2t, not limits.csv
+    assert compress["limit"].str.contains("read_2t").all()
+    best = compress[compress.index.str.contains("best pickle-free")].iloc[0]
     assert "blosc2/zstd" in best.name and best["value"] == 5.0
     decompress = rows[rows.index.str.startswith("decompress, best")].iloc[0]
+    assert decompress["limit_value"] == 10.0 and "write_2t" in decompress["limit"]
     assert decompress["fraction_of_limit"] == pytest.approx(1.2)
+    assert "ABOVE ITS BOUND" in decompress["flags"]
+    assert list(summary_table.above_bound(table)["figure"]) == [decompress.name]
+
+
+def test_hugearray_write_fsyncs_so_it_is_set_against_durable_write(table):
+    writes = table[table["figure"].str.startswith("write, fsync")]
+    assert len(writes) == 2 and (writes["limit_value"] == 1.0).all()
+    assert writes["figure"].str.contains("64 MB").all()
+
+
+def test_compressed_reduce_is_bounded_by_read_times_ratio_or_copy_of_its_threads():
+    table = summary_table.summarize(LIMITS, headlines(cold_read=True))
+    reduce_rows = table[table["figure"].str.startswith("out-of-core reduce")]
+    reduce_rows = reduce_rows.set_index(reduce_rows["figure"].str.extract(r"\((\w+),")[0])
+    tables = reduce_rows.loc["tables"]
+    assert tables["compression_ratio"] == pytest.approx(4.0)
+    assert tables["limit_value"] == pytest.approx(min(1.5 * 4.0, 12.0))  # cold read x ratio
+    assert "x 4.00" in tables["limit"] and "copy_2t" in tables["limit"]
+    memmap = reduce_rows.loc["memmap"]  # raw file: the read rate itself
+    assert memmap["limit_value"] == 1.5 and memmap["compression_ratio"] < 1
+    warm = summary_table.summarize(LIMITS, headlines(cold_read=False))
+    warm_tables = warm[warm["figure"].str.startswith("out-of-core reduce (tables")].iloc[0]
+    assert warm_tables["limit_value"] == 12.0  # min(8 x 4, copy_2t)
+
+
+def test_a_cached_cold_read_is_a_reference_never_a_bound():
+    limits = LIMITS.copy()
+    limits.loc[limits["name"] == "cold_read", "how"] = "CACHED (faster than half the warm read): x"
+    table = summary_table.summarize(limits, headlines(cold_read=True))
+    reduce_rows = table[table["figure"].str.startswith("out-of-core reduce")]
+    assert (reduce_rows["bound"] == "reference").all()
+    assert (table.loc[~table.index.isin(reduce_rows.index), "bound"] == "yes").all()
+    fig = summary_table.plot_fractions(table)
+    assert any(bar.get_hatch() == "//" for bar in fig.axes[0].patches)
+
+
+def test_bandwidth_of_more_threads_than_measured_falls_back_to_the_most_measured():
+    assert summary_table.lookup({"copy_1t": 5.0, "copy_2t": 9.0}, "copy_8t") == ("copy_2t", 9.0)
+    with pytest.raises(ValueError, match="copy_8t"):
+        summary_table.lookup({"read_2t": 5.0}, "copy_8t")
+
+
+def test_busy_and_unstable_figures_are_flagged_and_the_plot_marks_a_figure_above_its_bound():
+    rows = headlines()
+    rows.loc[0, ["others_busy", "spread"]] = [0.4, 0.3]
+    table = summary_table.summarize(LIMITS, rows)
+    assert "shared machine" in table.loc[0, "flags"] and "unstable" in table.loc[0, "flags"]
+    assert not table.loc[0, "stable"]
+    fig = summary_table.plot_fractions(table)
+    texts = [text.get_text() for text in fig.axes[0].texts]
+    assert any("ABOVE BOUND" in text for text in texts) and " *" in texts
+
+
+def test_headline_files_without_the_new_columns_read_with_defaults(tmp_path):
+    old = headline_frame(particle_figures.headline([timings(1000, 4e7)], threads=2))
+    old.drop(columns=["bound", "compression_ratio", "spread", "others_busy"]).to_csv(tmp_path / "h.csv")
+    frame = read_headlines([tmp_path / "h.csv"])
+    assert (frame["bound"] == "yes").all() and frame["spread"].isna().all()
 
 
 def test_hugearray_largest_size_per_backend(table):
     rows = table[table["stage"] == "hugearray"]
     assert len(rows) == 4 and rows["figure"].str.contains("64 MB").all()
-    reduce_tables = rows[rows["figure"].str.startswith("out-of-core reduce (tables")].iloc[0]
-    assert reduce_tables["fraction_of_limit"] == pytest.approx(6.0 / 8.0)
 
 
 def test_missing_stages_give_no_rows_and_plot_has_labels(table):
@@ -129,9 +203,3 @@ def test_missing_stages_give_no_rows_and_plot_has_labels(table):
     ax = fig.axes[0]
     assert ax.get_title() and "fraction" in ax.get_xlabel()
     assert len(ax.patches) == len(table)
-
-
-def test_cold_reduce_is_read_against_cold_read():
-    table = summary_table.summarize(LIMITS, headlines(cold_read=True))
-    reduce_rows = table[table["figure"].str.startswith("out-of-core reduce")]
-    assert (reduce_rows["limit_value"] == 1.5).all()

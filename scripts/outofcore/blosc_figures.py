@@ -35,7 +35,7 @@ def bandwidth(sweep: pd.DataFrame, kind: str = "copy", threads: int | None = Non
     rows = sweep[(sweep["method"] == MEMCPY) & (sweep["operation"] == kind)]
     if threads is not None:
         rows = rows[rows["threads"] == threads]
-    return float(rows.sort_values(["threads", "nbytes"])["gbps"].iloc[-1]) if len(rows) else None
+    return float(rows.sort_values("threads")["gbps"].iloc[-1]) if len(rows) else None
 
 
 def memcpy_gbps(sweep: pd.DataFrame) -> float | None:

@@ -86,9 +86,11 @@ def direct_read_works(path: Path, buffer: mmap.mmap) -> bool:
         os.close(fd)
 
 
-def disk_timings(directory: str | Path, nbytes: int, repeats: int = 3) -> tuple[dict[str, Timing], bool]:
+def disk_timings(
+    directory: str | Path, nbytes: int, repeats: int = 3, allow_direct: bool = True
+) -> tuple[dict[str, Timing], bool]:
     """Write (page cache / durable) and read (warm / cold) timings of `nbytes` on a file
-    system, and whether the cold read used O_DIRECT.
+    system, and whether the cold read used O_DIRECT (never with allow_direct=False).
 
     Works on a scratch file in `directory`, removed afterwards.
     """
@@ -108,7 +110,7 @@ def disk_timings(directory: str | Path, nbytes: int, repeats: int = 3) -> tuple[
         _read_file(path, buffer, cold=False)
         result["warm_read"] = measure(lambda: _read_file(path, buffer, False), repeats=repeats, min_time=0)
         aligned = mmap.mmap(-1, CHUNK)  # page-aligned, as O_DIRECT needs
-        direct = direct_read_works(path, aligned)
+        direct = allow_direct and direct_read_works(path, aligned)
         cold = (lambda: _read_direct(path, aligned)) if direct else (lambda: _read_file(path, buffer, True))
         result["cold_read"] = measure(cold, repeats=repeats, min_time=0)
         return result, direct
@@ -184,7 +186,7 @@ DISK_HOW = {
 }
 COLD_HOW = {
     True: "read of the same {mb} MiB file with O_DIRECT (page cache bypassed)",
-    False: "os.readinto after posix_fadvise(DONTNEED) dropped the file's pages (O_DIRECT refused here)",
+    False: "os.readinto after posix_fadvise(DONTNEED) dropped the file's pages (no O_DIRECT here)",
 }
 
 
@@ -200,9 +202,11 @@ def memory_rows(memcpy_mb: int, threads: Iterable[int], repeats: int) -> list[di
     return rows
 
 
-def disk_rows(results_dir: str | Path, disk_mb: int, repeats: int) -> list[dict[str, Any]]:
-    nbytes = disk_mb * MB // CHUNK * CHUNK
-    timings, direct = disk_timings(results_dir, nbytes, repeats)
+def disk_rows(
+    results_dir: str | Path, disk_mb: int, repeats: int, allow_direct: bool = True
+) -> list[dict[str, Any]]:
+    nbytes = max(CHUNK, disk_mb * MB // CHUNK * CHUNK)
+    timings, direct = disk_timings(results_dir, nbytes, repeats, allow_direct)
     gbps = {name: timing.rate(nbytes) / 1e9 for name, timing in timings.items()}
     where = f"on {Path(results_dir).resolve()}"
     rows = []
