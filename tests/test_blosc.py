@@ -14,7 +14,7 @@ import pytest
 
 from outofcore import bandwidth, blosc_bench, blosc_figures, contention
 from outofcore.io_utils import save_figure, write_csv
-from outofcore.plan import sizing
+from outofcore.plan import jobs, sizing
 from outofcore.plan.jobs import blosc_combinations
 from outofcore.safe_blosc import (
     CODECS,
@@ -230,10 +230,17 @@ def sweep_table(tmp_path_factory) -> pd.DataFrame:
 def test_sweep_job_rows(tmp_path):
     part = blosc_bench.sweep("compress_ptr", "zstd", **TINY, memcpy_size=1000)
     assert list(part.columns) == blosc_bench.COLUMNS
-    memcpy, rows = part.iloc[0], part.iloc[1:]
-    assert (memcpy["method"], memcpy["codec"], memcpy["operation"]) == ("memcpy", "none", "memcpy")
-    assert (memcpy["size"], memcpy["nbytes"], memcpy["ratio"]) == (1000, 8000, 1.0)
+    memory, rows = part.iloc[:6], part.iloc[6:]  # copy, write, read over 1 and 2 threads first
+    assert set(memory["method"]) == {"memcpy"} and set(memory["codec"]) == {"none"}
+    assert sorted(zip(memory["operation"], memory["threads"], strict=True)) == [
+        (kind, t) for kind in ("copy", "read", "write") for t in (1, 2)
+    ]
+    assert (
+        (memory["size"] == 1000).all() and (memory["nbytes"] == 8000).all() and (memory["ratio"] == 1).all()
+    )
     assert len(rows) == 2 * 2 * 2  # sizes x threads x operations
+    assert np.allclose(part["spread"], (part["seconds_max"] - part["seconds_min"]) / part["seconds"])
+    assert (part["stable"] == (part["spread"] <= 0.15)).all()
     assert set(rows["operation"]) == {"compress", "decompress"}
     assert (rows["nbytes"] == 8 * rows["size"]).all()
     assert np.allclose(rows["ratio"], rows["nbytes"] / rows["compressed_nbytes"])
@@ -252,7 +259,15 @@ def test_sweep_rejects_unknown_method_and_codec():
         blosc_bench.sweep("blosc2", "snappy", **TINY)
 
 
-def test_collected_csv_schema_and_one_memcpy_row(sweep_table, tmp_path):
+def test_sweep_resolves_all_threads_to_the_job_cores():
+    assert jobs.resolve_threads([1, "all"], 2) == [1, 2]
+    assert jobs.resolve_threads([1, "all"], 1) == [1]  # one core: measured once
+    assert jobs.resolve_threads([4, "all", 2], 16) == [2, 4, 16]
+    assert jobs.threads_request([1, "all"], 8) == 8 and jobs.threads_request([1, 2], 8) == 2
+    assert jobs.fixed_threads([1, "all", 4]) == [1, 4]
+
+
+def test_collected_csv_schema_and_one_row_per_bandwidth(sweep_table, tmp_path):
     path = tmp_path / "sweep.csv"
     write_csv(sweep_table, path)
     table = pd.read_csv(path)
@@ -270,10 +285,13 @@ def test_collected_csv_schema_and_one_memcpy_row(sweep_table, tmp_path):
         "compressed_nbytes",
         "ratio",
         "gbps",
+        "spread",
+        "stable",
+        "others_busy",
     ]
     memcpy = table[table["method"] == "memcpy"]
-    assert len(memcpy) == 1 and memcpy.index[0] == 0
-    assert memcpy["repeats"].iloc[0] == 3 * 2  # every job's samples
+    assert len(memcpy) == 3 * 2 and list(memcpy.index) == list(range(6))  # kinds x threads, first
+    assert (memcpy["repeats"] == 3 * 2).all()  # every job's samples
     rows = table[table["method"] != "memcpy"]
     assert len(rows) == 3 * 2 * 2 * 2
     assert not rows.duplicated(["method", "codec", "threads", "size", "operation"]).any()
@@ -317,7 +335,7 @@ def test_memcpy_bandwidth():
 
 
 def made_up_sweep() -> pd.DataFrame:
-    rows = [("memcpy", "none", 1, 100, "memcpy", 10.0)]
+    rows = [("memcpy", "none", 1, 100, "copy", 6.0), ("memcpy", "none", 2, 100, "copy", 10.0)]
     for method, codec, compress, decompress in [
         ("pack_array", "blosclz", 1.0, 0.5),
         ("compress_ptr", "lz4", 4.0, 9.0),
@@ -373,7 +391,8 @@ def test_seed_figure_is_log_log_in_seconds(sweep_table):
 def test_throughput_figure_has_memcpy_line_and_log_axes(sweep_table):
     fig = blosc_figures.throughput(sweep_table)
     assert len(fig.axes) == 2
-    copy_rate = sweep_table.loc[sweep_table["method"] == "memcpy", "gbps"].iloc[0]
+    copies = sweep_table[(sweep_table["method"] == "memcpy") & (sweep_table["operation"] == "copy")]
+    copy_rate = copies.sort_values("threads")["gbps"].iloc[-1]  # over the most threads
     for ax in fig.axes:
         assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
         labels = [line.get_label() for line in ax.get_lines()]
@@ -402,6 +421,27 @@ def test_figures_are_written_as_valid_images(sweep_table, tmp_path):
     assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
     assert ET.parse(svg).getroot().tag.endswith("svg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "f.svg"]  # no partial files left
+
+
+def test_scaling_figure_has_every_series_and_the_bandwidths_over_threads(sweep_table):
+    fig = blosc_figures.scaling(sweep_table)
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert len(labels) == 3 + 3  # every method/codec + copy, write, read
+        copy = ax.get_lines()[labels.index("memory copy")]
+        np.testing.assert_array_equal(copy.get_xdata(), [1, 2])
+        assert ax.get_xlabel() == "threads"
+    assert "memory read (the bound)" in [line.get_label() for line in fig.axes[0].get_lines()]
+    assert "memory write (the bound)" in [line.get_label() for line in fig.axes[1].get_lines()]
+
+
+def test_unstable_points_are_drawn_hollow(sweep_table):
+    table = sweep_table.copy()
+    table["stable"] = table["size"] != 1000  # the largest size unstable everywhere
+    fig = blosc_figures.scaling(table)
+    hollow = [c for c in fig.axes[0].collections if len(c.get_offsets()) and not c.get_facecolors().size]
+    assert hollow  # every point of the plot is at the largest size: all hollow
 
 
 def test_seed_figure_without_pack_array_says_so(sweep_table):

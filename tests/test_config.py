@@ -116,6 +116,13 @@ BAD_CONFIGS = {
     "blosc clevel above 9": (with_change("blosc.clevel", 10), "blosc.clevel", "10"),
     "blosc clevel below 0": (with_change("blosc.clevel", -1), "blosc.clevel", "-1"),
     "blosc threads zero": (with_change("blosc.threads", [1, 0]), "blosc.threads[1]", "0"),
+    "blosc threads word": (with_change("blosc.threads", [1, "most"]), "blosc.threads[1]", "'most'"),
+    "blosc threads with a decimal point": (with_change("blosc.threads", [1, 2.0]), "blosc.threads[1]", "2.0"),
+    "blosc threads all twice": (
+        with_change("blosc.threads", ["all", "all"]),
+        "blosc.threads",
+        "['all', 'all']",
+    ),
     "blosc repeats zero": (with_change("blosc.repeats", 0), "blosc.repeats", "0"),
     "blosc min_time zero": (with_change("blosc.min_time", 0), "blosc.min_time", "0"),
     "blosc unknown key": ({**DEFAULT, "blosc": {**DEFAULT["blosc"], "level": 5}}, "blosc.level", "5"),
@@ -201,3 +208,13 @@ def test_empty_config_gets_the_defaults(workflow_runner):
     workflow_runner({}, "datasets_listing", defaults=False)
     summary = (workflow_runner.workdir / "results" / "datasets" / "summary.csv").read_text()
     assert "random/f0_1000,10000,int64" in summary  # the schema's default arrays
+
+
+def test_all_blosc_threads_is_valid_and_means_the_cores_snakemake_has(workflow_runner):
+    """`all` passes the schema and the checks; a sweep job then reserves every core."""
+    config = with_change("blosc.threads", [1, "all"])
+    assert schema_error(config) is None
+    configcheck.check_config(config)
+    proc = workflow_runner({"blosc": {"threads": [1, "all"]}}, "--dry-run", "results/blosc/sweep.csv")
+    sweeps = [block for block in proc.stdout.split("\n\n") if "rule blosc_sweep:" in block]
+    assert sweeps and all("threads: 2" in block for block in sweeps)  # --cores 2
