@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run smoke test lint clean
+.PHONY: run smoke test lint clean compare
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(BIN)/.installed
 smoke: $(BIN)/.installed
 	$(BIN)/snakemake -s $(CURDIR)/Snakefile --directory smoke --cores all \
 		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/tests/configs/tiny.yaml $(ARGS)
+
+# Timings of two results folders side by side: make compare A=results B=other/results
+compare: $(BIN)/.installed
+	$(BIN)/python scripts/compare_runs.py $(A) $(B)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(ARGS)

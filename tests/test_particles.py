@@ -383,8 +383,13 @@ def test_particles_stage_end_to_end(workflow_runner):
                 "seconds_max",
                 "repeats",
                 "rows_per_s",
+                "spread",
+                "stable",
+                "others_busy",
             ]
         )
+        assert timings["others_busy"].between(0, 1).all() and timings["others_busy"].nunique() == 1
+        assert (timings["stable"] == (timings["spread"] <= 0.15)).all()
         fill = timings[timings["step"] == "fill"].set_index("method")
         queries = timings[timings["step"] == "query"].set_index("method")
         assert set(queries.index) == {
