@@ -90,6 +90,8 @@ def bandwidth_timings(
             reads = [lambda s=s, c=c: _read_pieces(s, c) for s, c in zip(sources, scratch, strict=True)]
             for kind, tasks in zip(KINDS, (copies, fills, reads), strict=True):
                 points[kind, t] = Point(lambda p=pool, ts=tasks: _parallel(p, ts), min_time=min_time)
+        for point in points.values():  # untimed: starts the pools' threads, touches every page
+            point.func()
         return measure_interleaved(points, repeats)
     finally:
         for pool in pools.values():
