@@ -55,7 +55,8 @@ KIND_NAMES = {"copy": "memory copy", "write": "memory write", "read": "memory re
 def limit_label(name: str) -> str:
     match = BANDWIDTH.fullmatch(name)
     if match:
-        return f"{KIND_NAMES[match.group(1)]}, {match.group(2)} threads ({name})"
+        threads = int(match.group(2))
+        return f"{KIND_NAMES[match.group(1)]}, {threads} thread{'s' if threads > 1 else ''} ({name})"
     return LIMIT_NAMES.get(name, name)
 
 
@@ -174,8 +175,8 @@ def plot_fractions(summary: pd.DataFrame) -> Figure:
     ax.set_yticks(range(len(summary)), labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel(
-        "fraction of the limit (value / limit, both measured in this run); "
-        "hatched: reference only; *: shared machine or spread samples"
+        "fraction of the limit (value / limit, both measured in this run)\n"
+        "hatched: reference only; *: shared machine or spread samples (see flags in summary.csv)"
     )
     ax.set_title("Every headline figure beside the machine limit that bounds it")
     ax.legend(loc="lower right")
