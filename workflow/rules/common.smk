@@ -1,5 +1,4 @@
 # Shared helpers of the rules: config validation and the list of final outputs.
-import math
 import sys
 from pathlib import Path
 
@@ -86,33 +85,3 @@ def all_outputs():
         *data_artifacts(),
         *timing_artifacts(),
     ]
-
-
-# --- huge-array stage: temp data files and resources derived from the config ---
-
-
-def hugearray_data(path):
-    """The large array files are temporary unless hugearray.keep_data is set."""
-    return path if config["hugearray"]["keep_data"] else temp(path)
-
-
-def hugearray_mem_mb(wildcards):
-    """Interpreter and libraries (~120 MiB), then per block: the float64 block, its
-    uint16 source, its compressed chunks, and one block (or memmap window) per reading
-    thread, plus two chunk buffers per thread. Measured peaks at block_mb 16/64/256
-    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap)."""
-    hugearray = config["hugearray"]
-    threads, chunk_mb = hugearray["threads"], hugearray["chunk_kb"] / 1024
-    return math.ceil(
-        150 + (threads + 1) * hugearray["block_mb"] + 2 * threads * chunk_mb
-    )
-
-
-def hugearray_disk_mb(wildcards):
-    """Uncompressed size plus headroom: the data may not compress."""
-    return math.ceil(int(wildcards.size_mb) * 1.01) + 16
-
-
-def hugearray_runtime(wildcards):
-    """Minutes, assuming at least 25 MB/s for writing and reading back (a slow disk)."""
-    return 2 + math.ceil(2 * int(wildcards.size_mb) / 25 / 60)
