@@ -13,8 +13,7 @@ from outofcore import hugearray
 from outofcore.hugearray import HugeArrayJob
 from outofcore.hugearray_data import generate_blocks
 from outofcore.io_utils import OutputWriteError
-from outofcore.plan import sizes
-from outofcore.plan import stores as plan_stores
+from outofcore.plan import hugearray_sizing, hugearray_stores
 from outofcore.stores import reading, registry
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout
@@ -69,12 +68,12 @@ def test_what_each_backend_applies():
 
 
 def test_registry_agrees_with_the_rules_description():
-    assert registry.disagreements(BACKENDS, plan_stores.STORES) == []
+    assert registry.disagreements(BACKENDS, hugearray_stores.STORES) == []
 
 
 def test_a_disagreement_is_named():
-    described = {**plan_stores.STORES, "memmap": plan_stores.StoreKind(".npz", False)}
-    described["zarr"] = plan_stores.StoreKind(".zarr", True)
+    described = {**hugearray_stores.STORES, "memmap": hugearray_stores.StoreKind(".npz", False)}
+    described["zarr"] = hugearray_stores.StoreKind(".zarr", True)
     problems = registry.disagreements(BACKENDS, described)
     assert len(problems) == 2
     assert problems[0].startswith("memmap: registry .npy") and "rules .npz" in problems[0]
@@ -83,22 +82,36 @@ def test_a_disagreement_is_named():
 
 def test_config_schema_and_rules_know_every_backend():
     """The schema accepts exactly the registered backends, and hugearray.smk has a rule
-    (its `hugearray_store(suffix)` output) for every suffix they are stored as."""
+    whose data output has each suffix they are stored as, a directory() for a directory."""
     schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
     assert schema["properties"]["hugearray"]["properties"]["backends"]["items"]["enum"] == list(BACKENDS)
     rules = (REPO / "workflow" / "rules" / "hugearray.smk").read_text()
-    suffixes_with_a_rule = re.findall(r'data=hugearray_store\("([^"]+)"\)', rules)
-    assert sorted(suffixes_with_a_rule) == sorted({store.suffix for store in BACKENDS.values()})
+    outputs = re.findall(
+        r'data=data_output\(\s*"results/hugearray/\{size_mb\}/\{backend\}(\.[\w.]+)",'
+        r'\s*keep=HUGEARRAY\["keep_data"\],'
+        r'\s*is_directory=hugearray_stores\.stored_as_directory\("([^"]+)"\),',
+        rules,
+    )
+    assert all(path_suffix == kind_suffix for path_suffix, kind_suffix in outputs)
+    assert sorted(suffix for suffix, _ in outputs) == sorted({store.suffix for store in BACKENDS.values()})
     for store in BACKENDS.values():
-        assert store.name in plan_stores.backends_stored_as(store.suffix).split("|")
-        assert plan_stores.stored_as_directory(store.suffix) == store.directory
+        assert store.name in hugearray_stores.backends_stored_as(store.suffix).split("|")
+        assert hugearray_stores.stored_as_directory(store.suffix) == store.directory
 
 
 @pytest.mark.parametrize("size_mb", [1, 2, 256, 1024, 99_999, 1_000_000])
 def test_disk_request_covers_the_jobs_own_check(size_mb):
     nbytes = Layout.from_sizes(size_mb, 8, 1, 64).nbytes
-    assert sizes.array_disk_mb(size_mb) * sizes.MiB >= sizes.array_disk_bytes(nbytes)
-    assert sizes.array_disk_mb(256) == 275  # 1 % and 16 MiB over the array
+    assert hugearray_sizing.disk_mb(size_mb) * hugearray_sizing.MiB >= hugearray_sizing.array_disk_bytes(
+        nbytes
+    )
+
+
+def test_resource_requests_of_the_default_config():
+    """1 % and 16 MiB over the array; memory for 3 blocks of 64 MiB and 2 threads' chunks."""
+    assert [hugearray_sizing.disk_mb(size) for size in (256, 1024)] == [275, 1051]
+    assert hugearray_sizing.mem_mb(threads=2, block_mb=64, chunk_kb=4096) == 358
+    assert [hugearray_sizing.runtime(size) for size in (256, 1024)] == [3, 4]
 
 
 # --- a store that is a directory: one .npy file per block ---------------------------------------

@@ -75,6 +75,12 @@ def timing_artifacts():
     ]
 
 
+def data_output(path, keep=False, is_directory=False):
+    """A large data output: a directory() if the store is one, temp() unless `keep`."""
+    path = directory(path) if is_directory else path
+    return path if keep else temp(path)
+
+
 def all_outputs():
     """Every artifact of a full run."""
     return [

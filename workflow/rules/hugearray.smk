@@ -1,62 +1,36 @@
 # Stage 5: an on-disk array larger than memory, built block by block and reduced out of
 # core, one job per array size and backend; then its memory and throughput plots.
-# One rule per output suffix of the stores (outofcore.plan.stores): `hugearray` for the
-# .h5 backends, `use rule hugearray as hugearray_<name>` for each other suffix.
-import math
-
-from outofcore.plan import sizes, stores
+# One rule per output suffix of the stores (outofcore.plan.hugearray_stores): `hugearray` for the
+# .h5 backends, `use rule hugearray as hugearray_<name>` for each other suffix. The
+# arrays are temporary unless hugearray.keep_data is set.
+from outofcore.plan import hugearray_sizing, hugearray_stores
 
 HUGEARRAY = config["hugearray"]
 
 
-def hugearray_store(suffix):
-    """Output of the array stores ending in `suffix`: a file or a directory, temporary
-    unless hugearray.keep_data is set."""
-    path = "results/hugearray/{size_mb}/{backend}" + suffix
-    if stores.stored_as_directory(suffix):
-        path = directory(path)
-    return path if HUGEARRAY["keep_data"] else temp(path)
-
-
-def hugearray_mem_mb(wildcards):
-    """Interpreter and libraries (~120 MiB), then per block: the float64 block, its
-    uint16 source, its compressed chunks, and one block (or memmap window) per reading
-    thread, plus two chunk buffers per thread. Measured peaks at block_mb 16/64/256
-    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap)."""
-    threads, chunk_mb = HUGEARRAY["threads"], HUGEARRAY["chunk_kb"] / 1024
-    return math.ceil(
-        150 + (threads + 1) * HUGEARRAY["block_mb"] + 2 * threads * chunk_mb
-    )
-
-
-def hugearray_disk_mb(wildcards):
-    """The array's uncompressed size plus headroom (the data may not compress): the
-    same figure the job checks against the free space before writing."""
-    return sizes.array_disk_mb(int(wildcards.size_mb))
-
-
-def hugearray_runtime(wildcards):
-    """Minutes, assuming at least 25 MB/s for writing and reading back (a slow disk)."""
-    return 2 + math.ceil(2 * int(wildcards.size_mb) / 25 / 60)
-
-
 rule hugearray:
     output:
-        data=hugearray_store(".h5"),
+        data=data_output(
+            "results/hugearray/{size_mb}/{backend}.h5",
+            keep=HUGEARRAY["keep_data"],
+            is_directory=hugearray_stores.stored_as_directory(".h5"),
+        ),
         table="results/hugearray/{size_mb}/{backend}.csv",
     log:
         "logs/hugearray_{size_mb}_{backend}.log",
     wildcard_constraints:
         size_mb=r"\d+",
-        backend=stores.backends_stored_as(".h5"),
+        backend=hugearray_stores.backends_stored_as(".h5"),
     conda:
         "../envs/hugearray.yaml"
     threads: HUGEARRAY["threads"]
     resources:
         timing_lock=1,
-        mem_mb=hugearray_mem_mb,
-        runtime=hugearray_runtime,
-        disk_mb=hugearray_disk_mb,
+        mem_mb=hugearray_sizing.mem_mb(
+            HUGEARRAY["threads"], HUGEARRAY["block_mb"], HUGEARRAY["chunk_kb"]
+        ),
+        runtime=lambda wc: hugearray_sizing.runtime(int(wc.size_mb)),
+        disk_mb=lambda wc: hugearray_sizing.disk_mb(int(wc.size_mb)),
     params:  # the fields of outofcore.hugearray.HugeArrayJob, by name
         backend=lambda wc: wc.backend,
         size_mb=lambda wc: int(wc.size_mb),
@@ -73,11 +47,15 @@ rule hugearray:
 
 use rule hugearray as hugearray_memmap with:
     output:
-        data=hugearray_store(".npy"),
+        data=data_output(
+            "results/hugearray/{size_mb}/{backend}.npy",
+            keep=HUGEARRAY["keep_data"],
+            is_directory=hugearray_stores.stored_as_directory(".npy"),
+        ),
         table="results/hugearray/{size_mb}/{backend}.csv",
     wildcard_constraints:
         size_mb=r"\d+",
-        backend=stores.backends_stored_as(".npy"),
+        backend=hugearray_stores.backends_stored_as(".npy"),
 
 
 rule hugearray_plots:

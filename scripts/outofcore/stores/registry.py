@@ -1,13 +1,13 @@
 """The huge-array backends by name: one line per store module.
 
 The rules know each backend's output suffix and whether it is a file or a directory
-from `outofcore.plan.stores` (standard library only, read by the Snakemake process);
+from `outofcore.plan.hugearray_stores` (standard library only, read by the Snakemake process);
 loading this registry fails if that description and the entries below disagree.
 """
 
 from collections.abc import Mapping
 
-from outofcore.plan import stores as plan_stores
+from outofcore.plan import hugearray_stores
 from outofcore.stores import h5py_store, memmap_store, tables_store
 from outofcore.stores.backend import Backend
 
@@ -22,7 +22,7 @@ BACKENDS: dict[str, Backend] = {
 
 
 def disagreements(
-    backends: Mapping[str, Backend], described: Mapping[str, plan_stores.StoreKind]
+    backends: Mapping[str, Backend], described: Mapping[str, hugearray_stores.StoreKind]
 ) -> list[str]:
     """Where the registry and the rules' description of the stores differ (empty: none)."""
     problems = [f"{name}: in the rules' description only" for name in described.keys() - backends.keys()]
@@ -44,9 +44,9 @@ def get_backend(name: str) -> Backend:
         raise ValueError(f"unknown huge-array backend {name!r}; known: {', '.join(BACKENDS)}") from None
 
 
-_problems = disagreements(BACKENDS, plan_stores.STORES)
+_problems = disagreements(BACKENDS, hugearray_stores.STORES)
 if _problems:
     raise ImportError(
-        "huge-array stores: outofcore.stores.registry and outofcore.plan.stores disagree: "
+        "huge-array stores: outofcore.stores.registry and outofcore.plan.hugearray_stores disagree: "
         + "; ".join(_problems)
     )
