@@ -210,7 +210,11 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
     ensure_free_space(job.path, layout)
     blosc2.set_nthreads(job.threads)
     if log:
-        log.info("%s: layout %s, %d MiB, stored as %s", job, layout, layout.nbytes // MiB, spec)
+        log.info("%s", job)
+        log.info(
+            "layout %s, %d MiB, stored as %s, direct chunks %s",
+            *(layout, layout.nbytes // MiB, spec.compression, spec.direct),
+        )
     watch, exact = write_array(job)
     write_seconds = watch.total
     if log:
