@@ -213,7 +213,10 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
         log.info("%s", job)
         log.info(
             "layout %s, %d MiB, stored as %s, direct chunks %s",
-            *(layout, layout.nbytes // MiB, spec.compression, spec.direct),
+            layout,
+            layout.nbytes // MiB,
+            spec.compression,
+            spec.direct,
         )
     watch, exact = write_array(job)
     write_seconds = watch.total
