@@ -13,7 +13,7 @@ from outofcore import hugearray
 from outofcore.hugearray import HugeArrayJob
 from outofcore.hugearray_data import generate_blocks
 from outofcore.io_utils import OutputWriteError
-from outofcore.plan import hugearray_sizing, hugearray_stores
+from outofcore.plan import hugearray_stores, sizing
 from outofcore.stores import reading, registry
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout
@@ -102,16 +102,14 @@ def test_config_schema_and_rules_know_every_backend():
 @pytest.mark.parametrize("size_mb", [1, 2, 256, 1024, 99_999, 1_000_000])
 def test_disk_request_covers_the_jobs_own_check(size_mb):
     nbytes = Layout.from_sizes(size_mb, 8, 1, 64).nbytes
-    assert hugearray_sizing.disk_mb(size_mb) * hugearray_sizing.MiB >= hugearray_sizing.array_disk_bytes(
-        nbytes
-    )
+    assert sizing.hugearray_disk_mb(size_mb) * sizing.MiB >= sizing.array_disk_bytes(nbytes)
 
 
 def test_resource_requests_of_the_default_config():
     """1 % and 16 MiB over the array; memory for 3 blocks of 64 MiB and 2 threads' chunks."""
-    assert [hugearray_sizing.disk_mb(size) for size in (256, 1024)] == [275, 1051]
-    assert hugearray_sizing.mem_mb(threads=2, block_mb=64, chunk_kb=4096) == 358
-    assert [hugearray_sizing.runtime(size) for size in (256, 1024)] == [3, 4]
+    assert [sizing.hugearray_disk_mb(size) for size in (256, 1024)] == [275, 1051]
+    assert sizing.hugearray_mem_mb(threads=2, block_mb=64, chunk_kb=4096) == 358
+    assert [sizing.hugearray_runtime(size) for size in (256, 1024)] == [3, 4]
 
 
 # --- a store that is a directory: one .npy file per block ---------------------------------------

@@ -42,7 +42,7 @@ import pandas as pd
 
 from outofcore.hugearray_data import ColumnStats, generate_blocks
 from outofcore.io_utils import atomic_output, write_csv
-from outofcore.plan.hugearray_sizing import MiB, array_disk_bytes
+from outofcore.plan.sizing import MiB, array_disk_bytes
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout, StoreSpec
 from outofcore.stores.reading import read_in_parallel

@@ -1,11 +1,12 @@
 # Stage 5: an on-disk array larger than memory, built block by block and reduced out of
 # core, one job per array size and backend; then its memory and throughput plots.
-# One rule per output suffix of the stores (outofcore.plan.hugearray_stores): `hugearray` for the
-# .h5 backends, `use rule hugearray as hugearray_<name>` for each other suffix. The
-# arrays are temporary unless hugearray.keep_data is set.
-from outofcore.plan import hugearray_sizing, hugearray_stores
+# One rule per output suffix of the array stores (outofcore.plan.hugearray_stores):
+# `hugearray` for the .h5 backends, `use rule hugearray as hugearray_<name>` for each
+# other suffix. The arrays are temporary unless hugearray.keep_data is set.
+from outofcore.plan import hugearray_stores
 
 HUGEARRAY = config["hugearray"]
+HUGEARRAY_CATEGORY = "4. Huge on-disk array"
 
 
 rule hugearray:
@@ -26,11 +27,11 @@ rule hugearray:
     threads: HUGEARRAY["threads"]
     resources:
         timing_lock=1,
-        mem_mb=hugearray_sizing.mem_mb(
+        mem_mb=sizing.hugearray_mem_mb(
             HUGEARRAY["threads"], HUGEARRAY["block_mb"], HUGEARRAY["chunk_kb"]
         ),
-        runtime=lambda wc: hugearray_sizing.runtime(int(wc.size_mb)),
-        disk_mb=lambda wc: hugearray_sizing.disk_mb(int(wc.size_mb)),
+        runtime=lambda wc: sizing.hugearray_runtime(int(wc.size_mb)),
+        disk_mb=lambda wc: sizing.hugearray_disk_mb(int(wc.size_mb)),
     params:  # the fields of outofcore.hugearray.HugeArrayJob, by name
         backend=lambda wc: wc.backend,
         size_mb=lambda wc: int(wc.size_mb),
@@ -69,17 +70,17 @@ rule hugearray_plots:
         summary=report(
             "results/hugearray/summary.csv",
             caption="../report/hugearray_summary.rst",
-            category="4. Huge on-disk array",
+            category=HUGEARRAY_CATEGORY,
         ),
         memory=report(
             "results/hugearray/memory.png",
             caption="../report/hugearray_memory.rst",
-            category="4. Huge on-disk array",
+            category=HUGEARRAY_CATEGORY,
         ),
         throughput=report(
             "results/hugearray/throughput.png",
             caption="../report/hugearray_throughput.rst",
-            category="4. Huge on-disk array",
+            category=HUGEARRAY_CATEGORY,
         ),
         headline="results/hugearray/headline.csv",
     log:

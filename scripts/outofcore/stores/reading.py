@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from outofcore.plan.hugearray_sizing import MiB
+from outofcore.plan.sizing import MiB
 from outofcore.stores.layout import Layout
 
 
