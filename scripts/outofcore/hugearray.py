@@ -19,7 +19,8 @@ job goes through its backend for everything that depends on the store: a store m
 one file or a directory of files.
 
 No ``tables.Expr`` is used: re-evaluated after ``set_inputs_range`` it silently
-returned an empty result in a peer run. Results are checked, not only timed.
+returned an empty result in an earlier version of this stage. Results are checked, not
+only timed.
 
 Each phase is timed once with `time.perf_counter` (per-phase sums in the log), not with
 `timing.measure`: autoranging would write gigabytes several times over. Each job runs
