@@ -10,11 +10,12 @@ the PyTables and h5py backends share).
 Backends today: ``tables`` (PyTables EArray), ``h5py`` (resizable chunked dataset) and
 ``memmap`` (a .npy file through numpy.memmap windows).
 
-A new store is one module here, one line in `registry.BACKENDS` (its suffix and file or
-directory also in `outofcore.plan.hugearray_stores`, which the rules read; the registry refuses to
-load if the two disagree), the name in the config schema's `hugearray.backends`, and one
-`use rule hugearray as hugearray_<name>` in `workflow/rules/hugearray.smk` for its
-output suffix. A directory store needs nothing more: the job writes it under a hidden
-temporary directory renamed when complete (`io_utils.atomic_output`), and syncs, evicts
-and sizes it through its `Backend`, file by file.
+A new store is one module here, one line in `registry.BACKENDS` (its suffix and file
+or directory also in `outofcore.plan.hugearray_stores`, which the rules read; the
+registry refuses to load if the two disagree), the name in the config schema's
+`hugearray.backends`, and one `use rule hugearray as hugearray_<name>` in
+`workflow/rules/hugearray.smk` for its output suffix. A directory store needs nothing
+more: the job writes it under a hidden temporary directory renamed when complete
+(`io_utils.atomic_output`), and syncs, evicts and sizes it through its `Backend`, file
+by file.
 """
