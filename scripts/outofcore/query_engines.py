@@ -172,7 +172,7 @@ def to_arrow(query: Query) -> Any:
     import pyarrow.compute as pc
 
     def column(name: str, widen: bool) -> Any:
-        return pc.field(name).cast(pa.float64()) if widen else pc.field(name)
+        return pc.field(name).cast(pa.float64(), safe=False) if widen else pc.field(name)  # as NumPy
 
     def compare(c: Compare) -> Any:
         widen = _widened(c)
