@@ -47,7 +47,8 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
         1, len(orders), figsize=(7 * len(orders), 5.5), layout="constrained", squeeze=False
     )
     methods = [m for m in [*METHODS, *ENGINES, *REFERENCES] if m in set(timings["method"])]
-    colors = {method: f"C{i}" for i, method in enumerate(methods)}
+    colors = {method: f"C{i}" for i, method in enumerate(m for m in methods if m not in REFERENCES)}
+    colors |= {"read": "black", "create_csindex": "gray"}
     for ax, order in zip(axes[0], orders, strict=True):
         for method in methods:
             rows = timings[(timings["method"] == method) & (timings["order"] == order)]
@@ -71,7 +72,7 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
             f"{order} rows" + (" (as generated: sorted by the queried column)" if order == "sorted" else "")
         )
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="x-small")
     fig.suptitle(f"Particle table: query time\n{query}")
     return fig
 
