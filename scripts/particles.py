@@ -6,9 +6,10 @@ from typing import Any
 
 import numexpr
 
+from outofcore import contention
 from outofcore.io_utils import atomic_output, log_to, write_csv
 from outofcore.particle_bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
-from outofcore.particle_format_bench import PYTABLES, FormatSettings, compare_formats
+from outofcore.particle_format_bench import PYTABLES, FormatSettings, compare_formats, log_format_ratios
 from outofcore.particle_formats import set_engine_threads
 from outofcore.particle_queries import query_frame
 from outofcore.particle_table import check_rows, filters_for, make_particles
@@ -32,7 +33,7 @@ def main(smk: Any) -> None:
     )
     table_path = Path(smk.output.table)
     outputs = {fmt: Path(smk.output[fmt]) for fmt in settings.formats}
-    with scratch_dir(table_path) as scratch:
+    with contention.watch() as busy, scratch_dir(table_path) as scratch:
         with atomic_output(table_path) as tmp:
             timings = time_fills(tmp, scratch, nrows, filters, smk.params.row_by_row_max, log)
         rows, query_timings = run_queries(table_path, scratch, query, threads, log=log)
@@ -42,8 +43,10 @@ def main(smk: Any) -> None:
             timings += compare_formats(
                 records, outputs, scratch, query, rows, settings, engine_threads, filters, log
             )
+    log.info("while timing: %s", busy)  # a busy machine slows every method, not the ratios
     frame = timings_frame(timings)
     log_ratios(frame, log)
+    log_format_ratios(frame, log)
     write_csv(query_frame(rows), smk.output.query)
     write_csv(frame, smk.output.timings)
 

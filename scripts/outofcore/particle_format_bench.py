@@ -180,3 +180,28 @@ def compare_formats(
             with atomic_output(path) as partial_path:
                 write[fmt](partial_path, records)
     return rows
+
+
+def log_format_ratios(timings: Any, log: Any) -> None:
+    """Each store's write against PyTables' block fill and each engine's query against
+    PyTables' `where`, per order: the table a user choosing a store reads."""
+    for order, frame in timings.groupby("order", sort=False):
+        by = frame.set_index(["step", "method"])["seconds"]
+        if ("fill", "block") not in by.index or ("query", "where") not in by.index:
+            continue
+        writes = [
+            f"{m} {by['fill', m] / by['fill', 'block']:.3g}x"
+            for m in ("parquet_write", "hdfstore_write")
+            if ("fill", m) in by.index
+        ]
+        queries = [
+            f"{m} {by['query', m] / by['query', 'where']:.3g}x"
+            for m in ("indexed", "duckdb", "polars", "arrow", "hdfstore")
+            if ("query", m) in by.index
+        ]
+        log.info(
+            "%s rows: write time / PyTables block: %s; query time / PyTables where: %s",
+            order,
+            ", ".join(writes),
+            ", ".join(queries),
+        )

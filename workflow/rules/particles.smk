@@ -7,6 +7,7 @@ PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
 
 rule particles:
     output:
+        **jobs.particle_store_outputs(config["particles"]["formats"]),
         table="results/particles/{rows}/table.h5",
         query=report(
             "results/particles/{rows}/query.csv",
@@ -20,7 +21,6 @@ rule particles:
             category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
         ),
-        **jobs.particle_store_outputs(config["particles"]["formats"]),
     log:
         "logs/particles_{rows}.log",
     wildcard_constraints:
