@@ -115,11 +115,6 @@ BAD_CONFIGS = {
         "particles.parquet_row_group_rows",
         "0",
     ),
-    "parquet row group not int": (
-        with_change("particles.parquet_row_group_rows", 65536.0),
-        "particles.parquet_row_group_rows",
-        "65536.0",
-    ),
     "blosc unknown codec": (with_change("blosc.codecs", ["lz4", "snappy"]), "blosc.codecs[1]", "'snappy'"),
     "blosc no codec": (with_change("blosc.codecs", []), "blosc.codecs", "[]"),
     "blosc unknown method": (

@@ -156,18 +156,11 @@ def check_datasets(datasets: Mapping[str, Any]) -> None:
 
 
 def check_particles(particles: Mapping[str, Any]) -> None:
-    """The query must parse into the safe subset (it reaches numexpr); the row-group size
-    must be written as an int (JSON schema takes 65536.0, pyarrow does not)."""
+    """The query must parse into the safe subset (it reaches numexpr)."""
     try:
         parse_query(particles["query"])
     except QueryError as error:
         raise ConfigError("particles.query", particles["query"], str(error)) from None
-    if type(particles["parquet_row_group_rows"]) is not int:
-        raise ConfigError(
-            "particles.parquet_row_group_rows",
-            particles["parquet_row_group_rows"],
-            "must be an integer (no decimal point)",
-        )
 
 
 def check_hugearray(hugearray: Mapping[str, Any]) -> None:
