@@ -88,7 +88,10 @@ def versions() -> dict[str, str]:
     """Versions of the interpreter and of the libraries every figure depends on."""
     import blosc
     import blosc2
+    import duckdb
     import h5py
+    import polars
+    import pyarrow
     import tables
 
     return {
@@ -101,6 +104,9 @@ def versions() -> dict[str, str]:
         "blosc": blosc.__version__,
         "blosc2": blosc2.__version__,
         "pandas": pd.__version__,
+        "pyarrow": pyarrow.__version__,
+        "duckdb": duckdb.__version__,
+        "polars": polars.__version__,
     }
 
 

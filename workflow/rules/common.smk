@@ -50,6 +50,13 @@ def data_artifacts():
             rows=config["particles"]["rows"],
             name=["table.h5", "query.csv"],
         ),
+        *expand(
+            "results/particles/{rows}/{name}",
+            rows=config["particles"]["rows"],
+            name=[
+                jobs.PARTICLE_STORE_FILES[fmt] for fmt in config["particles"]["formats"]
+            ],
+        ),
     ]
 
 
@@ -60,6 +67,7 @@ def timing_artifacts():
             "results/particles/{rows}/timings.csv", rows=config["particles"]["rows"]
         ),
         "results/particles/query_time.png",
+        "results/particles/formats.png",
         "results/blosc/sweep.csv",
         "results/blosc/targets.csv",
         "results/blosc/seed_loglog.png",

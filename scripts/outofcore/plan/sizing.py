@@ -27,18 +27,22 @@ DISK_HEADROOM_MIB = 16
 
 
 def particles_mem_mb(rows: int) -> int:
-    """The table in memory twice, pandas' frame (~150 B/row) and the query's results."""
+    """The table in memory twice, pandas' frame (~150 B/row) and the query's results; then
+    the records, a shuffled copy, their Arrow table and pandas frame for the other stores."""
     return 500 + rows * 400 // MiB
 
 
 def particles_runtime(rows: int) -> int:
-    """Minutes: iterrows, pandas and the index build dominate, ~1-2 million rows/s each."""
-    return 10 + 2 * rows // 1_000_000
+    """Minutes: iterrows, pandas, the index builds and the HDFStore writes dominate, ~1-2
+    million rows/s each."""
+    return 10 + 3 * rows // 1_000_000
 
 
 def particles_disk_mb(rows: int) -> int:
-    """The table, np.save's copy, the direct-chunks copy, the indexed copy, the row table."""
-    return 10 + 5 * rows * PARTICLE_BYTES // MiB
+    """The table, np.save's copy, the direct-chunks copy, the indexed copy, the row table;
+    then Parquet and HDFStore (~0.8x and 1.2x the table) for both orders, a shuffled
+    table and its indexed copy."""
+    return 10 + 8 * rows * PARTICLE_BYTES // MiB
 
 
 def blosc_sweep_mem_mb(sizes: Sequence[int], method: str) -> int:
