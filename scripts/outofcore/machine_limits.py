@@ -157,7 +157,10 @@ def versions() -> dict[str, str]:
     """Versions of the interpreter and of the libraries every figure depends on."""
     import blosc
     import blosc2
+    import duckdb
     import h5py
+    import polars
+    import pyarrow
     import tables
 
     return {
@@ -170,6 +173,9 @@ def versions() -> dict[str, str]:
         "blosc": blosc.__version__,
         "blosc2": blosc2.__version__,
         "pandas": pd.__version__,
+        "pyarrow": pyarrow.__version__,
+        "duckdb": duckdb.__version__,
+        "polars": polars.__version__,
     }
 
 

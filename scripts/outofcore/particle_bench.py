@@ -5,9 +5,7 @@ and writes them to `/detector/readout` with block appends (`table.append`), the 
 the stage delivers; it times that against the tutorial's row-by-row `table.row` loop
 (capped), direct chunk writes and `np.save` of the same array. Then it runs the
 configured query with every method of `particle_queries`, checks that they all find
-the same rows and returns them with the timings, one `TimingRow` each. The fills are
-timed in interleaved rounds, and so are the queries (`timing.measure_interleaved`): a
-busy spell of the machine slows every method alike.
+the same rows and returns them with the timings, one `TimingRow` each.
 """
 
 import os
@@ -44,6 +42,7 @@ from outofcore.query_engines import indexable_columns, to_numexpr
 from outofcore.timing import Point, Timing, measure_interleaved
 
 REPEATS = 3  # timed samples per method (median, min, max reported)
+NUMEXPR_METHODS = {"where", "read_where", "indexed", "pandas"}  # numexpr runs their condition
 
 
 @dataclass(frozen=True)
@@ -61,10 +60,17 @@ class TimingRow:
     rows_per_s: float
     spread: float  # (max - min) / median of the samples
     stable: bool  # spread <= 0.15
-    others_busy: float = float("nan")  # share of the cores other processes kept busy meanwhile
+    others_busy: float  # share of the cores other processes kept busy during the job (NaN: unknown)
+    order: str = "sorted"  # of the rows: sorted by the queried column (as generated) or shuffled
+    format: str = "pytables"  # the store: pytables, parquet, hdfstore (numpy: none, in memory)
+    file_bytes: int | None = None  # size of the file written or queried
+    threads: int | None = None  # threads the job gave the method's engine, if it uses several
 
     @classmethod
-    def of(cls, step: str, method: str, rows: int, timing: Timing, matches: int | None = None) -> "TimingRow":
+    def of(
+        cls, step: str, method: str, rows: int, timing: Timing, matches: int | None = None, **where: Any
+    ) -> "TimingRow":
+        """`where`: order, format, file_bytes, threads."""
         return cls(
             step=step,
             method=method,
@@ -77,6 +83,8 @@ class TimingRow:
             rows_per_s=rows / timing.seconds,
             spread=timing.spread,
             stable=timing.stable,
+            others_busy=float("nan"),  # the job fills it in for the whole table
+            **where,
         )
 
 
@@ -86,7 +94,8 @@ TIMINGS_COLUMNS = [field.name for field in fields(TimingRow)]
 def timings_frame(rows: list[TimingRow]) -> pd.DataFrame:
     """The rows as timings.csv holds them: `matches` empty where it does not apply."""
     frame = pd.DataFrame([asdict(row) for row in rows], columns=TIMINGS_COLUMNS)
-    frame["matches"] = frame["matches"].astype("Int64")
+    for column in ("matches", "file_bytes", "threads"):
+        frame[column] = frame[column].astype("Int64")
     return frame
 
 
@@ -102,8 +111,8 @@ def fresh(path: Path) -> Callable[[], None]:
 def time_fills(
     table_path: Path, scratch: Path, nrows: int, filters: tables.Filters, row_max: int, log: Any
 ) -> list[TimingRow]:
-    """Time every fill in interleaved rounds; leave the block-filled table at
-    `table_path`; check contents.
+    """Time every fill in interleaved rounds (a busy spell slows them alike); leave the
+    block-filled table at `table_path`; check contents.
 
     The rows are generated into memory (timed as `generate`, which rewrites the same
     values each call); `block`, `chunks` and `limit` (np.save) then write that same
@@ -111,8 +120,7 @@ def time_fills(
     data = np.empty(nrows, dtype=PARTICLE_DTYPE)
     fill_particles(data)
     baseline_rows = min(nrows, row_max)
-    row_path, npy_path = scratch / "row.h5", scratch / "limit.npy"
-    chunks_path = scratch / "chunks.h5"
+    row_path, npy_path, chunks_path = scratch / "row.h5", scratch / "limit.npy", scratch / "chunks.h5"
     points = {
         "generate": Point(lambda: fill_particles(data)),
         "row": Point(lambda: fill_row_by_row(row_path, baseline_rows, filters), fresh(row_path)),
@@ -126,24 +134,28 @@ def time_fills(
     check_table(table_path, data, "block")
     if "chunks" in timed:
         check_table(chunks_path, data, "chunks")
+    sizes = {name: path.stat().st_size for name, path in
+             (("row", row_path), ("limit", npy_path), ("block", table_path), ("chunks", chunks_path))
+             if path.exists()}  # fmt: skip
     for path in (row_path, npy_path, chunks_path):
         path.unlink(missing_ok=True)
+    row = timed["row"]
     results = [
-        TimingRow.of("fill", "generate", nrows, timed["generate"]),
-        TimingRow.of("fill", "row", baseline_rows, timed["row"]),
+        TimingRow.of("fill", "generate", nrows, timed["generate"], format="memory"),
+        TimingRow.of("fill", "row", baseline_rows, row, file_bytes=sizes["row"]),
     ]
     if baseline_rows < nrows:  # marked: a linear extrapolation, not a measurement
-        results.append(
-            TimingRow.of("fill", "row_extrapolated", nrows, timed["row"].scaled(nrows / baseline_rows))
-        )
-    results.append(TimingRow.of("fill", "limit", nrows, timed["limit"]))
-    results.append(TimingRow.of("fill", "block", nrows, timed["block"]))
+        results.append(TimingRow.of("fill", "row_extrapolated", nrows, row.scaled(nrows / baseline_rows)))
+    results.append(
+        TimingRow.of("fill", "limit", nrows, timed["limit"], format="npy", file_bytes=sizes["limit"])
+    )
+    results.append(TimingRow.of("fill", "block", nrows, timed["block"], file_bytes=sizes["block"]))
     if "chunks" in timed:
-        results.append(TimingRow.of("fill", "chunks", nrows, timed["chunks"]))
+        results.append(TimingRow.of("fill", "chunks", nrows, timed["chunks"], file_bytes=sizes["chunks"]))
     log.info("generate: %.0f rows/s", nrows / timed["generate"].seconds)
     log.info(
         "fill rows/s: row %.3g, block %.3g, np.save %.3g; block / np.save = %.2f",
-        baseline_rows / timed["row"].seconds,
+        baseline_rows / row.seconds,
         nrows / timed["block"].seconds,
         nrows / timed["limit"].seconds,
         timed["limit"].seconds / timed["block"].seconds,
@@ -161,9 +173,8 @@ def run_queries(
     condition = to_numexpr(query)
     with open_table(path, "r", threads) as h5, indexed_copy(path, scratch, threads) as h5_indexed:
         table, indexed = h5.get_node(TABLE_PATH), h5_indexed.get_node(TABLE_PATH)
-        nrows, timings = table.nrows, []
+        nrows, timings, table_bytes = table.nrows, [], path.stat().st_size
         names = indexable_columns(query)
-        data = table.read()  # the in-memory copy the numpy method masks (not timed)
         if names:
             create_indexes(indexed, names)  # the indexed method's index, before its first call
         if log is not None and not indexed.will_query_use_indexing(condition):
@@ -172,30 +183,48 @@ def run_queries(
                 "that PyTables' index planner gets wrong): 'indexed' scans the table",
                 condition,
             )
+
+        data = table.read()  # the in-memory copy the numpy method masks (not timed)
         methods = query_methods(table, indexed, path, data, query)
         results = {method: func() for method, func in methods.items()}
         rows = matching_rows(results, table)  # before timing: a disagreement fails fast
-        points: dict[str, Point] = {}
-        if names:  # one index build per sample: each sample starts from no index, ends with one
-            build = lambda: create_indexes(indexed, names)  # noqa: E731
-            points["create_csindex"] = Point(build, lambda: drop_indexes(indexed), min_time=0)
-        points |= {method: Point(func) for method, func in methods.items()}
-        points["read"] = Point(table.read)
+        h5_indexed.flush()
+        sizes = {"indexed": Path(h5_indexed.filename).stat().st_size, "numpy": None}
+        # every method, the index build and the full read in interleaved rounds; each build
+        # sample starts from no index and ends with one, as the indexed method needs
+        points = {
+            "create_csindex": Point(lambda: create_indexes(indexed, names), lambda: drop_indexes(indexed), 0)
+        }
+        points = (
+            (points if names else {})
+            | {m: Point(f) for m, f in methods.items()}
+            | {"read": Point(table.read)}
+        )
         timed = measure_interleaved(points, repeats)
-        for method, timing in timed.items():
-            if method in methods:
-                timings.append(TimingRow.of("query", method, nrows, timing, matches=len(rows)))
-                if log is not None:
-                    log.info("%s: %.3g s (%d matches, spread %.0f %%)", method, timing.seconds, len(rows),
-                             100 * timing.spread)  # fmt: skip
         if names:
-            timings.insert(0, TimingRow.of("query", "create_csindex", nrows, timed["create_csindex"]))
-        timings.append(TimingRow.of("query", "read", nrows, timed["read"]))
+            timings.append(
+                TimingRow.of(
+                    "query", "create_csindex", nrows, timed["create_csindex"], file_bytes=table_bytes
+                )
+            )
+        for method in methods:
+            timing = timed[method]
+            where = (
+                {"format": "memory"} if method == "numpy" else {"file_bytes": sizes.get(method, table_bytes)}
+            )
+            if method in NUMEXPR_METHODS:
+                where["threads"] = threads
+            timings.append(TimingRow.of("query", method, nrows, timing, matches=len(rows), **where))
+            if log is not None:
+                log.info("%s: %.3g s (%d matches)", method, timing.seconds, len(rows))
+        timings.append(TimingRow.of("query", "read", nrows, timed["read"], file_bytes=table_bytes))
     return rows, timings
 
 
 def log_ratios(timings: pd.DataFrame, log: Any) -> None:
-    """The comparisons a user choosing a method needs, as speed-up factors."""
+    """The comparisons a user choosing a method needs, as speed-up factors (PyTables,
+    rows in their generated, sorted order)."""
+    timings = timings[(timings["order"] == "sorted") & timings["format"].isin(["pytables", "memory", "npy"])]
     seconds = timings.set_index(["step", "method"])["seconds"]
     rates = timings.set_index(["step", "method"])["rows_per_s"]
     log.info(

@@ -1,10 +1,12 @@
-# Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed.
+# Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed;
+# the same rows in Parquet and pandas' HDFStore, queried by DuckDB, Polars, Arrow and pandas.
 
 PARTICLES_CATEGORY = "2. PyTables particles"
 
 
 rule particles:
     output:
+        **jobs.particle_store_outputs(config["particles"]["formats"]),
         table="results/particles/{rows}/table.h5",
         query=report(
             "results/particles/{rows}/query.csv",
@@ -34,6 +36,13 @@ rule particles:
         query=config["particles"]["query"],
         compression=config["particles"]["compression"],
         row_by_row_max=config["particles"]["row_by_row_max"],
+        formats={
+            "formats": config["particles"]["formats"],
+            "orders": config["particles"]["order"],
+            "parquet_compression": config["particles"]["parquet_compression"],
+            "parquet_row_group_rows": config["particles"]["parquet_row_group_rows"],
+            "seed": config["seed"],
+        },
     script:
         "../../scripts/particles.py"
 
@@ -45,6 +54,11 @@ rule particles_plot:
         plot=report(
             "results/particles/query_time.png",
             caption="../report/particles_query_time.rst",
+            category=PARTICLES_CATEGORY,
+        ),
+        formats=report(
+            "results/particles/formats.png",
+            caption="../report/particles_formats.rst",
             category=PARTICLES_CATEGORY,
         ),
         headline="results/particles/headline.csv",

@@ -28,3 +28,12 @@ def threads_request(threads: Iterable[int | str], cores: int) -> int:
 def fixed_threads(threads: Iterable[int | str]) -> list[int]:
     """The numeric thread counts (`all` left out: the job measures it on its own cores)."""
     return sorted({int(t) for t in threads if t != ALL})
+
+
+# The particle table in the other stores (particles.formats): file of each, beside table.h5.
+PARTICLE_STORE_FILES = {"parquet": "table.parquet", "hdfstore": "table_hdfstore.h5"}
+
+
+def particle_store_outputs(formats: list[str]) -> dict[str, str]:
+    """Named outputs of the particles rule for the configured stores (format -> path)."""
+    return {fmt: f"results/particles/{{rows}}/{PARTICLE_STORE_FILES[fmt]}" for fmt in formats}
