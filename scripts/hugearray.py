@@ -1,14 +1,19 @@
 """Rule `hugearray`: an on-disk array larger than memory: built block by block, reduced out of core."""
 
+import dataclasses
 from typing import Any
 
+from outofcore import contention
 from outofcore.hugearray import HugeArrayJob, run, write_measurement
 from outofcore.io_utils import log_to
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    measurement, stats, exact = run(HugeArrayJob.from_snakemake(smk), log)
+    with contention.watch() as busy:
+        measurement, stats, exact = run(HugeArrayJob.from_snakemake(smk), log)
+    measurement = dataclasses.replace(measurement, others_busy=busy.others)
+    log.info("while timing, %s", busy)
     log.info("out-of-core statistics:\n%s", stats.table().to_string())
     log.info("exact statistics of the generated integers:\n%s", exact.table().to_string())
     log.info("measurement: %s", measurement)

@@ -31,6 +31,7 @@ SEED = 11
 CSV_COLUMNS = [
     "backend", "size_mb", "rows", "columns", "compression", "file_bytes",
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
+    "write_spread", "reduce_spread", "spread", "stable", "others_busy",
 ]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and
@@ -144,7 +145,7 @@ def test_check_catches_a_changed_value(tmp_path, backend):
     else:
         with h5py.File(path, "r+") as h5:
             h5[DATASET][row, 1] += 1
-    _, stats = hugearray.reduce_array(job)
+    _, stats, _ = hugearray.reduce_array(job)
     assert not stats.matches(exact)
     assert stats.total[1] == exact.total[1] + 1 and stats.total[0] == exact.total[0]
 
@@ -250,6 +251,8 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
             assert row["rows"] == size * 2**20 // 24
             assert row["check"] == "ok"
             assert row["write_seconds"] > 0 and row["reduce_gbps"] > 0 and row["peak_rss_mb"] > 0
+            assert row["spread"] == max(row["write_spread"], row["reduce_spread"]) >= 0
+            assert row["stable"] == (row["spread"] <= 0.15) and 0 <= row["others_busy"] <= 1
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 6 and set(summary["check"]) == {"ok"}
     for png in ("memory.png", "throughput.png"):

@@ -1,10 +1,11 @@
 """The shared timing helper: autoranging and the reported statistics."""
 
+import math
 import time
 
 import pytest
 
-from outofcore.timing import Point, Timing, measure, measure_interleaved
+from outofcore.timing import Point, Timing, measure, measure_interleaved, spread_of_parts
 
 
 def test_tiny_calls_are_looped_until_min_time():
@@ -72,3 +73,10 @@ def test_a_slow_spell_hits_every_interleaved_point():
     result = measure_interleaved({k: Point(slow_third_round, min_time=0) for k in "ab"}, repeats=5)
     for timing in result.values():
         assert timing.seconds < 0.01 and timing.seconds_max > 0.015 and not timing.stable
+
+
+def test_spread_of_a_pass_compares_its_quarters():
+    assert spread_of_parts([1.0] * 8) == 0.0
+    assert spread_of_parts([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0]) == pytest.approx((4 - 2) / 2)
+    assert math.isnan(spread_of_parts([1.0]))  # one sample: no spread
+    assert spread_of_parts([1.0, 3.0]) == pytest.approx(2 / 2)  # fewer pieces than quarters

@@ -27,6 +27,7 @@ Each phase is timed once with `time.perf_counter` (per-phase sums in the log), n
 alone (``timing_lock``), and throughputs are GB/s of uncompressed array.
 """
 
+import math
 import resource
 import shutil
 import sys
@@ -34,6 +35,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout, StoreSpec
 from outofcore.stores.reading import read_in_parallel
 from outofcore.stores.registry import get_backend
+from outofcore.timing import STABLE_SPREAD, spread_of_parts
 
 GB = 1e9  # throughputs are in GB/s of uncompressed array bytes (10**9 bytes)
 
@@ -114,6 +117,12 @@ class Measurement:
     reduce_gbps: float
     peak_rss_mb: float
     check: str
+    # one pass each: the spread of its quarters, (max - min) / median of their durations
+    write_spread: float = math.nan
+    reduce_spread: float = math.nan
+    spread: float = math.nan  # the larger of the two
+    stable: bool = False  # spread <= 0.15
+    others_busy: float = math.nan  # share of the cores other processes kept busy during the job
 
     @classmethod
     def csv_columns(cls) -> list[str]:
@@ -144,6 +153,7 @@ class Stopwatch:
 
     def __init__(self) -> None:
         self.phases: dict[str, float] = {}
+        self.laps: dict[str, list[float]] = {}  # every block's duration, per phase
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -151,7 +161,9 @@ class Stopwatch:
         try:
             yield
         finally:
-            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
+            lap = time.perf_counter() - started
+            self.phases[name] = self.phases.get(name, 0.0) + lap
+            self.laps.setdefault(name, []).append(lap)
 
     @property
     def total(self) -> float:
@@ -187,21 +199,30 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
     return watch, exact
 
 
-def reduce_array(job: HugeArrayJob) -> tuple[float, ColumnStats]:
-    """Per-column statistics read piece by piece from the store; returns (seconds, stats).
+def reduce_array(job: HugeArrayJob) -> tuple[float, ColumnStats, float]:
+    """Per-column statistics read piece by piece from the store; returns (seconds, stats,
+    spread of the pass's quarters).
 
     `threads` workers each fold the pieces they read into their own statistics, merged
-    at the end (exact: the sums are of integers).
+    at the end (exact: the sums are of integers). The time each piece is done is noted
+    (list.append is atomic), so the pass's quarters can be compared.
     """
     store, spec = job.store, job.spec
     started = time.perf_counter()
+    done: list[float] = []
+
+    def noted(add: Any) -> Any:
+        return lambda block: (add(block), done.append(time.perf_counter()))
+
     reader = store.reader(job.path, spec)
     try:
         partial = [ColumnStats(spec.layout.columns) for _ in range(job.threads)]
-        read_in_parallel(reader, [stats.add_block for stats in partial])
+        read_in_parallel(reader, [noted(stats.add_block) for stats in partial])
     finally:
         reader.close()
-    return time.perf_counter() - started, ColumnStats.merged(partial)
+    stamps = [started, *sorted(done)]
+    laps = [b - a for a, b in pairwise(stamps)]
+    return time.perf_counter() - started, ColumnStats.merged(partial), spread_of_parts(laps)
 
 
 def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, ColumnStats]:
@@ -226,7 +247,9 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
     cold = job.cold_read and store.evict(job.path)
     if log:
         log.info("page cache before the reduce: %s", "cold (store evicted)" if cold else "warm")
-    reduce_seconds, stats = reduce_array(job)
+    reduce_seconds, stats, reduce_spread = reduce_array(job)
+    write_spread = spread_of_parts(watch.laps.get("append", []))
+    spread = max(write_spread, reduce_spread) if not math.isnan(write_spread + reduce_spread) else math.nan
     measurement = Measurement(
         backend=job.backend,
         size_mb=job.size_mb,
@@ -240,6 +263,10 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
         reduce_gbps=layout.nbytes / reduce_seconds / GB,
         peak_rss_mb=peak_rss_mb(),
         check="ok" if stats.matches(exact) else "mismatch",
+        write_spread=write_spread,
+        reduce_spread=reduce_spread,
+        spread=spread,
+        stable=bool(spread <= STABLE_SPREAD),
     )
     return measurement, stats, exact
 

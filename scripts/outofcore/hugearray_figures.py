@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from outofcore.headline import Headline
+from outofcore.timing import STABLE_SPREAD
 
 
 def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -85,15 +86,20 @@ def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
         "reduce_gbps": f"out-of-core reduce ({cache})",
     }
     for ax, (column, title) in zip(axes, titles.items(), strict=True):
+        spread = column.replace("_gbps", "_spread")
         for label, rows, style in backend_lines(frame):
-            ax.plot(rows["size_mb"], rows[column], label=label, **style)
+            (line,) = ax.plot(rows["size_mb"], rows[column], label=label, **style)
+            if spread in rows:  # hollow: the pass's quarters spread more than 15 %
+                unsteady = rows[rows[spread] > STABLE_SPREAD]
+                ax.scatter(unsteady["size_mb"], unsteady[column], s=60, color="white",
+                           edgecolors=line.get_color(), zorder=4)  # fmt: skip
         size_axis(ax, sorted(frame["size_mb"].unique()))
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("GB/s of uncompressed array (10^9 bytes/s)")
     axes[0].set_ylim(bottom=0)
     axes[1].legend()
-    fig.suptitle("Throughput per backend" + failed_checks(frame))
+    fig.suptitle("Throughput per backend (hollow: quarters of the pass spread > 15 %)" + failed_checks(frame))
     fig.tight_layout()
     return fig
 
@@ -115,14 +121,16 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
     rows = []
     for item in largest.itertuples():
         where = f"{item.backend}, {item.size_mb} MB, {item.compression}"
-        sure = {key: float(getattr(item, key, math.nan)) for key in ("spread", "others_busy")}
+        busy = float(getattr(item, "others_busy", math.nan))
+        write = {"spread": float(getattr(item, "write_spread", math.nan)), "others_busy": busy}
+        read_sure = {"spread": float(getattr(item, "reduce_spread", math.nan)), "others_busy": busy}
         ratio = compression_ratio(item)
         rows += [
             Headline("hugearray", "write an array larger than memory", item.backend,
                      f"write, fsync included ({where})", float(item.write_gbps), "GB/s", "durable_write",
-                     threads, **sure),
+                     threads, **write),
             Headline("hugearray", "reduce an array larger than memory", item.backend,
                      f"out-of-core reduce ({where}, {ratio:.2f}x compressed)", float(item.reduce_gbps),
-                     "GB/s", read, threads, compression_ratio=ratio, **sure),
+                     "GB/s", read, threads, compression_ratio=ratio, **read_sure),
         ]  # fmt: skip
     return rows

@@ -13,8 +13,9 @@ says how sure its median is; a point is `stable` when the spread is at most 15 %
 import math
 import statistics
 import timeit
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TypeVar
 
 STABLE_SPREAD = 0.15  # (max - min) / median of a point's samples at most this: stable
@@ -114,3 +115,16 @@ def measure(
     as the first sample: a call slower than `min_time` runs `repeats` times in all.
     """
     return measure_interleaved({0: Point(func, setup, min_time)}, repeats)[0]
+
+
+def spread_of_parts(durations: Sequence[float], parts: int = 4) -> float:
+    """The spread of one long pass timed piece by piece: the pieces' durations summed in
+    `parts` consecutive groups (quarters of the pass), then (max - min) / median of the
+    groups. NaN with fewer than two pieces: one sample has no spread."""
+    if len(durations) < 2:
+        return math.nan
+    groups = min(parts, len(durations))
+    bounds = [round(i * len(durations) / groups) for i in range(groups + 1)]
+    sums = [sum(durations[a:b]) for a, b in pairwise(bounds)]
+    middle = statistics.median(sums)
+    return (max(sums) - min(sums)) / middle if middle > 0 else math.nan
