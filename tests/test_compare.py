@@ -86,3 +86,17 @@ def test_tables_without_spread_columns_count_as_stable(tmp_path):
     b = results(tmp_path / "b", sweep({10**5: 1.05}).drop(columns="stable"), timings({}))
     frame = compare.compare_runs(a, b)
     assert len(frame) == 1 and frame["agree"].all()
+
+
+def test_all_points_are_counted_too(runs):
+    every = compare.compare_runs(*runs, stable_only=False)
+    assert len(every) == 5  # the point unstable in b counts here
+    assert "all points with n >= 10000, stable or not: 2 of 5 agree (40%)" in compare.report(*runs)
+
+
+def test_a_run_directory_holding_results_is_accepted(tmp_path, runs):
+    a, b = runs
+    run = tmp_path / "run"
+    run.mkdir()
+    a.rename(run / "results")
+    assert len(compare.compare_runs(run, b)) == 4

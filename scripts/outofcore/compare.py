@@ -33,8 +33,13 @@ TABLES = (
 COLUMNS = ["table", "point", "n", "seconds_a", "seconds_b", "relative_difference", "agree"]
 
 
+def results_folder(folder: Path) -> Path:
+    """The results folder itself, or the `results/` of a run's working directory."""
+    return folder / "results" if (folder / "results").is_dir() else folder
+
+
 def read_table(results: Path, table: Table) -> pd.DataFrame:
-    paths = sorted(results.glob(table.pattern))
+    paths = sorted(results_folder(results).glob(table.pattern))
     if not paths:
         return pd.DataFrame()
     frame = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
@@ -44,8 +49,8 @@ def read_table(results: Path, table: Table) -> pd.DataFrame:
     return frame
 
 
-def matched_points(a: Path, b: Path) -> Iterator[dict]:
-    """Every point both runs measured, stable in both, with n >= MIN_N."""
+def matched_points(a: Path, b: Path, stable_only: bool = True) -> Iterator[dict]:
+    """Every point both runs measured with n >= MIN_N, stable in both (unless not `stable_only`)."""
     for table in TABLES:
         first, second = read_table(a, table), read_table(b, table)
         if first.empty or second.empty:
@@ -53,7 +58,9 @@ def matched_points(a: Path, b: Path) -> Iterator[dict]:
         key = list(table.key)
         both = first.merge(second, on=key, suffixes=("_a", "_b"))
         n = table.n if table.n in key else f"{table.n}_a"  # a key column keeps its name
-        both = both[(both[n] >= MIN_N) & both["stable_a"] & both["stable_b"]]
+        both = both[both[n] >= MIN_N]
+        if stable_only:
+            both = both[both["stable_a"] & both["stable_b"]]
         for row in both.to_dict("records"):
             point = ", ".join(f"{k}={row[k]}" for k in key)
             for value in table.values:
@@ -66,9 +73,9 @@ def matched_points(a: Path, b: Path) -> Iterator[dict]:
                 }
 
 
-def compare_runs(a: str | Path, b: str | Path) -> pd.DataFrame:
+def compare_runs(a: str | Path, b: str | Path, stable_only: bool = True) -> pd.DataFrame:
     """One row per matched point: both medians, their relative difference, whether they agree."""
-    frame = pd.DataFrame(list(matched_points(Path(a), Path(b))), columns=COLUMNS[:5])
+    frame = pd.DataFrame(list(matched_points(Path(a), Path(b), stable_only)), columns=COLUMNS[:5])
     frame["relative_difference"] = (frame["seconds_b"] - frame["seconds_a"]).abs() / frame["seconds_a"]
     frame["agree"] = frame["relative_difference"] <= AGREE
     return frame[COLUMNS].sort_values("relative_difference", ascending=False, ignore_index=True)
@@ -79,13 +86,19 @@ def report(a: str | Path, b: str | Path, worst: int = 10) -> str:
     for folder in (a, b):
         if not Path(folder).is_dir():
             raise FileNotFoundError(f"no results folder {folder}")
+    every = compare_runs(a, b, stable_only=False)
+    everything = (
+        f"all points with n >= {MIN_N}, stable or not: {every['agree'].sum()} of {len(every)} agree"
+        + (f" ({every['agree'].mean():.0%})" if len(every) else "")
+    )
     frame = compare_runs(a, b)
     if frame.empty:
-        return f"{a} and {b} share no stable point with n >= {MIN_N}"
+        return f"{a} and {b} share no stable point with n >= {MIN_N}\n{everything}"
     share = frame["agree"].mean()
     lines = [
         f"{frame['agree'].sum()} of {len(frame)} stable points with n >= {MIN_N} agree within "
         f"{AGREE:.0%} ({share:.0%}); {a} -> {b}",
+        everything,
         f"largest disagreements (relative to {a}):",
         frame.head(worst).to_string(index=False, float_format=lambda x: f"{x:.4g}"),
     ]
