@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from outofcore import contention
 from outofcore.io_utils import log_to, write_csv
 from outofcore.machine_limits import measure_limits, thread_counts
 
@@ -16,7 +17,11 @@ def main(smk: Any) -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     threads = thread_counts(cores, smk.params.threads)
     p = smk.params
-    frame = measure_limits(Path(smk.output.csv).parent, p.memcpy_mb, p.disk_mb, p.repeats, threads)
+    with contention.watch() as busy:
+        frame = measure_limits(Path(smk.output.csv).parent, p.memcpy_mb, p.disk_mb, p.repeats, threads)
+    log.info("while measuring, %s", busy)
+    how = "share of the cores other processes kept busy while the limits were measured (psutil)"
+    frame.loc[len(frame)] = {"name": "others_busy", "value": busy.others, "unit": "share", "how": how}
     log.info("limits measured in %.1f s:\n%s", time.perf_counter() - start, frame.to_string(index=False))
     write_csv(frame, smk.output.csv)
 

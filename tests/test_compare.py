@@ -100,3 +100,16 @@ def test_a_run_directory_holding_results_is_accepted(tmp_path, runs):
     run.mkdir()
     a.rename(run / "results")
     assert len(compare.compare_runs(run, b)) == 4
+
+
+def test_contention_read_back_from_the_jobs_logs(tmp_path):
+    from outofcore import contention
+
+    busy = contention.Contention(seconds=12.5, others=0.42, steal=0.01)
+    (tmp_path / "blosc_sweep_blosc2_lz4.log").write_text(f"x INFO while sweeping, {busy}\n")
+    (tmp_path / "datasets.log").write_text("nothing timed here\n")
+    table = contention.from_logs(tmp_path)
+    assert table.to_dict("records") == [
+        {"job": "blosc_sweep_blosc2_lz4", "others_busy": 0.42, "steal": 0.01, "seconds": 12.5,
+         "cores": contention.psutil.cpu_count()}
+    ]  # fmt: skip

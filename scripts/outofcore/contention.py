@@ -6,11 +6,14 @@ reader can tell a slow codec from a busy machine.
 """
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import pandas as pd
 import psutil
 
 BUSY = 0.1  # others kept more than this share of the cores busy: a figure measured on a shared machine
@@ -51,3 +54,26 @@ def watch() -> Iterator[Contention]:
         # the kernel counts in ticks (10 ms): clamp the rounding of short blocks to [0, 1]
         result.others = min(1.0, max(0.0, others) / capacity)
         result.steal = min(1.0, max(0.0, machine1.steal - machine0.steal) / capacity)
+
+
+LOGGED = re.compile(
+    r"other processes kept (\d+)% of the (\d+) cores busy over ([\d.]+) s \(hypervisor steal (\d+)%\)"
+)
+
+
+def from_logs(log_dir: str | Path) -> pd.DataFrame:
+    """What the timed jobs' logs say of the machine: job, others_busy, steal, seconds, cores."""
+    rows = []
+    for path in sorted(Path(log_dir).glob("*.log")):
+        for match in LOGGED.finditer(path.read_text(errors="replace")):
+            others, cores, seconds, steal = match.groups()
+            rows.append(
+                {
+                    "job": path.stem,
+                    "others_busy": int(others) / 100,
+                    "steal": int(steal) / 100,
+                    "seconds": float(seconds),
+                    "cores": int(cores),
+                }
+            )
+    return pd.DataFrame(rows, columns=["job", "others_busy", "steal", "seconds", "cores"])
