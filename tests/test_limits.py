@@ -59,7 +59,10 @@ def test_cold_read_uses_o_direct_where_the_file_system_allows_it(tmp_path):
 
     buffer = mmap.mmap(-1, machine_limits.CHUNK)
     if machine_limits.direct_read_works(path, buffer):  # ext4, xfs...: the device read
-        assert machine_limits._read_direct(path, buffer) == machine_limits.CHUNK
+        assert (
+            machine_limits._read_direct(path, [buffer, mmap.mmap(-1, machine_limits.CHUNK)])
+            == machine_limits.CHUNK
+        )
         how = machine_limits.disk_rows(tmp_path, 8, 1)[-1]["how"]
         assert "O_DIRECT (page cache bypassed)" in how
 

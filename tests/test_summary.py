@@ -142,10 +142,14 @@ def test_blosc_compression_against_memory_read_and_decompression_against_write_o
     assert list(summary_table.above_bound(table)["figure"]) == [decompress.name]
 
 
-def test_hugearray_write_fsyncs_so_it_is_set_against_durable_write(table):
-    writes = table[table["figure"].str.startswith("write, fsync")]
-    assert len(writes) == 2 and (writes["limit_value"] == 1.0).all()
-    assert writes["figure"].str.contains("64 MB").all()
+def test_hugearray_write_fsyncs_so_it_is_set_against_durable_write_times_its_ratio(table):
+    writes = table[table["figure"].str.startswith("write, fsync")].set_index("figure")
+    assert len(writes) == 2 and writes.index.str.contains("64 MB").all()
+    compressed = writes[writes.index.str.contains("tables")].iloc[0]
+    assert compressed["limit_value"] == pytest.approx(min(1.0 * 4.0, 12.0))  # durable x ratio
+    assert "durable write (fsync) x 4.00" in compressed["limit"]
+    raw = writes[writes.index.str.contains("memmap")].iloc[0]
+    assert raw["limit_value"] == 1.0 and raw["limit"] == "durable write (fsync)"
 
 
 def test_compressed_reduce_is_bounded_by_read_times_ratio_or_copy_of_its_threads():

@@ -113,9 +113,9 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
     """Each backend's write and out-of-core reduce at the largest size. The write fsyncs:
     it is set against durable write. The reduce reads the file from the device when the
     job evicted it from the page cache first (cold read), else from the cache (warm
-    read); the file holds compressed bytes, so the summary bounds the figure, counted in
-    uncompressed bytes, by min(read rate x the file's compression ratio, copy over the
-    job's threads)."""
+    read). The file holds compressed bytes, so the summary bounds both figures, counted
+    in uncompressed bytes, by min(disk rate x the file's compression ratio, copy over
+    the job's threads)."""
     read = "cold_read" if cold_read else "warm_read"
     largest = frame[frame["size_mb"] == frame["size_mb"].max()]
     rows = []
@@ -128,7 +128,7 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
         rows += [
             Headline("hugearray", "write an array larger than memory", item.backend,
                      f"write, fsync included ({where})", float(item.write_gbps), "GB/s", "durable_write",
-                     threads, **write),
+                     threads, compression_ratio=ratio, **write),
             Headline("hugearray", "reduce an array larger than memory", item.backend,
                      f"out-of-core reduce ({where}, {ratio:.2f}x compressed)", float(item.reduce_gbps),
                      "GB/s", read, threads, compression_ratio=ratio, **read_sure),

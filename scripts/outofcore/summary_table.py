@@ -39,7 +39,8 @@ ABOVE = 1.05  # a figure above this fraction of a bound: the bound is wrong
 BUSY = 0.1  # others kept more than this share of the cores busy: a shared machine
 STABLE_SPREAD = 0.15
 CACHED = "CACHED"  # first word of a limit's `how` when a cache served the "device" read
-DISK_READS = ("cold_read", "warm_read")
+# Disk rates count stored bytes: a figure over compressed data counts more (uncompressed) bytes
+DISK_RATES = ("cold_read", "warm_read", "durable_write", "page_cache_write")
 
 LIMIT_NAMES = {
     "memcpy": "memory copy (np.copyto, 1 thread)",
@@ -93,7 +94,7 @@ def bound_of(item, values: dict[str, float], cached: set[str]) -> tuple[str, flo
     label = limit_label(name)
     bound = "reference" if item.bound == "reference" or name in cached else "yes"
     ratio = float(item.compression_ratio)
-    if item.limit in DISK_READS and math.isfinite(ratio) and ratio > 1:
+    if item.limit in DISK_RATES and math.isfinite(ratio) and ratio > 1:
         copy_name, copy = lookup(values, f"copy_{int(item.threads)}t")
         label = f"min({label} x {ratio:.2f}, {limit_label(copy_name)})"
         value = min(value * ratio, copy)
