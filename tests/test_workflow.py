@@ -56,8 +56,9 @@ def test_full_run_ends_in_one_self_contained_report(workflow_runner):
     summary = pd.read_csv(results / "summary.csv")
     assert set(summary["stage"]) >= {"particles", "blosc"}
     # the ratios use this run's limits, not constants
-    memcpy_rows = summary[summary["limit"].str.startswith("memory copy")]
-    assert (memcpy_rows["limit_value"] == bandwidths["memcpy"]).all() and len(memcpy_rows) > 0
+    durable = summary[summary["limit"] == "durable write (fsync)"]  # the raw memmap file's write
+    assert (durable["limit_value"] == bandwidths["durable_write"]).all() and len(durable) > 0
+    assert set(summary["bound"]) <= {"yes", "reference"}
     assert (summary["fraction_of_limit"] - summary["value"] / summary["limit_value"]).abs().max() < 1e-12
 
 
@@ -74,10 +75,13 @@ def test_blosc_stage_end_to_end(workflow_runner):
     assert set(zip(rows["method"], rows["codec"], strict=True)) == set(jobs)
     assert len(rows) == len(jobs) * 2 * 2 * 2  # sizes x threads x operations
     assert sorted(set(rows["size"])) == [10, 1000] and sorted(set(rows["threads"])) == [1, 2]
-    assert (sweep["method"] == "memcpy").sum() == 1
+    copies = sweep[sweep["method"] == "memcpy"]  # copy, write, read over 1 and 2 threads
+    assert sorted(zip(copies["operation"], copies["threads"], strict=True)) == [
+        (kind, t) for kind in ("copy", "read", "write") for t in (1, 2)
+    ]
     targets = pd.read_csv(out / "targets.csv")
     assert "best safe decompress / pack_array" in set(targets["quantity"])
-    for name in ("seed_loglog.png", "throughput.png", "ratio.png"):
+    for name in ("seed_loglog.png", "throughput.png", "ratio.png", "scaling.png"):
         assert matplotlib.image.imread(out / name).ndim == 3
     for name in ("seed_loglog.svg", "throughput.svg"):
         assert ET.parse(out / name).getroot().tag.endswith("svg")
