@@ -56,6 +56,8 @@ SWEEP = pd.DataFrame(
     ],
     columns=["method", "codec", "threads", "size", "operation", "gbps"],
 )
+SWEEP["nbytes"] = 8 * SWEEP["size"]
+SWEEP["seconds_min"] = SWEEP["nbytes"] / SWEEP["gbps"] / 1e9  # the fastest sample: the rate given
 
 ARRAYS = pd.DataFrame(
     [
@@ -227,3 +229,13 @@ def test_queries_that_may_skip_rows_are_references_not_bounded_by_a_full_read():
     assert duckdb["bound"] == "reference" and duckdb["fraction_of_limit"] > 1.05
     assert duckdb["flags"] == ""  # a reference above 1 is no bug in a bound
     assert (table.loc[~table.index.str.startswith("DuckDB"), "bound"] == "yes").all()
+
+
+def test_a_bandwidth_limit_is_the_fastest_sample_not_the_median():
+    sweep = SWEEP.copy()
+    write = (sweep["operation"] == "write") & (sweep["threads"] == 2)
+    sweep.loc[write, "seconds_min"] /= 2  # one sample twice as fast as the median
+    assert blosc_figures.bandwidth(sweep, "write", 2) == 10.0
+    assert blosc_figures.bandwidth(sweep, "write", 2, best=True) == pytest.approx(20.0)
+    rows = headline_frame(blosc_figures.headline(sweep))
+    assert (rows.loc[rows["limit"] == "write_2t", "limit_value"] == pytest.approx(20.0)).all()

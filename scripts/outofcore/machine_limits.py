@@ -139,7 +139,7 @@ def disk_gbps(directory: str | Path, nbytes: int, repeats: int = 3) -> dict[str,
     """Write (page cache / durable) and read (warm / cold) bandwidths of a file system, GB/s."""
     nbytes = max(CHUNK, nbytes // CHUNK * CHUNK)
     timings, _ = disk_timings(directory, nbytes, repeats)
-    return {name: timing.rate(nbytes) / 1e9 for name, timing in timings.items()}
+    return {name: timing.best_rate(nbytes) / 1e9 for name, timing in timings.items()}
 
 
 def is_cached(cold_gbps: float, warm_gbps: float) -> bool:
@@ -157,7 +157,7 @@ def thread_counts(cores: int, configured: Iterable[int] = ()) -> list[int]:
 
 
 def sampled(timing: Timing) -> str:
-    return f"median of {timing.repeats}, spread {timing.spread:.0%}"
+    return f"fastest of {timing.repeats} samples (their spread {timing.spread:.0%})"
 
 
 def cpu_model() -> str:
@@ -230,7 +230,7 @@ def disk_rows(
 ) -> list[dict[str, Any]]:
     nbytes = max(CHUNK, disk_mb * MB // CHUNK * CHUNK)
     timings, direct = disk_timings(results_dir, nbytes, repeats, allow_direct)
-    gbps = {name: timing.rate(nbytes) / 1e9 for name, timing in timings.items()}
+    gbps = {name: timing.best_rate(nbytes) / 1e9 for name, timing in timings.items()}
     where = f"on {Path(results_dir).resolve()}"
     rows = []
     for name, timing in timings.items():

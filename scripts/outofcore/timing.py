@@ -34,6 +34,10 @@ class Timing:
         """`amount` (bytes, rows...) per second at the median time."""
         return amount / self.seconds
 
+    def best_rate(self, amount: float) -> float:
+        """`amount` per second in the fastest sample: what a limit is (other load only slows)."""
+        return amount / self.seconds_min
+
     @property
     def spread(self) -> float:
         """(max - min) / median of the samples: 0 for one sample."""
