@@ -44,8 +44,14 @@ def validate_config(config, schema):
 def blosc_threads_request():
     """Cores of a blosc sweep job: its largest thread count, `all` = the cores Snakemake
     has here (the job itself resolves `all` to the cores it was given)."""
-    cores = sizing.job_cores(workflow.cores)
-    return jobs.threads_request(config["blosc"]["threads"], cores)
+    threads = config["blosc"]["threads"]
+    if jobs.ALL not in threads:
+        return max(threads)
+    try:  # a cluster executor may leave the total cores undefined
+        cores = workflow.cores
+    except WorkflowError:
+        cores = None
+    return jobs.threads_request(threads, sizing.job_cores(cores))
 
 
 def data_artifacts():
