@@ -56,7 +56,10 @@ TINY = load_config("slurm_tiny.yaml")
 # any two runs: for them only the column names are compared.
 TARGETS = ("datasets_listing", "results/particles/10/query.csv", "results/particles/100/query.csv")
 JOBS = 4  # datasets, datasets_listing and one particles job per table size
-MEASURED_COLUMNS = {"seconds", "seconds_min", "seconds_max", "repeats", "number", "rows_per_s"}
+MEASURED_COLUMNS = {
+    "seconds", "seconds_min", "seconds_max", "repeats", "number", "rows_per_s",
+    "spread", "stable", "others_busy",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
