@@ -12,12 +12,28 @@ rule particles:
             caption="../report/particles_query.rst",
             category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
+            labels=labels("matching rows", "CSV"),
+        ),
+        query_html=report(
+            "results/particles/{rows}/query.html",
+            caption="../report/particles_query.rst",
+            category=PARTICLES_CATEGORY,
+            subcategory="{rows} rows",
+            labels=labels("matching rows", "table"),
         ),
         timings=report(
             "results/particles/{rows}/timings.csv",
             caption="../report/particles_timings.rst",
             category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
+            labels=labels("timings", "CSV"),
+        ),
+        timings_html=report(
+            "results/particles/{rows}/timings.html",
+            caption="../report/particles_timings.rst",
+            category=PARTICLES_CATEGORY,
+            subcategory="{rows} rows",
+            labels=labels("timings", "table"),
         ),
     log:
         "logs/particles_{rows}.log",
@@ -47,6 +63,8 @@ rule particles_plot:
             "results/particles/query_time.png",
             caption="../report/particles_query_time.rst",
             category=PARTICLES_CATEGORY,
+            subcategory="all sizes",
+            labels=labels("query time against rows", "figure"),
         ),
         headline="results/particles/headline.csv",
     log:
