@@ -44,7 +44,7 @@ rule blosc_plots:
             "results/blosc/sweep.csv",
             caption="../report/blosc_sweep.rst",
             category=BLOSC_CATEGORY,
-            labels=labels("sweep", "CSV"),
+            labels=labels("sweep", "table as CSV"),
         ),
         sweep_html=report(
             "results/blosc/sweep.html",
@@ -56,7 +56,7 @@ rule blosc_plots:
             "results/blosc/targets.csv",
             caption="../report/blosc_targets.rst",
             category=BLOSC_CATEGORY,
-            labels=labels("performance ratios", "CSV"),
+            labels=labels("performance ratios", "table as CSV"),
         ),
         targets_html=report(
             "results/blosc/targets.html",

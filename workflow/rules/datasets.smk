@@ -31,7 +31,7 @@ rule datasets_listing:
             "results/datasets/summary.csv",
             caption="../report/datasets_summary.rst",
             category=DATASETS_CATEGORY,
-            labels=labels("datasets in the file", "CSV"),
+            labels=labels("datasets in the file", "table as CSV"),
         ),
         summary_html=report(
             "results/datasets/summary.html",
@@ -43,7 +43,7 @@ rule datasets_listing:
             "results/datasets/partial_read.csv",
             caption="../report/datasets_partial.rst",
             category=DATASETS_CATEGORY,
-            labels=labels("slice read back", "CSV"),
+            labels=labels("slice read back", "table as CSV"),
         ),
         partial_html=report(
             "results/datasets/partial_read.html",

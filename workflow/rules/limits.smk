@@ -9,7 +9,7 @@ rule limits:
             "results/limits.csv",
             caption="../report/limits.rst",
             category=SUMMARY_CATEGORY,
-            labels=labels("machine limits and versions", "CSV"),
+            labels=labels("machine limits and versions", "table as CSV"),
         ),
         html=report(
             "results/limits.html",

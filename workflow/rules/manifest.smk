@@ -9,7 +9,7 @@ rule manifest:
             "results/manifest.csv",
             caption="../report/manifest.rst",
             category=SUMMARY_CATEGORY,
-            labels=labels("data manifest (sha256)", "CSV"),
+            labels=labels("data manifest (sha256)", "table as CSV"),
         ),
         html=report(
             "results/manifest.html",

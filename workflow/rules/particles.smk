@@ -12,7 +12,7 @@ rule particles:
             caption="../report/particles_query.rst",
             category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
-            labels=labels("matching rows", "CSV"),
+            labels=labels("matching rows", "table as CSV"),
         ),
         query_html=report(
             "results/particles/{rows}/query.html",
@@ -26,7 +26,7 @@ rule particles:
             caption="../report/particles_timings.rst",
             category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
-            labels=labels("timings", "CSV"),
+            labels=labels("timings", "table as CSV"),
         ),
         timings_html=report(
             "results/particles/{rows}/timings.html",

@@ -14,7 +14,7 @@ rule summary:
             "results/summary.csv",
             caption="../report/summary.rst",
             category=SUMMARY_CATEGORY,
-            labels=labels("headline figures as fractions of the limits", "CSV"),
+            labels=labels("headline figures as fractions of the limits", "table as CSV"),
         ),
         html=report(
             "results/summary.html",
@@ -32,7 +32,7 @@ rule summary:
             "results/decision.csv",
             caption="../report/decision.rst",
             category=DECISION_CATEGORY,
-            labels=labels("what to use", "CSV"),
+            labels=labels("what to use", "table as CSV"),
         ),
         decision_html=report(
             "results/decision.html",
