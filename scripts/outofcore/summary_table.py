@@ -94,16 +94,16 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame) -> pd.DataFrame:
 
 def plot_fractions(summary: pd.DataFrame) -> Figure:
     """Horizontal bars: every figure as a fraction of its limit (1 = the machine's limit)."""
-    fig, ax = plt.subplots(figsize=(10, 0.45 * len(summary) + 1.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(11, 0.55 * len(summary) + 1.8), layout="constrained")
     labels = [
         f"{s}: {f}\n  vs {lim}" for s, f, lim in summary[["stage", "figure", "limit"]].itertuples(False)
     ]
     colors = summary["stage"].map({"particles": "C0", "blosc": "C1", "hugearray": "C2"}).fillna("C7")
     ax.barh(range(len(summary)), summary["fraction_of_limit"], color=colors)
     ax.axvline(1.0, color="black", linestyle="--", linewidth=1, label="the machine's limit")
-    ax.set_yticks(range(len(summary)), labels, fontsize=7)
+    ax.set_yticks(range(len(summary)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel("fraction of the limit (value / limit, both measured in this run)")
     ax.set_title("Every headline figure beside the machine limit that bounds it")
-    ax.legend(loc="lower right")
+    fig.legend(loc="outside lower center")  # below the axes: it never hides a bar
     return fig
