@@ -44,4 +44,4 @@ lint: $(BIN)/.installed
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results logs .snakemake smoke
+	rm -rf results logs benchmarks .snakemake smoke

@@ -13,6 +13,8 @@ rule blosc_sweep:
         csv="results/blosc/parts/{method}/{codec}.csv",
     log:
         "logs/blosc_sweep_{method}_{codec}.log",
+    benchmark:
+        "benchmarks/blosc_sweep_{method}_{codec}.tsv"
     wildcard_constraints:
         method="pack_array|compress_ptr|blosc2",
         codec="blosclz|lz4|lz4hc|zlib|zstd",

@@ -19,6 +19,8 @@ rule limits:
         ),
     log:
         "logs/limits.log",
+    benchmark:
+        "benchmarks/limits.tsv"
     conda:
         "../envs/limits.yaml"
     threads: 1

@@ -37,6 +37,8 @@ rule particles:
         ),
     log:
         "logs/particles_{rows}.log",
+    benchmark:
+        "benchmarks/particles_{rows}.tsv"
     wildcard_constraints:
         rows=r"[1-9][0-9]*",
     conda:

@@ -14,7 +14,9 @@ rule summary:
             "results/summary.csv",
             caption="../report/summary.rst",
             category=SUMMARY_CATEGORY,
-            labels=labels("headline figures as fractions of the limits", "table as CSV"),
+            labels=labels(
+                "headline figures as fractions of the limits", "table as CSV"
+            ),
         ),
         html=report(
             "results/summary.html",
