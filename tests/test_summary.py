@@ -28,7 +28,13 @@ def timings(nrows: int, block_rate: float) -> pd.DataFrame:
         ("query", "where", 1e8),
         ("query", "iterrows", 1e6),
     ]
-    return pd.DataFrame([{"step": s, "method": m, "rows": nrows, "rows_per_s": r} for s, m, r in rows])
+    return pd.DataFrame(
+        [
+            {"step": s, "method": m, "rows": nrows, "rows_per_s": r, "order": "sorted", "format": fmt}
+            for s, m, r in rows
+            for fmt in ["npy" if m == "limit" else "pytables"]
+        ]
+    )
 
 
 SWEEP = pd.DataFrame(

@@ -97,6 +97,9 @@ LIBRARIES = {
     "pandas": "pandas",
     "matplotlib": "matplotlib",
     "psutil": "psutil",
+    "pyarrow": "pyarrow",
+    "duckdb": "duckdb",
+    "polars": "polars",
     "snakemake": "snakemake",
 }
 

@@ -1,4 +1,5 @@
-# Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed.
+# Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed;
+# the same rows in Parquet and pandas' HDFStore, queried by DuckDB, Polars, Arrow and pandas.
 
 PARTICLES_CATEGORY = "2. PyTables particles"
 PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
@@ -6,6 +7,7 @@ PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
 
 rule particles:
     output:
+        **jobs.particle_store_outputs(config["particles"]["formats"]),
         table="results/particles/{rows}/table.h5",
         query=report(
             "results/particles/{rows}/query.csv",
@@ -53,6 +55,13 @@ rule particles:
         query=config["particles"]["query"],
         compression=config["particles"]["compression"],
         row_by_row_max=config["particles"]["row_by_row_max"],
+        formats={
+            "formats": config["particles"]["formats"],
+            "orders": config["particles"]["order"],
+            "parquet_compression": config["particles"]["parquet_compression"],
+            "parquet_row_group_rows": config["particles"]["parquet_row_group_rows"],
+            "seed": config["seed"],
+        },
     script:
         "../../scripts/particles.py"
 
@@ -67,6 +76,13 @@ rule particles_plot:
             category=PARTICLES_CATEGORY,
             subcategory="all sizes",
             labels=labels("query time against rows", "figure"),
+        ),
+        formats=report(
+            "results/particles/formats.png",
+            caption="../report/particles_formats.rst",
+            category=PARTICLES_CATEGORY,
+            subcategory="all sizes",
+            labels=labels("PyTables, Parquet and HDFStore", "figure"),
         ),
         headline="results/particles/headline.csv",
     log:
