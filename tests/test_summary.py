@@ -124,7 +124,7 @@ def test_blosc_best_safe_and_baseline_at_the_largest_size_against_memcpy(table):
 
 def test_hugearray_largest_size_per_backend(table):
     rows = table[table["stage"] == "hugearray"]
-    assert len(rows) == 4 and rows["figure"].str.contains("64 MB").all()
+    assert len(rows) == 4 and rows["figure"].str.contains("64 MiB").all()
     reduce_tables = rows[rows["figure"].str.startswith("out-of-core reduce (tables")].iloc[0]
     assert reduce_tables["fraction_of_limit"] == pytest.approx(6.0 / 8.0)
 

@@ -19,6 +19,8 @@ rule hugearray:
         table="results/hugearray/{size_mb}/{backend}.csv",
     log:
         "logs/hugearray_{size_mb}_{backend}.log",
+    benchmark:
+        "benchmarks/hugearray_{size_mb}_{backend}.tsv"
     wildcard_constraints:
         size_mb=r"\d+",
         backend=hugearray_stores.backends_stored_as(".h5"),
