@@ -7,6 +7,7 @@ value, so a user can fix the file without reading a traceback.
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from outofcore.plan.datasource import SourceError, check_sources
 from outofcore.plan.query import QueryError, parse_query
 
 INT64_MAX = 2**63 - 1
@@ -45,7 +46,26 @@ def schema_error(error: Any) -> ConfigError:
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return ConfigError(key_name([*path, missing[0]]), None, "required key is missing")
+    if error.validator in ("oneOf", "anyOf"):
+        return ConfigError(
+            key_name(path), value, "must be " + " or ".join(map(describe, error.validator_value))
+        )
     return ConfigError(key_name(path), value, error.message)
+
+
+def describe(schema: Mapping[str, Any]) -> str:
+    """A subschema of a oneOf in words, for an error message."""
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    if schema.get("type") == "object":
+        return (
+            "a mapping with "
+            + ", ".join(schema.get("required", []))
+            + " (keys: "
+            + ", ".join(schema.get("properties", {}))
+            + ")"
+        )
+    return str(schema.get("type", "another value"))
 
 
 def check_datasets(datasets: Mapping[str, Any]) -> None:
@@ -125,8 +145,17 @@ def check_hugearray(hugearray: Mapping[str, Any]) -> None:
         )
 
 
+def check_data(items: list[Any]) -> None:
+    """Generator names known, labels unique, each file there and its header numeric."""
+    try:
+        check_sources(items)
+    except SourceError as error:
+        raise ConfigError(error.key, error.value, error.reason) from None
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     """Every check beyond the schema; raises ConfigError on the first problem."""
+    check_data(config["data"])
     check_datasets(config["datasets"])
     check_particles(config["particles"])
     check_blosc(config["blosc"])
