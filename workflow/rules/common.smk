@@ -12,6 +12,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from outofcore.plan import (
     configcheck,
+    datasource,
     jobs,
     sizing,
 )  # noqa: E402 - needs scripts/ on the path
@@ -43,6 +44,7 @@ def data_artifacts():
         "results/datasets/random.h5",
         "results/datasets/summary.csv",
         "results/datasets/partial_read.csv",
+        "results/data/sources.csv",
         *expand(
             "results/particles/{rows}/{name}",
             rows=config["particles"]["rows"],
@@ -65,6 +67,7 @@ def timing_artifacts():
         "results/blosc/throughput.png",
         "results/blosc/throughput.svg",
         "results/blosc/ratio.png",
+        "results/blosc/matrix.png",
         "results/hugearray/summary.csv",
         "results/hugearray/memory.png",
         "results/hugearray/throughput.png",

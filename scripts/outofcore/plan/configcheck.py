@@ -117,6 +117,12 @@ def check_blosc(section: Mapping[str, Any]) -> None:
         for i, value in enumerate(section[key]):
             if type(value) is not int:
                 raise ConfigError(f"blosc.{key}[{i}]", value, "must be an integer (no decimal point)")
+    for i, pipeline in enumerate(section["filters"]):
+        bits = [int(part.split(":")[1]) for part in pipeline.split("+") if part.startswith("trunc_prec:")]
+        if len(bits) > 1:
+            raise ConfigError(f"blosc.filters[{i}]", pipeline, "at most one trunc_prec in a pipeline")
+        if bits and not 1 <= bits[0] <= 52:
+            raise ConfigError(f"blosc.filters[{i}]", pipeline, "trunc_prec keeps 1 to 52 mantissa bits")
     for key in ("clevel", "repeats"):
         if type(section[key]) is not int:
             raise ConfigError(f"blosc.{key}", section[key], "must be an integer (no decimal point)")
