@@ -174,11 +174,81 @@ BAD_CONFIGS = {
         "hugearray.block",
         "3",
     ),
+    # whole numbers written as floats pass JSON Schema (1.0 is an integer there), not here
+    "seed with a decimal point": (with_change("seed", 42.0), "seed", "42.0"),
+    "dataset size with a decimal point": (
+        with_change("datasets.arrays.0.size", 100.0),
+        "datasets.arrays[0].size",
+        "100.0",
+    ),
+    "slice with decimal points": (with_change("datasets.slice", [3.0, 8.0]), "datasets.slice[0]", "3.0"),
+    "huge array size with a decimal point": (
+        with_change("hugearray.sizes_mb", [256.0]),
+        "hugearray.sizes_mb[0]",
+        "256.0",
+    ),
+    "boolean as a count": (with_change("limits.repeats", True), "limits.repeats", "True"),
+    "min_time not a number": (with_change("blosc.min_time", float("nan")), "blosc.min_time", "nan"),
+    "min_time infinite": (with_change("blosc.min_time", float("inf")), "blosc.min_time", "inf"),
+    # names in normal form: no '.'/'..' segments, nothing after the last segment
+    "dataset named dot": (with_change("datasets.arrays.0.name", "."), "datasets.arrays[0].name", "'.'"),
+    "dataset name with a dot segment": (
+        with_change("datasets.arrays.0.name", "random/./f0_100"),
+        "datasets.arrays[0].name",
+        "random/./f0_100",
+    ),
+    "dataset name with a parent segment": (
+        with_change("datasets.arrays.0.name", "random/../x"),
+        "datasets.arrays[0].name",
+        "random/../x",
+    ),
+    "dataset name ending in a newline": (
+        with_change("datasets.arrays.0.name", "random/x\n"),
+        "datasets.arrays[0].name",
+        "random/x",
+    ),
+    "dataset name too deep": (
+        with_change("datasets.arrays.0.name", "/".join(["g"] * 17)),
+        "datasets.arrays[0].name",
+        "g/g/g",
+    ),
+    # upper bounds on whatever sizes memory, disk or time
+    "memory copy larger than any machine": (
+        with_change("limits.memcpy_mb", 10**14),
+        "limits.memcpy_mb",
+        str(10**14),
+    ),
+    "disk probe larger than any disk": (with_change("limits.disk_mb", 10**9), "limits.disk_mb", str(10**9)),
+    "a billion repeats": (with_change("limits.repeats", 10**9), "limits.repeats", str(10**9)),
+    "too many particle tables": (
+        with_change("particles.rows", list(range(1, 40))),
+        "particles.rows",
+        "[1, 2, 3",
+    ),
 }
 
 
-@pytest.mark.parametrize("config,key,value", BAD_CONFIGS.values(), ids=BAD_CONFIGS.keys())
-def test_bad_config_rejected_by_workflow(workflow_runner, config, key, value):
+# Through the real Snakemake CLI: one config per kind of check (every config goes
+# through `check_all`, the function the workflow calls, in test_bad_config_rejected_by_checks).
+THROUGH_WORKFLOW = [
+    "unknown top-level key",
+    "missing size",
+    "size zero",
+    "seed with a decimal point",
+    "min_time not a number",
+    "dataset name with a parent segment",
+    "dataset name ending in a newline",
+    "duplicate name",
+    "slice past the smallest array",
+    "particle query call",
+    "huge array below one block",
+    "memory copy larger than any machine",
+]
+
+
+@pytest.mark.parametrize("name", THROUGH_WORKFLOW)
+def test_bad_config_rejected_by_workflow(workflow_runner, name):
+    config, key, value = BAD_CONFIGS[name]
     proc = workflow_runner(config, "--dry-run", check=False)
     assert proc.returncode != 0
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.startswith("config error:")]
@@ -187,26 +257,29 @@ def test_bad_config_rejected_by_workflow(workflow_runner, config, key, value):
     assert not (workflow_runner.workdir / "results").exists()  # no job ran
 
 
-def schema_error(config: dict) -> configcheck.ConfigError | None:
-    """What the workflow does first: jsonschema's most relevant error, as one line."""
-    validator = Draft202012Validator(yaml.safe_load(SCHEMA.read_text()))
-    error = best_match(validator.iter_errors(config))
-    return None if error is None else configcheck.schema_error(error)
+def schema_violation(config: dict, rules: dict):
+    return best_match(Draft202012Validator(rules).iter_errors(config))
+
+
+def first_error(config: dict) -> configcheck.ConfigError | None:
+    """The workflow's own sequence of checks (workflow/rules/common.smk calls check_all)."""
+    try:
+        configcheck.check_all(config, yaml.safe_load(SCHEMA.read_text()), schema_violation)
+    except configcheck.ConfigError as error:
+        return error
+    return None
 
 
 @pytest.mark.parametrize("config,key,value", BAD_CONFIGS.values(), ids=BAD_CONFIGS.keys())
 def test_bad_config_rejected_by_checks(config, key, value):
-    error = schema_error(config)
-    if error is None:
-        with pytest.raises(configcheck.ConfigError) as caught:
-            configcheck.check_config(config)
-        error = caught.value
-    assert error.key == key
+    error = first_error(config)
+    assert error is not None and error.key == key
+    assert str(error).startswith(f"config error: {key} = ") and value in str(error), str(error)
+    assert "\n" not in str(error)  # one line
 
 
 def test_default_config_is_valid():
-    assert schema_error(DEFAULT) is None
-    configcheck.check_config(DEFAULT)
+    assert first_error(DEFAULT) is None
 
 
 def test_empty_config_gets_the_defaults(workflow_runner):
@@ -231,3 +304,47 @@ def test_bad_data_files_rejected_before_any_job(workflow_runner):
         assert proc.returncode != 0 and len(lines) == 1, proc.stdout + proc.stderr
         assert lines[0].startswith(f"config error: data[1].file = '{item}': {reason}"), lines[0]
     assert not marker.exists() and not (workdir / "results").exists()
+
+
+def alias_bomb(levels: int) -> list:
+    """What a few hundred bytes of YAML aliases expand to: 9**levels values, shared."""
+    node: list = [1] * 9
+    for _ in range(levels - 1):
+        node = [node] * 9
+    return node
+
+
+def test_alias_bomb_is_refused_with_a_short_message():
+    """9**9 (387 million) values: counting stops at the limit, the message stays short."""
+    config = {**DEFAULT, "hugearray": {**DEFAULT["hugearray"], "sizes_mb": alias_bomb(9)}}
+    with pytest.raises(configcheck.ConfigError) as caught:
+        configcheck.check_size(config)
+    assert caught.value.key == "hugearray.sizes_mb"
+    assert len(str(caught.value)) < 200
+
+
+def test_deep_nesting_is_refused():
+    deep: list = [1]
+    for _ in range(50):
+        deep = [deep]
+    with pytest.raises(configcheck.ConfigError, match="deeper"):
+        configcheck.check_size({"seed": deep})
+
+
+def test_long_values_are_shortened_in_messages():
+    error = configcheck.ConfigError("particles.query", "x" * 10_000, "too long")
+    assert len(str(error)) < 200
+
+
+def test_yaml_alias_bomb_through_the_workflow(workflow_runner):
+    """The YAML file itself (Snakemake loads it): one short line, no job, no traceback of
+    a huge repr."""
+    levels = "\n".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 8))
+    bomb = workflow_runner.workdir / "bomb.yaml"
+    bomb.write_text(f"l0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1]\n{levels}\nseed: [*l7, *l7]\n")
+    proc = workflow_runner(None, "--dry-run", "--configfile", str(bomb), check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    lines = [line for line in output.splitlines() if line.startswith("config error:")]
+    assert len(lines) == 1 and len(lines[0]) < 200, lines
+    assert len(output) < 20_000

@@ -27,13 +27,14 @@ if "timing_lock" not in workflow.global_resources:
 def validate_config(config, schema):
     """Fill defaults and reject a bad config with one line naming the key and value."""
     schema = str(Path(workflow.basedir) / schema)
-    validator = Draft202012Validator(yaml.safe_load(Path(schema).read_text()))
-    error = best_match(validator.iter_errors(config))
-    if error is not None:
-        raise WorkflowError(str(configcheck.schema_error(error)))
-    validate(config, schema)  # sets the schema's defaults
+    rules = yaml.safe_load(Path(schema).read_text())
     try:
-        configcheck.check_config(config)
+        configcheck.check_all(
+            config,
+            rules,
+            lambda config, rules: best_match(Draft202012Validator(rules).iter_errors(config)),
+            lambda config: validate(config, schema),  # sets the schema's defaults
+        )
     except configcheck.ConfigError as error:
         raise WorkflowError(str(error)) from None
 

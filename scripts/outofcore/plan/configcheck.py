@@ -4,21 +4,79 @@ Every error names the config key (dotted path, list indices in brackets) and the
 value, so a user can fix the file without reading a traceback.
 """
 
-from collections.abc import Iterable, Mapping
+import math
+import re
+import reprlib
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from outofcore.plan.datasource import SourceError, check_sources
 from outofcore.plan.query import QueryError, parse_query
 
 INT64_MAX = 2**63 - 1
+# A config is a few dozen values. Far more means a mistake or a YAML alias bomb (a few
+# hundred bytes that expand to millions of values): refuse it before anything walks it.
+MAX_VALUES = 10_000
+MAX_DEPTH = 10
+# Error messages show at most this much of a value, whatever its size.
+SHORT = reprlib.Repr()
+SHORT.maxstring = SHORT.maxother = 80
+SHORT.maxlist = SHORT.maxdict = 6
+SHORT.maxlevel = 3
 
 
 class ConfigError(ValueError):
-    """A config value is invalid; the message names the key and the value."""
+    """A config value is invalid; the message names the key and the value (shortened)."""
 
     def __init__(self, key: str, value: Any, reason: str) -> None:
         self.key, self.value, self.reason = key, value, reason
-        super().__init__(f"config error: {key} = {value!r}: {reason}")
+        super().__init__(f"config error: {key} = {SHORT.repr(value)}: {reason}")
+
+
+def check_size(config: Any) -> None:
+    """Refuse a config with more than MAX_VALUES values or nested deeper than MAX_DEPTH.
+
+    Counts every value reached, so a list repeated through YAML aliases counts as often
+    as it is repeated; stops at the first value over the limit (bounded time and memory).
+    """
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), config)]
+    seen = 0
+    while stack:
+        path, value = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise ConfigError(key_name(path[:2]), "...", f"the config holds more than {MAX_VALUES} values")
+        if len(path) > MAX_DEPTH:
+            raise ConfigError(key_name(path[:2]), "...", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, Mapping):
+            stack += [((*path, str(k)), v) for k, v in value.items()]
+        elif isinstance(value, list | tuple):
+            stack += [((*path, i), v) for i, v in enumerate(value)]
+
+
+def check_types(value: Any, schema: Mapping[str, Any], path: tuple[Any, ...] = ()) -> None:
+    """Strict JSON types where JSON Schema is lenient: an `integer` must be written as a
+    whole number (JSON Schema takes 42.0, numpy and range() do not), a `number` must be
+    finite (no .nan or .inf), neither may be a boolean. Walks the schema's `properties`,
+    `items` and `enum`-free leaves; the schema itself checks everything else."""
+    kind = schema.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    if "boolean" not in kinds and kinds & {"integer", "number"} and isinstance(value, bool):
+        raise ConfigError(key_name(path), value, "must be a number, not true/false")
+    if "integer" in kinds and "number" not in kinds and isinstance(value, float):
+        raise ConfigError(key_name(path), value, "must be a whole number written without a decimal point")
+    if "number" in kinds and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(key_name(path), value, "must be a finite number")
+    if isinstance(value, Mapping):
+        for name, sub in schema.get("properties", {}).items():
+            if name in value:
+                check_types(value[name], sub, (*path, name))
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for i, item in enumerate(value):
+            check_types(item, schema["items"], (*path, i))
+    for alternative in schema.get("anyOf", []) + schema.get("oneOf", []):
+        if alternative.get("type") in ("integer", "number"):
+            check_types(value, alternative, path)
 
 
 def key_name(path: Iterable[Any]) -> str:
@@ -68,6 +126,23 @@ def describe(schema: Mapping[str, Any]) -> str:
     return str(schema.get("type", "another value"))
 
 
+DATASET_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+MAX_NAME_LENGTH = 255
+MAX_NAME_DEPTH = 16
+
+
+def check_dataset_name(key: str, name: str) -> None:
+    """An HDF5 path in normal form: letters, digits, `_.-` in slash-separated segments,
+    none of them `.` or `..`, nothing before or after (no trailing newline), bounded
+    length and depth (listing time grows with depth)."""
+    if not DATASET_NAME.fullmatch(name):
+        raise ConfigError(key, name, "segments of letters, digits, '_', '.', '-' joined by '/'")
+    if any(segment in (".", "..") for segment in name.split("/")):
+        raise ConfigError(key, name, "no '.' or '..' segment (HDF5 would read it as another path)")
+    if len(name) > MAX_NAME_LENGTH or name.count("/") >= MAX_NAME_DEPTH:
+        raise ConfigError(key, name, f"at most {MAX_NAME_LENGTH} characters and {MAX_NAME_DEPTH} levels")
+
+
 def check_datasets(datasets: Mapping[str, Any]) -> None:
     """Checks of the datasets stage beyond the schema: bounds, names, slice."""
     arrays = datasets["arrays"]
@@ -80,6 +155,7 @@ def check_datasets(datasets: Mapping[str, Any]) -> None:
             if not -INT64_MAX - 1 <= spec[bound] <= INT64_MAX:
                 raise ConfigError(f"{key}.{bound}", spec[bound], "must fit in int64")
         name = spec["name"]
+        check_dataset_name(f"{key}.name", name)
         if name in seen:
             raise ConfigError(f"{key}.name", name, "duplicate dataset name")
         # A dataset cannot also be a group: 'a' and 'a/b' cannot both exist.
@@ -108,24 +184,13 @@ def check_particles(particles: Mapping[str, Any]) -> None:
 
 
 def check_blosc(section: Mapping[str, Any]) -> None:
-    """Checks of the blosc stage beyond the schema: whole numbers must be written as ints.
-
-    JSON schema counts 10.0 as an integer, but numpy and blosc do not take 10.0 as a size
-    or a thread count: reject it here rather than in a job.
-    """
-    for key in ("sizes", "threads"):
-        for i, value in enumerate(section[key]):
-            if type(value) is not int:
-                raise ConfigError(f"blosc.{key}[{i}]", value, "must be an integer (no decimal point)")
+    """Filter pipelines: at most one trunc_prec, keeping 1 to 52 mantissa bits (float64's)."""
     for i, pipeline in enumerate(section["filters"]):
         bits = [int(part.split(":")[1]) for part in pipeline.split("+") if part.startswith("trunc_prec:")]
         if len(bits) > 1:
             raise ConfigError(f"blosc.filters[{i}]", pipeline, "at most one trunc_prec in a pipeline")
         if bits and not 1 <= bits[0] <= 52:
             raise ConfigError(f"blosc.filters[{i}]", pipeline, "trunc_prec keeps 1 to 52 mantissa bits")
-    for key in ("clevel", "repeats"):
-        if type(section[key]) is not int:
-            raise ConfigError(f"blosc.{key}", section[key], "must be an integer (no decimal point)")
 
 
 def check_hugearray(hugearray: Mapping[str, Any]) -> None:
@@ -157,6 +222,28 @@ def check_data(items: list[Any]) -> None:
         check_sources(items)
     except SourceError as error:
         raise ConfigError(error.key, error.value, error.reason) from None
+
+
+def check_all(
+    config: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    schema_violation: Callable[[Mapping[str, Any], Mapping[str, Any]], Any],
+    fill_defaults: Callable[[Mapping[str, Any]], None] = lambda config: None,
+) -> None:
+    """Every check in order; raises ConfigError on the first problem.
+
+    Size first (bounded time and memory whatever the input), then strict types, then the
+    schema (`schema_violation(config, schema)` returns jsonschema's most relevant error or
+    None: passed in so this module stays standard-library only), then the defaults are
+    filled in and the checks beyond the schema run.
+    """
+    check_size(config)
+    check_types(config, schema)
+    error = schema_violation(config, schema)
+    if error is not None:
+        raise schema_error(error)
+    fill_defaults(config)
+    check_config(config)
 
 
 def check_config(config: Mapping[str, Any]) -> None:
