@@ -257,8 +257,10 @@ def test_collected_csv_schema_and_one_memcpy_row(sweep_table, tmp_path):
     write_csv(sweep_table, path)
     table = pd.read_csv(path)
     assert list(table.columns) == [
+        "data",
         "method",
         "codec",
+        "filters",
         "threads",
         "size",
         "nbytes",
@@ -270,6 +272,8 @@ def test_collected_csv_schema_and_one_memcpy_row(sweep_table, tmp_path):
         "compressed_nbytes",
         "ratio",
         "gbps",
+        "dtype",
+        "max_error",
     ]
     memcpy = table[table["method"] == "memcpy"]
     assert len(memcpy) == 1 and memcpy.index[0] == 0

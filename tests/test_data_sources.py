@@ -184,7 +184,7 @@ def test_hdf5_data_outside_the_file_is_refused(tmp_path):
 
 
 def test_labels_must_be_unique(tmp_path):
-    with pytest.raises(SourceError, match=r"data\[1\] = 'linspace': duplicate"):
+    with pytest.raises(SourceError, match=r"data\[1\] = 'linspace': listed twice"):
         parse_sources(["linspace", "linspace"])
     with pytest.raises(SourceError, match=r"data\[1\]\.name"):
         parse_sources([{"file": "a/x.npy"}, {"file": "b/x.npy"}])
