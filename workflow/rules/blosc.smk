@@ -88,9 +88,6 @@ rule blosc_plots:
         headline="results/blosc/headline.csv",
     log:
         "logs/blosc_plots.log",
-    params:
-        data=[spec.label for spec in DATA],
-        filters=BLOSC["filters"],
     localrule: True
     conda:
         "../envs/blosc.yaml"
@@ -99,5 +96,8 @@ rule blosc_plots:
         mem_mb=500,
         runtime=5,
         disk_mb=50,
+    params:
+        data=[spec.label for spec in DATA],
+        filters=BLOSC["filters"],
     script:
         "../../scripts/blosc_plots.py"

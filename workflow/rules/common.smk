@@ -32,7 +32,9 @@ def validate_config(config, schema):
         configcheck.check_all(
             config,
             rules,
-            lambda config, rules: best_match(Draft202012Validator(rules).iter_errors(config)),
+            lambda config, rules: best_match(
+                Draft202012Validator(rules).iter_errors(config)
+            ),
             lambda config: validate(config, schema),  # sets the schema's defaults
         )
     except configcheck.ConfigError as error:
