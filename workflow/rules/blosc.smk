@@ -28,8 +28,12 @@ rule blosc_sweep:
     resources:
         timing_lock=1,
         mem_mb=lambda wc: sizing.blosc_sweep_mem_mb(BLOSC["sizes"], wc.method),
-        runtime=sizing.blosc_sweep_runtime(
-            BLOSC["sizes"], BLOSC["threads"], BLOSC["repeats"], BLOSC["min_time"]
+        runtime=lambda wc: sizing.blosc_sweep_runtime(
+            BLOSC["sizes"],
+            BLOSC["threads"],
+            BLOSC["repeats"],
+            BLOSC["min_time"],
+            len(BLOSC["filters"]) if wc.method == "blosc2" else 1,
         ),
         disk_mb=10,  # one small CSV of timings
     params:
