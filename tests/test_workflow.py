@@ -124,3 +124,22 @@ def test_blosc_sweep_jobs_are_timed_alone_with_the_most_threads(workflow_runner)
     assert len(jobs) == 1 + 2 * 2  # pack_array + two safe methods x two codecs
     for job in jobs:
         assert "threads: 3" in job and "timing_lock=1" in job
+
+
+def test_hdf5_layout_refused_by_the_first_job_before_any_sweep(workflow_runner):
+    """What only h5py can see (a dataset whose bytes are in another file) stops the run in
+    the data_sources job, with the one-line error naming the file; no sweep job runs."""
+    workdir = workflow_runner.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    with h5py.File(workdir / "other.h5", "w") as other:
+        other["x"] = np.zeros(10)
+    with h5py.File(workdir / "virtual.h5", "w") as h5:
+        layout = h5py.VirtualLayout(shape=(10,), dtype="f8")
+        layout[:] = h5py.VirtualSource("other.h5", "x", shape=(10,))
+        h5.create_virtual_dataset("v", layout)
+    config = {"data": [{"file": "virtual.h5:/v"}], "blosc": BLOSC_TINY["blosc"]}
+    proc = workflow_runner(config, "blosc_plots", check=False)
+    assert proc.returncode != 0
+    line = "config error: data[0].file = 'virtual.h5:/v': a virtual dataset"
+    assert line in proc.stdout + proc.stderr
+    assert not (workdir / "results" / "blosc").exists()
