@@ -2,26 +2,13 @@
 
 from typing import Any
 
-from outofcore.hugearray import Options, run, write_measurement
+from outofcore.hugearray import HugeArrayJob, run, write_measurement
 from outofcore.io_utils import log_to
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    p = smk.params
-    options = Options(threads=smk.threads, direct_chunks=p.direct_chunks, cold_read=p.cold_read)
-    measurement, stats, exact = run(
-        smk.output.data,
-        p.backend,
-        p.size_mb,
-        p.columns,
-        p.block_mb,
-        p.chunk_kb,
-        p.compression,
-        p.seed,
-        options,
-        log,
-    )
+    measurement, stats, exact = run(HugeArrayJob.from_snakemake(smk), log)
     log.info("out-of-core statistics:\n%s", stats.table().to_string())
     log.info("exact statistics of the generated integers:\n%s", exact.table().to_string())
     log.info("measurement: %s", measurement)

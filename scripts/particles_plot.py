@@ -1,4 +1,5 @@
-"""Rule `particles_plot`: query time against table size, one line per method, from every timings.csv."""
+"""Rule `particles_plot`: query time against table size, one line per method, and the
+stores side by side, from every timings.csv; the stage's headline."""
 
 from typing import Any
 
@@ -6,7 +7,7 @@ import pandas as pd
 
 from outofcore.headline import write_headline
 from outofcore.io_utils import log_to, save_figure
-from outofcore.particle_figures import headline, plot_query_time, query_timings
+from outofcore.particle_figures import all_timings, headline, plot_formats, plot_query_time, query_timings
 
 
 def main(smk: Any) -> None:
@@ -14,6 +15,7 @@ def main(smk: Any) -> None:
     timings = query_timings(smk.input)
     save_figure(plot_query_time(timings, smk.params.query), smk.output.plot)
     log.info("plotted %d query timings to %s", len(timings), smk.output.plot)
+    save_figure(plot_formats(all_timings(smk.input), smk.params.query), smk.output.formats)
     tables = [pd.read_csv(path) for path in smk.input]
     write_headline(headline(tables, smk.params.threads), smk.output.headline)
 

@@ -112,6 +112,22 @@ BAD_CONFIGS = {
         "unknown name",
     ),
     "particle query not a string": (with_change("particles.query", 5), "particles.query", "5"),
+    "particle format unknown": (
+        with_change("particles.formats", ["parquet", "feather"]),
+        "particles.formats[1]",
+        "'feather'",
+    ),
+    "particle order unknown": (
+        with_change("particles.order", ["sorted", "random"]),
+        "particles.order[1]",
+        "'random'",
+    ),
+    "particle order empty": (with_change("particles.order", []), "particles.order", "[]"),
+    "parquet row group zero": (
+        with_change("particles.parquet_row_group_rows", 0),
+        "particles.parquet_row_group_rows",
+        "0",
+    ),
     "blosc unknown codec": (with_change("blosc.codecs", ["lz4", "snappy"]), "blosc.codecs[1]", "'snappy'"),
     "blosc no codec": (with_change("blosc.codecs", []), "blosc.codecs", "[]"),
     "blosc unknown method": (

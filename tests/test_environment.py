@@ -7,7 +7,12 @@ import yaml
 from conftest import REPO
 
 # PyPI name -> conda-forge/bioconda name where they differ
-CONDA_NAMES = {"tables": "pytables", "blosc": "python-blosc", "blosc2": "python-blosc2"}
+CONDA_NAMES = {
+    "tables": "pytables",
+    "blosc": "python-blosc",
+    "blosc2": "python-blosc2",
+    "duckdb": "python-duckdb",
+}
 
 
 def pip_pins() -> dict[str, str]:

@@ -15,14 +15,23 @@ import pytest
 import tables
 
 from conftest import REPO, load_config
-from outofcore import hugearray, hugearray_io
-from outofcore.hugearray import Options
-from outofcore.hugearray_io import DATASET, Layout
+from outofcore import hugearray
+from outofcore.hugearray import HugeArrayJob
+from outofcore.hugearray_data import VALUE_BITS, column_reduce, generate_blocks
+from outofcore.stores import reading
+from outofcore.stores.hdf5_chunks import DATASET
+from outofcore.stores.layout import Layout
+from outofcore.stores.registry import BACKENDS
 
 # 174,762 rows of 3 columns: 2,048-row chunks, 43,008-row blocks (21 chunks), so 5 blocks
 # of which the last is partial, and a partial last chunk.
 SMALL = {"size_mb": 4, "columns": 3, "block_mb": 1, "chunk_kb": 64}
 SEED = 11
+# the table's columns, as the README documents them
+CSV_COLUMNS = [
+    "backend", "size_mb", "rows", "columns", "compression", "file_bytes",
+    "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
+]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and
 # the other codec families through the HDF5 filter pipeline.
@@ -49,12 +58,20 @@ def small_layout() -> Layout:
 
 def whole_array(seed: int, layout: Layout) -> np.ndarray:
     """The array in memory (fine at this size): what the file must hold."""
-    return np.concatenate(list(hugearray.generate_blocks(seed, layout))).astype(np.float64)
+    return np.concatenate(list(generate_blocks(seed, layout))).astype(np.float64)
 
 
-def run_small(path, backend, compression="blosc2:lz4", direct=True, cold_read=True, seed=SEED):
-    options = Options(threads=2, direct_chunks=direct, cold_read=cold_read)
-    return hugearray.run(path, backend, compression=compression, seed=seed, options=options, **SMALL)
+def small_job(
+    path, backend, compression="blosc2:lz4", direct=True, cold_read=True, threads=2
+) -> HugeArrayJob:
+    return HugeArrayJob(
+        path, backend, **SMALL, compression=compression, seed=SEED, threads=threads,
+        direct_chunks=direct, cold_read=cold_read,
+    )  # fmt: skip
+
+
+def run_small(path, backend, compression="blosc2:lz4", direct=True, cold_read=True):
+    return hugearray.run(small_job(path, backend, compression, direct, cold_read))
 
 
 def read_back(path, backend) -> list[np.ndarray]:
@@ -115,9 +132,9 @@ def test_data_compresses_about_threefold(tmp_path):
 @pytest.mark.parametrize("backend", ["tables", "h5py", "memmap"])
 def test_check_catches_a_changed_value(tmp_path, backend):
     """The check is not vacuous: one value changed in the file makes it fail."""
-    layout, options = small_layout(), Options(threads=1, direct_chunks=True, cold_read=False)
-    path = tmp_path / "array"
-    _, exact = hugearray.write_array(path, backend, layout, "blosc2:lz4", SEED, options)
+    layout, job = small_layout(), small_job(tmp_path / "array", backend, cold_read=False, threads=1)
+    path = job.path
+    _, exact = hugearray.write_array(job)
     row = layout.rows - 5  # in the partial last chunk
     if backend == "memmap":
         stored = np.load(path, mmap_mode="r+")
@@ -127,7 +144,7 @@ def test_check_catches_a_changed_value(tmp_path, backend):
     else:
         with h5py.File(path, "r+") as h5:
             h5[DATASET][row, 1] += 1
-    _, stats = hugearray.reduce_array(path, backend, layout, "blosc2:lz4", options)
+    _, stats = hugearray.reduce_array(job)
     assert not stats.matches(exact)
     assert stats.total[1] == exact.total[1] + 1 and stats.total[0] == exact.total[0]
 
@@ -137,7 +154,7 @@ def test_same_seed_same_array_other_seed_differs():
     one, two, other = whole_array(1, layout), whole_array(1, layout), whole_array(2, layout)
     np.testing.assert_array_equal(one, two)
     assert not np.array_equal(one, other)
-    assert one.min() >= 0 and one.max() < 2**hugearray.VALUE_BITS
+    assert one.min() >= 0 and one.max() < 2**VALUE_BITS
     assert np.array_equal(one, np.round(one))  # integers: sums are exact in float64
 
 
@@ -146,10 +163,10 @@ def test_column_reduce_matches_numpy_for_any_shape():
     for rows, columns in [(1, 1), (7, 3), (64, 3), (4096, 8), (1000, 100), (16, 5)]:
         block = rng.integers(0, 1000, size=(rows, columns)).astype(np.float64)
         for ufunc in (np.add, np.minimum, np.maximum):
-            np.testing.assert_array_equal(hugearray.column_reduce(ufunc, block), ufunc.reduce(block, axis=0))
+            np.testing.assert_array_equal(column_reduce(ufunc, block), ufunc.reduce(block, axis=0))
 
 
-class CountingReader(hugearray_io.PieceReader):
+class CountingReader(reading.PieceReader):
     """Pieces 0..n-1 whose rows all hold the piece's number; fails on `fail_at`."""
 
     def __init__(self, n: int, fail_at: int | None = None) -> None:
@@ -170,19 +187,21 @@ class CountingReader(hugearray_io.PieceReader):
 def test_parallel_read_hands_every_piece_once(workers):
     seen = [[] for _ in range(workers)]
     sinks = [lambda block, mine=mine: mine.append(int(block[0, 0])) for mine in seen]
-    hugearray_io.read_in_parallel(CountingReader(50), sinks)
+    reading.read_in_parallel(CountingReader(50), sinks)
     assert sorted(piece for mine in seen for piece in mine) == list(range(50))
 
 
 def test_parallel_read_raises_a_workers_failure():
     with pytest.raises(ValueError, match="read failed"):
-        hugearray_io.read_in_parallel(CountingReader(50, fail_at=7), [lambda block: None] * 2)
+        reading.read_in_parallel(CountingReader(50, fail_at=7), [lambda block: None] * 2)
 
 
 PEAK_RSS = """
-import sys, hugearray
-m, _, _ = hugearray.run(sys.argv[1], sys.argv[2], int(sys.argv[3]), 8, 1, 256, "blosc2:lz4", 1,
-                        hugearray.Options(threads=2))
+import sys
+from outofcore import hugearray
+path, backend, size_mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
+job = hugearray.HugeArrayJob(path, backend, size_mb, 8, 1, 256, "blosc2:lz4", 1, threads=2)
+m, _, _ = hugearray.run(job)
 assert m.check == "ok", m
 print(m.peak_rss_mb)
 """
@@ -209,7 +228,7 @@ def test_not_enough_disk_space_fails_before_writing(tmp_path):
     free_mib = shutil.disk_usage(tmp_path).free // 2**20
     path = tmp_path / "out" / "huge.h5"
     with pytest.raises(hugearray.NotEnoughDiskSpace, match=r"not enough free disk space for .*huge\.h5"):
-        hugearray.run(path, "tables", 2 * free_mib, 8, 64, 4096, "blosc2:lz4", 1, Options())
+        hugearray.run(HugeArrayJob(path, "tables", 2 * free_mib, 8, 64, 4096, "blosc2:lz4", 1))
     assert list(path.parent.iterdir()) == []  # no file, no partial file
 
 
@@ -224,7 +243,7 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
     for size in (2, 4):
         for backend in ("tables", "h5py", "memmap"):
             row = pd.read_csv(out / str(size) / f"{backend}.csv")
-            assert list(row.columns) == hugearray.COLUMNS
+            assert list(row.columns) == CSV_COLUMNS
             assert len(row) == 1
             row = row.iloc[0]
             assert (row["backend"], row["size_mb"], row["columns"]) == (backend, size, 3)
@@ -235,7 +254,8 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
     assert len(summary) == 6 and set(summary["check"]) == {"ok"}
     for png in ("memory.png", "throughput.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    leftovers = [p.name for p in out.rglob("*") if p.suffix in (".h5", ".npy") or ".partial-" in p.name]
+    suffixes = {store.suffix for store in BACKENDS.values()}
+    leftovers = [p.name for p in out.rglob("*") if p.suffix in suffixes or ".partial-" in p.name]
     assert leftovers == []  # temp(): the arrays are gone once their job is done
     assert (workflow_runner.workdir / "logs" / "hugearray_4_tables.log").stat().st_size > 0
 

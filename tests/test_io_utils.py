@@ -40,3 +40,60 @@ def test_stale_partials_of_a_killed_writer_are_removed(tmp_path):
     with atomic_output(target) as tmp:
         tmp.write_text("ok")
     assert not stale.exists() and other.exists() and target.read_text() == "ok"
+
+
+# --- a directory output (a store of many files) ---------------------------------------------
+
+
+def test_directory_output_is_renamed_into_place_complete(tmp_path):
+    target = tmp_path / "sub" / "store.zarr"
+    with atomic_output(target, directory=True) as tmp:
+        assert tmp.is_dir() and list(tmp.iterdir()) == []  # an empty hidden directory
+        assert tmp.parent == target.parent and tmp.name.startswith(".store.zarr.partial-")
+        (tmp / "c" / "0").mkdir(parents=True)
+        (tmp / "c" / "0" / "0").write_bytes(b"chunk")
+        (tmp / "zarr.json").write_text("{}")
+        assert not target.exists()  # nothing under the real name until complete
+    assert (target / "c" / "0" / "0").read_bytes() == b"chunk" and (target / "zarr.json").read_text() == "{}"
+    assert [p.name for p in target.parent.iterdir()] == ["store.zarr"]
+
+
+def test_directory_output_replaces_a_previous_one(tmp_path):
+    target = tmp_path / "store.zarr"
+    target.mkdir()
+    (target / "old").write_text("from an earlier run")
+    with atomic_output(target, directory=True) as tmp:
+        (tmp / "new").write_text("this run")
+    assert sorted(p.name for p in target.iterdir()) == ["new"]
+
+
+def test_failed_directory_output_leaves_nothing(tmp_path):
+    target = tmp_path / "store.zarr"
+    expected = r"could not write .*store\.zarr: OSError: disk full"
+    with pytest.raises(OutputWriteError, match=expected), atomic_output(target, directory=True) as tmp:
+        (tmp / "c").mkdir()
+        (tmp / "c" / "0").write_bytes(b"half")
+        raise OSError("disk full")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stale_partial_directory_of_a_killed_writer_is_removed(tmp_path):
+    target = tmp_path / "store.zarr"
+    stale = tmp_path / ".store.zarr.partial-999999"
+    (stale / "c").mkdir(parents=True)
+    (stale / "c" / "0").write_bytes(b"left by a killed writer")
+    other = tmp_path / ".other.zarr.partial-1"
+    other.mkdir()
+    with atomic_output(target, directory=True) as tmp:
+        (tmp / "zarr.json").write_text("{}")
+    assert not stale.exists() and other.exists() and (target / "zarr.json").exists()
+
+
+def test_stale_partial_directory_is_removed_before_a_file_output_too(tmp_path):
+    target = tmp_path / "out.h5"
+    stale = tmp_path / ".out.h5.partial-999999"
+    stale.mkdir()
+    (stale / "x").write_text("left behind")
+    with atomic_output(target) as tmp:
+        tmp.write_text("ok")
+    assert not stale.exists() and target.read_text() == "ok"

@@ -4,9 +4,11 @@ query method agreeing with an exact reference (real HDF5 files, real engines).""
 import math
 import struct
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import tables
 import yaml
@@ -61,8 +63,8 @@ def test_record_size_the_rules_use_is_the_dtypes():
 
 def test_resource_requests_of_a_million_rows():
     """The requests the rule makes at the default size (MB, minutes)."""
-    assert (sizing.particles_mem_mb(10**6), sizing.particles_disk_mb(10**6)) == (881, 181)
-    assert (sizing.particles_runtime(10), sizing.particles_runtime(10**6)) == (10, 12)
+    assert (sizing.particles_mem_mb(10**6), sizing.particles_disk_mb(10**6)) == (881, 284)
+    assert (sizing.particles_runtime(10), sizing.particles_runtime(10**6)) == (10, 13)
 
 
 def test_ten_rows_are_the_tutorials(tmp_path):
@@ -383,8 +385,14 @@ def test_particles_stage_end_to_end(workflow_runner):
                 "seconds_max",
                 "repeats",
                 "rows_per_s",
+                "order",
+                "format",
+                "file_bytes",
+                "threads",
             ]
         )
+        check_other_stores(timings, out / str(rows), rows)
+        timings = timings[(timings["order"] == "sorted") & ~timings["format"].isin(["parquet", "hdfstore"])]
         fill = timings[timings["step"] == "fill"].set_index("method")
         queries = timings[timings["step"] == "query"].set_index("method")
         assert set(queries.index) == {
@@ -405,14 +413,40 @@ def test_particles_stage_end_to_end(workflow_runner):
             table = h5.root.detector.readout
             assert table.nrows == rows and table.filters.complib == "blosc:lz4"
             assert not table.indexed  # the index was built on a copy
-    small = pd.read_csv(out / "10" / "timings.csv")
+    small = pd.read_csv(out / "10" / "timings.csv").query("format != 'parquet' and format != 'hdfstore'")
     # compressed: no direct chunk writes (they would need the chunks compressed first)
     assert set(small.loc[small["step"] == "fill", "method"]) == {"generate", "row", "limit", "block"}
     assert fill.loc["row", "rows"] == 1000 and fill.loc["row_extrapolated", "rows"] == 2500
     assert fill.loc["row_extrapolated", "seconds"] == pytest.approx(fill.loc["row", "seconds"] * 2.5)
     assert (out / "query_time.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "formats.png").read_bytes().startswith(b"\x89PNG")
+    headline = pd.read_csv(out / "headline.csv")
+    assert {"Parquet (pyarrow)", "HDFStore format=table", "DuckDB on Parquet", "Polars on Parquet",
+            "pyarrow.dataset on Parquet", "HDFStore.select"} <= set(headline["method"])  # fmt: skip
     assert not list(out.rglob(".*"))  # no scratch or partial files left
     assert (workflow_runner.workdir / "logs" / "particles_2500.log").stat().st_size > 0
+
+
+def check_other_stores(timings: pd.DataFrame, out: Path, rows: int) -> None:
+    """Parquet and HDFStore written (sorted rows, as outputs), every engine timed on both
+    orders with the job's threads, and PyTables again on the shuffled rows."""
+    engines = timings[timings["format"].isin(["parquet", "hdfstore"])]
+    for order in ("sorted", "shuffled"):
+        mine = engines[engines["order"] == order]
+        assert sorted(mine.loc[mine["step"] == "fill", "method"]) == ["hdfstore_write", "parquet_write"]
+        found = mine[mine["step"] == "query"].set_index("method")
+        assert set(found.index) == {"duckdb", "polars", "arrow", "hdfstore"}
+        assert (found["matches"] == 3).all() and (found["threads"] == 2).all()
+    shuffled = timings[(timings["order"] == "shuffled") & (timings["format"] == "pytables")]
+    assert set(shuffled["method"]) == {"block", "create_csindex", "where", "indexed"}
+    sizes = engines.set_index(["order", "method"])["file_bytes"]
+    assert sizes["sorted", "parquet_write"] == (out / "table.parquet").stat().st_size
+    assert sizes["sorted", "hdfstore_write"] == (out / "table_hdfstore.h5").stat().st_size
+    stored = pq.read_table(out / "table.parquet")
+    assert stored.num_rows == rows and stored.column("name")[0].as_py() == "Particle:      0"
+    assert pq.ParquetFile(out / "table.parquet").metadata.row_group(0).column(0).compression == "SNAPPY"
+    frame = pd.read_hdf(out / "table_hdfstore.h5", "detector/readout")
+    assert frame["idnumber"].tolist() == [i * 2**34 for i in range(rows)]
 
 
 def test_time_fills_writes_the_table_and_times_every_method(tmp_path):

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,28 +52,55 @@ def partial_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial-{os.getpid()}")
 
 
+def remove_path(path: Path) -> None:
+    """Remove a file or a directory tree, if it exists."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def fsync_path(path: Path) -> None:
+    """Put a file, or every file and folder of a directory tree, on disk."""
+    for item in [*sorted(path.rglob("*")), path] if path.is_dir() else [path]:
+        if item.is_symlink() or not (item.is_file() or item.is_dir()):
+            continue
+        fd = os.open(item, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 @contextmanager
-def atomic_output(path: str | Path) -> Iterator[Path]:
+def atomic_output(path: str | Path, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to `path`; rename it to `path` only on success.
 
     A killed or failing writer therefore never leaves a file at `path` that looks
-    complete but is not: the rename is atomic within one file system.
+    complete but is not: the rename is atomic within one file system. With
+    `directory=True` the output is a directory (a store of many files): the temporary
+    path is then an empty directory, created here, whose files are all synced before
+    the rename; a previous complete directory at `path` is replaced. Partial outputs of
+    a killed writer (files or directories) are removed first.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     for stale in final.parent.glob(f".{final.name}.partial-*"):  # left by a killed writer
-        stale.unlink(missing_ok=True)
+        remove_path(stale)
     tmp = partial_name(final)
     try:
+        if directory:
+            tmp.mkdir()
         yield tmp
-        with open(tmp, "rb+") as handle:  # data on disk before the name points at it
-            os.fsync(handle.fileno())
+        fsync_path(tmp)  # data on disk before the name points at it
+        if directory and final.is_dir():  # a rename replaces a file, not a full directory
+            remove_path(final)
         os.replace(tmp, final)
     except Exception as error:  # disk full, size limit, HDF5 error...: say which output
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
         raise OutputWriteError(f"could not write {final}: {type(error).__name__}: {error}") from error
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        remove_path(tmp)
         raise
 
 

@@ -3,27 +3,16 @@
 Every function here builds its engine's condition from the tree `plan.query.parse_query`
 returned, through `plan.query.fold`, never from the config text: the only names in it
 are the table's columns and the only literals numbers the column's type holds exactly.
-A new engine is one more function of the same shape, for example
-
-    def to_polars(query: Query) -> "pl.Expr":
-        import polars as pl  # in the function: the other engines do not need it
-
-        def compare(c: Compare) -> pl.Expr:
-            right = pl.col(c.value.name) if isinstance(c.value, Column) else c.value
-            return OPERATORS[c.op](pl.col(c.column), right)
-
-        return fold(query, compare, operator.and_, operator.or_)
-
-(a `pyarrow.compute` expression the same with `pc.field`; DuckDB and HDFStore `where`
-strings as `to_numexpr`, DuckDB with `?` parameters for the values). Queries never
-contain NaN or negation nodes: `~` was applied when parsing.
+The dataframe engines (DuckDB's relational API, Polars, `pyarrow.compute`) get expression
+objects, never text; pandas' HDFStore only takes a `where` string, rebuilt like numexpr's.
+Queries never contain NaN or negation nodes: `~` was applied when parsing.
 """
 
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from outofcore.plan.query import Column, Compare, Query, fold
+from outofcore.plan.query import COLUMN_TYPES, Column, Compare, Query, QueryError, fold
 
 # The comparison functions of the tree's operators: they work on Python numbers, NumPy
 # arrays, pandas Series and the expression objects of the dataframe engines alike.
@@ -129,3 +118,80 @@ def evaluate(query: Query, columns: Mapping[str, Any]) -> Any:
         return OPERATORS[c.op](columns[c.column], right)
 
     return fold(query, compare, operator.and_, operator.or_)
+
+
+# -- dataframe engines: expression objects built from the tree ----------------------------
+
+
+def _widened(c: Compare) -> bool:
+    """Two columns of different types: every engine compares them as float64, as NumPy and
+    numexpr do (exact here: idnumber and float32 values are exact doubles). DuckDB and
+    Arrow would otherwise round an int64 to float32 against `pressure`."""
+    return isinstance(c.value, Column) and COLUMN_TYPES[c.column] != COLUMN_TYPES[c.value.name]
+
+
+def to_duckdb(query: Query) -> Any:
+    """A DuckDB expression of the relational API (`relation.filter(expr)`): columns and
+    constants as objects, so no text reaches DuckDB's SQL parser."""
+    import duckdb
+
+    double = duckdb.sqltype("DOUBLE")
+
+    def column(name: str, widen: bool) -> Any:
+        expr = duckdb.ColumnExpression(name)
+        return expr.cast(double) if widen else expr
+
+    def compare(c: Compare) -> Any:
+        widen = _widened(c)
+        right = (
+            column(c.value.name, widen) if isinstance(c.value, Column) else duckdb.ConstantExpression(c.value)
+        )
+        return OPERATORS[c.op](column(c.column, widen), right)
+
+    return fold(query, compare, operator.and_, operator.or_)
+
+
+def to_polars(query: Query) -> Any:
+    """A Polars expression (`pl.col`), for `LazyFrame.filter` over `scan_parquet`."""
+    import polars as pl
+
+    def column(name: str, widen: bool) -> Any:
+        return pl.col(name).cast(pl.Float64) if widen else pl.col(name)
+
+    def compare(c: Compare) -> Any:
+        widen = _widened(c)
+        right = column(c.value.name, widen) if isinstance(c.value, Column) else pl.lit(c.value)
+        return OPERATORS[c.op](column(c.column, widen), right)
+
+    return fold(query, compare, operator.and_, operator.or_)
+
+
+def to_arrow(query: Query) -> Any:
+    """A `pyarrow.compute` expression (`pc.field`), for `pyarrow.dataset` filters."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def column(name: str, widen: bool) -> Any:
+        return pc.field(name).cast(pa.float64(), safe=False) if widen else pc.field(name)  # as NumPy
+
+    def compare(c: Compare) -> Any:
+        widen = _widened(c)
+        right = column(c.value.name, widen) if isinstance(c.value, Column) else pc.scalar(c.value)
+        return OPERATORS[c.op](column(c.column, widen), right)
+
+    return fold(query, compare, operator.and_, operator.or_)
+
+
+def to_hdfstore(query: Query) -> str:
+    """The `where` of `HDFStore.select`: comparisons of data columns with numbers joined
+    by & and |, rebuilt from the tree. QueryError for a column compared with a column,
+    which HDFStore's `where` does not accept."""
+
+    def compare(c: Compare) -> str:
+        if isinstance(c.value, Column):
+            raise QueryError(
+                f"HDFStore's where cannot compare two columns ({c.column} {c.op} {c.value.name})"
+            )
+        return f"({c.column} {c.op} {_value_text(c.value)})"
+
+    return fold(query, compare, lambda a, b: f"({a} & {b})", lambda a, b: f"({a} | {b})")

@@ -18,6 +18,8 @@ rule blosc_sweep:
         csv="results/blosc/parts/{data}/{method}/{codec}.csv",
     log:
         "logs/blosc_sweep_{data}_{method}_{codec}.log",
+    benchmark:
+        "benchmarks/blosc_sweep_{data}_{method}_{codec}.tsv"
     wildcard_constraints:
         data="[A-Za-z0-9_-]+",
         method="pack_array|compress_ptr|blosc2",
@@ -61,33 +63,51 @@ rule blosc_plots:
             "results/blosc/sweep.csv",
             caption="../report/blosc_sweep.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("sweep", "table as CSV"),
+        ),
+        sweep_html=report(
+            "results/blosc/sweep.html",
+            caption="../report/blosc_sweep.rst",
+            category=BLOSC_CATEGORY,
+            labels=labels("sweep", "table"),
         ),
         targets=report(
             "results/blosc/targets.csv",
             caption="../report/blosc_targets.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("performance ratios", "table as CSV"),
+        ),
+        targets_html=report(
+            "results/blosc/targets.html",
+            caption="../report/blosc_targets.rst",
+            category=BLOSC_CATEGORY,
+            labels=labels("performance ratios", "table"),
         ),
         seed_png=report(
             "results/blosc/seed_loglog.png",
             caption="../report/blosc_seed_loglog.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("the tutorial's figure, fixed", "figure"),
         ),
         seed_svg="results/blosc/seed_loglog.svg",
         throughput_png=report(
             "results/blosc/throughput.png",
             caption="../report/blosc_throughput.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("throughput against size", "figure"),
         ),
         throughput_svg="results/blosc/throughput.svg",
         ratio_png=report(
             "results/blosc/ratio.png",
             caption="../report/blosc_ratio.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("compression ratio", "figure"),
         ),
         matrix_png=report(
             "results/blosc/matrix.png",
             caption="../report/blosc_matrix.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("filter x codec matrix", "figure"),
         ),
         headline="results/blosc/headline.csv",
     log:

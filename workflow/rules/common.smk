@@ -1,5 +1,4 @@
 # Shared helpers of the rules: config validation and the list of final outputs.
-import math
 import sys
 from pathlib import Path
 
@@ -22,6 +21,11 @@ from outofcore.plan import (
 # (the SLURM profile raises it: there every job has cores of its own).
 if "timing_lock" not in workflow.global_resources:
     workflow.global_resources["timing_lock"] = 1
+
+
+def labels(item, kind):
+    """Labels of a report item: what it shows, and as what (figure, table, CSV download)."""
+    return {"item": item, "format": kind}
 
 
 def validate_config(config, schema):
@@ -53,6 +57,13 @@ def data_artifacts():
             rows=config["particles"]["rows"],
             name=["table.h5", "query.csv"],
         ),
+        *expand(
+            "results/particles/{rows}/{name}",
+            rows=config["particles"]["rows"],
+            name=[
+                jobs.PARTICLE_STORE_FILES[fmt] for fmt in config["particles"]["formats"]
+            ],
+        ),
     ]
 
 
@@ -63,6 +74,7 @@ def timing_artifacts():
             "results/particles/{rows}/timings.csv", rows=config["particles"]["rows"]
         ),
         "results/particles/query_time.png",
+        "results/particles/formats.png",
         "results/blosc/sweep.csv",
         "results/blosc/targets.csv",
         "results/blosc/seed_loglog.png",
@@ -81,9 +93,17 @@ def timing_artifacts():
     ]
 
 
+def data_output(path, keep=False, is_directory=False):
+    """A large data output: a directory() if the store is one, temp() unless `keep`."""
+    path = directory(path) if is_directory else path
+    return path if keep else temp(path)
+
+
 def all_outputs():
     """Every artifact of a full run."""
     return [
+        "results/decision.csv",
+        "results/decision.html",
         "results/limits.csv",
         "results/summary.csv",
         "results/summary.png",
@@ -91,33 +111,3 @@ def all_outputs():
         *data_artifacts(),
         *timing_artifacts(),
     ]
-
-
-# --- huge-array stage: temp data files and resources derived from the config ---
-
-
-def hugearray_data(path):
-    """The large array files are temporary unless hugearray.keep_data is set."""
-    return path if config["hugearray"]["keep_data"] else temp(path)
-
-
-def hugearray_mem_mb(wildcards):
-    """Interpreter and libraries (~120 MiB), then per block: the float64 block, its
-    uint16 source, its compressed chunks, and one block (or memmap window) per reading
-    thread, plus two chunk buffers per thread. Measured peaks at block_mb 16/64/256
-    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap)."""
-    hugearray = config["hugearray"]
-    threads, chunk_mb = hugearray["threads"], hugearray["chunk_kb"] / 1024
-    return math.ceil(
-        150 + (threads + 1) * hugearray["block_mb"] + 2 * threads * chunk_mb
-    )
-
-
-def hugearray_disk_mb(wildcards):
-    """Uncompressed size plus headroom: the data may not compress."""
-    return math.ceil(int(wildcards.size_mb) * 1.01) + 16
-
-
-def hugearray_runtime(wildcards):
-    """Minutes, assuming at least 25 MB/s for writing and reading back (a slow disk)."""
-    return 2 + math.ceil(2 * int(wildcards.size_mb) / 25 / 60)

@@ -1,26 +1,38 @@
 # Stage 5: an on-disk array larger than memory, built block by block and reduced out of
 # core, one job per array size and backend; then its memory and throughput plots.
+# One rule per output suffix of the array stores (outofcore.plan.hugearray_stores):
+# `hugearray` for the .h5 backends, `use rule hugearray as hugearray_<name>` for each
+# other suffix. The arrays are temporary unless hugearray.keep_data is set.
+from outofcore.plan import hugearray_stores
+
 HUGEARRAY = config["hugearray"]
+HUGEARRAY_CATEGORY = "4. Huge on-disk array"
 
 
 rule hugearray:
     output:
-        data=hugearray_data("results/hugearray/{size_mb}/{backend}.h5"),
+        data=data_output(
+            "results/hugearray/{size_mb}/{backend}.h5",
+            keep=HUGEARRAY["keep_data"],
+            is_directory=hugearray_stores.stored_as_directory(".h5"),
+        ),
         table="results/hugearray/{size_mb}/{backend}.csv",
     log:
         "logs/hugearray_{size_mb}_{backend}.log",
     wildcard_constraints:
         size_mb=r"\d+",
-        backend="tables|h5py",
+        backend=hugearray_stores.backends_stored_as(".h5"),
     conda:
         "../envs/hugearray.yaml"
     threads: HUGEARRAY["threads"]
     resources:
         timing_lock=1,
-        mem_mb=hugearray_mem_mb,
-        runtime=hugearray_runtime,
-        disk_mb=hugearray_disk_mb,
-    params:
+        mem_mb=sizing.hugearray_mem_mb(
+            HUGEARRAY["threads"], HUGEARRAY["block_mb"], HUGEARRAY["chunk_kb"]
+        ),
+        runtime=lambda wc: sizing.hugearray_runtime(int(wc.size_mb)),
+        disk_mb=lambda wc: sizing.hugearray_disk_mb(int(wc.size_mb)),
+    params:  # the fields of outofcore.hugearray.HugeArrayJob, by name
         backend=lambda wc: wc.backend,
         size_mb=lambda wc: int(wc.size_mb),
         columns=HUGEARRAY["columns"],
@@ -36,11 +48,15 @@ rule hugearray:
 
 use rule hugearray as hugearray_memmap with:
     output:
-        data=hugearray_data("results/hugearray/{size_mb}/{backend}.npy"),
+        data=data_output(
+            "results/hugearray/{size_mb}/{backend}.npy",
+            keep=HUGEARRAY["keep_data"],
+            is_directory=hugearray_stores.stored_as_directory(".npy"),
+        ),
         table="results/hugearray/{size_mb}/{backend}.csv",
     wildcard_constraints:
         size_mb=r"\d+",
-        backend="memmap",
+        backend=hugearray_stores.backends_stored_as(".npy"),
 
 
 rule hugearray_plots:
@@ -54,17 +70,26 @@ rule hugearray_plots:
         summary=report(
             "results/hugearray/summary.csv",
             caption="../report/hugearray_summary.rst",
-            category="4. Huge on-disk array",
+            category=HUGEARRAY_CATEGORY,
+            labels=labels("measurements", "table as CSV"),
+        ),
+        summary_html=report(
+            "results/hugearray/summary.html",
+            caption="../report/hugearray_summary.rst",
+            category=HUGEARRAY_CATEGORY,
+            labels=labels("measurements", "table"),
         ),
         memory=report(
             "results/hugearray/memory.png",
             caption="../report/hugearray_memory.rst",
-            category="4. Huge on-disk array",
+            category=HUGEARRAY_CATEGORY,
+            labels=labels("peak memory against array size", "figure"),
         ),
         throughput=report(
             "results/hugearray/throughput.png",
             caption="../report/hugearray_throughput.rst",
-            category="4. Huge on-disk array",
+            category=HUGEARRAY_CATEGORY,
+            labels=labels("throughput against array size", "figure"),
         ),
         headline="results/hugearray/headline.csv",
     log:

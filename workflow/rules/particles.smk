@@ -1,4 +1,5 @@
-# Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed.
+# Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed;
+# the same rows in Parquet and pandas' HDFStore, queried by DuckDB, Polars, Arrow and pandas.
 
 PARTICLES_CATEGORY = "2. PyTables particles"
 PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
@@ -6,21 +7,40 @@ PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
 
 rule particles:
     output:
+        **jobs.particle_store_outputs(config["particles"]["formats"]),
         table="results/particles/{rows}/table.h5",
         query=report(
             "results/particles/{rows}/query.csv",
             caption="../report/particles_query.rst",
             category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
+            labels=labels("matching rows", "table as CSV"),
+        ),
+        query_html=report(
+            "results/particles/{rows}/query.html",
+            caption="../report/particles_query.rst",
+            category=PARTICLES_CATEGORY,
+            subcategory="{rows} rows",
+            labels=labels("matching rows", "table"),
         ),
         timings=report(
             "results/particles/{rows}/timings.csv",
             caption="../report/particles_timings.rst",
             category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
+            labels=labels("timings", "table as CSV"),
+        ),
+        timings_html=report(
+            "results/particles/{rows}/timings.html",
+            caption="../report/particles_timings.rst",
+            category=PARTICLES_CATEGORY,
+            subcategory="{rows} rows",
+            labels=labels("timings", "table"),
         ),
     log:
         "logs/particles_{rows}.log",
+    benchmark:
+        "benchmarks/particles_{rows}.tsv"
     wildcard_constraints:
         rows=r"[1-9][0-9]*",
     conda:
@@ -35,6 +55,13 @@ rule particles:
         query=config["particles"]["query"],
         compression=config["particles"]["compression"],
         row_by_row_max=config["particles"]["row_by_row_max"],
+        formats={
+            "formats": config["particles"]["formats"],
+            "orders": config["particles"]["order"],
+            "parquet_compression": config["particles"]["parquet_compression"],
+            "parquet_row_group_rows": config["particles"]["parquet_row_group_rows"],
+            "seed": config["seed"],
+        },
     script:
         "../../scripts/particles.py"
 
@@ -47,6 +74,15 @@ rule particles_plot:
             "results/particles/query_time.png",
             caption="../report/particles_query_time.rst",
             category=PARTICLES_CATEGORY,
+            subcategory="all sizes",
+            labels=labels("query time against rows", "figure"),
+        ),
+        formats=report(
+            "results/particles/formats.png",
+            caption="../report/particles_formats.rst",
+            category=PARTICLES_CATEGORY,
+            subcategory="all sizes",
+            labels=labels("PyTables, Parquet and HDFStore", "figure"),
         ),
         headline="results/particles/headline.csv",
     log:

@@ -7,6 +7,7 @@ files: Snakemake's linter wants no functions beside rules, and a function here c
 tested. Standard library only.
 """
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,20 +19,30 @@ LISTING_BLOCK_ELEMENTS = 2**20  # the datasets listing reads this many int64 at 
 # job code derives it from the record (`particle_table.RECORD_BYTES`); a test checks both.
 PARTICLE_BYTES = 36
 
+# An on-disk array may take its uncompressed size (the data may not compress) plus the
+# container's metadata and allocation slack: 1 % and a fixed 16 MiB. The huge-array job
+# checks the free space against the same figure (`array_disk_bytes`) before writing.
+DISK_HEADROOM_FACTOR = 1.01
+DISK_HEADROOM_MIB = 16
+
 
 def particles_mem_mb(rows: int) -> int:
-    """The table in memory twice, pandas' frame (~150 B/row) and the query's results."""
+    """The table in memory twice, pandas' frame (~150 B/row) and the query's results; then
+    the records, a shuffled copy, their Arrow table and pandas frame for the other stores."""
     return 500 + rows * 400 // MiB
 
 
 def particles_runtime(rows: int) -> int:
-    """Minutes: iterrows, pandas and the index build dominate, ~1-2 million rows/s each."""
-    return 10 + 2 * rows // 1_000_000
+    """Minutes: iterrows, pandas, the index builds and the HDFStore writes dominate, ~1-2
+    million rows/s each."""
+    return 10 + 3 * rows // 1_000_000
 
 
 def particles_disk_mb(rows: int) -> int:
-    """The table, np.save's copy, the direct-chunks copy, the indexed copy, the row table."""
-    return 10 + 5 * rows * PARTICLE_BYTES // MiB
+    """The table, np.save's copy, the direct-chunks copy, the indexed copy, the row table;
+    then Parquet and HDFStore (~0.8x and 1.2x the table) for both orders, a shuffled
+    table and its indexed copy."""
+    return 10 + 8 * rows * PARTICLE_BYTES // MiB
 
 
 def blosc_sweep_mem_mb(sizes: Sequence[int], method: str) -> int:
@@ -79,3 +90,26 @@ def datasets_disk_mb(arrays: Sequence[Mapping[str, Any]]) -> int:
 def limits_mem_mb(memcpy_mb: int) -> int:
     """The copy's source and target arrays."""
     return INTERPRETER_MB + 2 * memcpy_mb + 16
+
+
+def array_disk_bytes(data_bytes: int) -> int:
+    """Disk an array of `data_bytes` may take once stored, headroom included."""
+    return int(data_bytes * DISK_HEADROOM_FACTOR) + DISK_HEADROOM_MIB * MiB
+
+
+def hugearray_disk_mb(size_mb: int) -> int:
+    """`array_disk_bytes` of a `size_mb` MiB array, in whole MiB."""
+    return math.ceil(array_disk_bytes(size_mb * MiB) / MiB)
+
+
+def hugearray_mem_mb(threads: int, block_mb: int, chunk_kb: int) -> int:
+    """Interpreter and libraries (~120 MiB), then per block: the float64 block, its
+    uint16 source, its compressed chunks, and one block (or memmap window) per reading
+    thread, plus two chunk buffers per thread. Measured peaks at block_mb 16/64/256
+    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap)."""
+    return math.ceil(150 + (threads + 1) * block_mb + 2 * threads * chunk_kb / 1024)
+
+
+def hugearray_runtime(size_mb: int) -> int:
+    """Minutes, assuming at least 25 MB/s for writing and reading back (a slow disk)."""
+    return 2 + math.ceil(2 * size_mb / 25 / 60)

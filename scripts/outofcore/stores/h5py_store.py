@@ -1,0 +1,88 @@
+"""Backend ``h5py``: a resizable chunked h5py dataset in an HDF5 file, grown block by
+block, read back by direct chunks or through the HDF5 filter pipeline (the filters of
+``hdf5plugin``)."""
+
+from pathlib import Path
+from typing import Any
+
+import h5py
+import hdf5plugin
+import numpy as np
+
+from outofcore.stores.backend import Backend
+from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, block_chunks, chunk_codec
+from outofcore.stores.layout import StoreSpec, split_compression
+from outofcore.stores.reading import BlockReader, PieceReader
+
+
+def h5py_filters(compression: str) -> dict[str, Any]:
+    library, codec = split_compression(compression)
+    if library == "zlib":
+        return {"compression": "gzip", "compression_opts": CLEVEL, "shuffle": True}
+    if library == "blosc":
+        return dict(hdf5plugin.Blosc(cname=codec, clevel=CLEVEL, shuffle=hdf5plugin.Blosc.SHUFFLE))
+    if library == "blosc2":
+        return dict(hdf5plugin.Blosc2(cname=codec, clevel=CLEVEL, filters=hdf5plugin.Blosc2.SHUFFLE))
+    return {}
+
+
+class H5pyWriter:
+    """h5py resizable chunked dataset, grown block by block."""
+
+    def __init__(self, path: Path, spec: StoreSpec) -> None:
+        self.layout = layout = spec.layout
+        self.file = h5py.File(path, "w")
+        self.dataset = self.file.create_dataset(
+            DATASET,
+            shape=(0, layout.columns),
+            maxshape=(None, layout.columns),
+            dtype=np.float64,
+            chunks=(layout.chunk_rows, layout.columns),
+            **h5py_filters(spec.compression),
+        )
+        self.codec = chunk_codec(spec)
+
+    def append(self, block: np.ndarray) -> None:
+        start = self.dataset.shape[0]
+        self.dataset.resize(start + len(block), axis=0)
+        if self.codec is None:
+            self.dataset[start : start + len(block)] = block
+            return
+        for offset, chunk in block_chunks(block, self.layout.chunk_rows):
+            self.dataset.id.write_direct_chunk((start + offset, 0), self.codec.encode(chunk))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def h5py_reader(path: Path, spec: StoreSpec) -> PieceReader:
+    """h5py dataset: direct chunks, or blocks through the HDF5 filter pipeline."""
+    h5 = h5py.File(path, "r")
+    dataset = h5[DATASET]
+    if spec.direct:
+        reader: PieceReader = DirectChunkReader(
+            path,
+            spec.layout,
+            spec.compression,
+            lambda start: dataset.id.get_chunk_info_by_coord((start, 0)).size,
+            lambda start, raw: dataset.id.read_direct_chunk((start, 0), out=raw)[1],
+        )
+    else:
+        reader = BlockReader(
+            spec.layout,
+            path,
+            lambda start, stop, out: dataset.read_direct(out, np.s_[start:stop], np.s_[0 : stop - start]),
+        )
+    reader.closers.append(h5.close)
+    return reader
+
+
+BACKEND = Backend(
+    name="h5py",
+    suffix=".h5",
+    directory=False,
+    compresses=True,
+    direct_chunks=True,
+    writer=H5pyWriter,
+    reader=h5py_reader,
+)

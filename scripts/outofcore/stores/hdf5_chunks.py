@@ -1,0 +1,111 @@
+"""What the two HDF5 backends (PyTables, h5py) share: the node name, the compression
+level and the direct chunk path.
+
+With a blosc2 codec and direct chunks, the HDF5 backends compress each chunk with
+python-blosc2 (all threads) and write/read it with the libraries' direct chunk calls;
+the file is the one the HDF5 Blosc2 filter writes (a b2nd frame per chunk), so any
+reader with the filter opens it. Otherwise the HDF5 filter pipeline does the work, one
+chunk at a time on one thread.
+"""
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import blosc2
+import numpy as np
+
+from outofcore.stores.layout import Layout, StoreSpec, power_of_two_at_most, split_compression
+from outofcore.stores.reading import PieceReader
+
+CLEVEL = 5  # compression level of every codec
+DATASET = "array"  # node name in the HDF5 files
+B2ND_BLOCK_BYTES = 256 * 1024  # a blosc2 block inside a chunk: fits the L2 cache
+
+
+class ChunkCodec:
+    """One HDF5 chunk <-> the bytes the HDF5 Blosc2 filter stores for it.
+
+    The filter stores a chunk as a blosc2 frame holding a b2nd array of the chunk's
+    shape. Here python-blosc2 builds that frame itself (`threads` threads), with blosc2
+    blocks spanning whole rows: the chunk's bytes in block order are then its bytes in
+    row order, and decompressing needs no reordering.
+    """
+
+    def __init__(self, chunk_rows: int, columns: int, codec: str, threads: int) -> None:
+        self.shape = (chunk_rows, columns)
+        self.blocks = (min(chunk_rows, power_of_two_at_most(B2ND_BLOCK_BYTES // (8 * columns))), columns)
+        self.cparams = blosc2.CParams(
+            codec=blosc2.Codec[codec.upper()],
+            clevel=CLEVEL,
+            filters=[blosc2.Filter.SHUFFLE],
+            typesize=8,
+            nthreads=threads,
+        )
+
+    def encode(self, chunk: np.ndarray) -> bytes:
+        if chunk.shape != self.shape:  # the last chunk, zero-padded as HDF5 stores it
+            padded = np.zeros(self.shape)
+            padded[: len(chunk)] = chunk
+            chunk = padded
+        array = blosc2.asarray(
+            chunk, chunks=self.shape, blocks=self.blocks, cparams=self.cparams, contiguous=True
+        )
+        return array.to_cframe()
+
+    def decode(self, stored: Any, out: np.ndarray) -> None:
+        """Decompress a stored chunk into `out` (shape of a chunk)."""
+        array = blosc2.ndarray_from_cframe(stored)
+        one_chunk = array.shape == out.shape and tuple(array.chunks) == out.shape
+        if one_chunk and tuple(array.blocks[1:]) == out.shape[1:]:
+            array.schunk.decompress_chunk(0, out)  # blocks are whole rows: row order
+        else:  # a chunk written by another tool: let b2nd reorder it
+            out[...] = array[...]
+
+
+def chunk_codec(spec: StoreSpec) -> ChunkCodec | None:
+    """The codec of direct chunk writes (None: the HDF5 filter pipeline compresses)."""
+    if not spec.direct:
+        return None
+    layout = spec.layout
+    return ChunkCodec(layout.chunk_rows, layout.columns, split_compression(spec.compression)[1], spec.threads)
+
+
+def block_chunks(block: np.ndarray, chunk_rows: int) -> Iterator[tuple[int, np.ndarray]]:
+    """(row offset in the block, rows) of every chunk of a block, in order."""
+    for offset in range(0, len(block), chunk_rows):
+        yield offset, block[offset : offset + chunk_rows]
+
+
+class DirectChunkReader(PieceReader):
+    """Stored chunks read raw (PyTables read_chunk, h5py read_direct_chunk) and
+    decompressed by python-blosc2, each worker into its own chunk buffer."""
+
+    def __init__(
+        self,
+        path: Path,
+        layout: Layout,
+        compression: str,
+        stored_size: Callable[[int], int],
+        read_stored: Callable[[int, bytearray], Any],
+    ) -> None:
+        super().__init__(layout, ahead_of=path)
+        self.pieces = range(0, layout.rows, layout.chunk_rows)
+        self.shape = (layout.chunk_rows, layout.columns)
+        # one thread per chunk: the parallelism comes from the readers' workers
+        self.codec = ChunkCodec(layout.chunk_rows, layout.columns, split_compression(compression)[1], 1)
+        self.stored_size, self.read_stored = stored_size, read_stored
+        self.raw = threading.local()  # each worker's buffer of stored bytes
+
+    def fetch(self, start: int, buffer: np.ndarray) -> Any:
+        self.read_ahead(start)
+        size = self.stored_size(start)
+        raw = getattr(self.raw, "buffer", None)
+        if raw is None or size > len(raw):  # at most a chunk plus frame overhead
+            raw = self.raw.buffer = bytearray(max(size, buffer.nbytes + 4096))
+        return memoryview(self.read_stored(start, raw))[:size]
+
+    def finish(self, start: int, stored: Any, buffer: np.ndarray) -> np.ndarray:
+        self.codec.decode(stored, buffer)
+        return buffer[: min(self.layout.chunk_rows, self.layout.rows - start)]

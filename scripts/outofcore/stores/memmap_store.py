@@ -1,0 +1,76 @@
+"""Backend ``memmap``: a .npy file written and read through numpy.memmap windows, one
+block at a time (mapping the whole file and touching it all would count every page in
+the process's RSS). It stores raw bytes: the configured compression does not apply."""
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from outofcore.stores.backend import Backend
+from outofcore.stores.layout import StoreSpec
+from outofcore.stores.reading import PieceReader
+
+
+class MemmapWriter:
+    """A .npy file of the final shape, filled through one numpy.memmap window per block."""
+
+    def __init__(self, path: Path, spec: StoreSpec) -> None:
+        self.path, self.layout, self.written = path, spec.layout, 0
+        whole = np.lib.format.open_memmap(
+            path, mode="w+", dtype=np.float64, shape=(self.layout.rows, self.layout.columns)
+        )
+        self.offset = whole.offset  # bytes of the .npy header
+        del whole  # unmapped: the file exists (sparse), no page was touched
+
+    def append(self, block: np.ndarray) -> None:
+        window = np.memmap(
+            self.path,
+            dtype=np.float64,
+            mode="r+",
+            offset=self.offset + self.written * self.layout.columns * 8,
+            shape=block.shape,
+        )
+        window[...] = block
+        del window  # unmapped: the dirty pages stay in the page cache, not in our RSS
+        self.written += len(block)
+
+    def close(self) -> None:
+        pass
+
+
+class MemmapReader(PieceReader):
+    """One numpy.memmap window per block, mapped by the worker that reduces it and
+    unmapped when it moves on: a window of pages, never the whole file, in RSS."""
+
+    def __init__(self, path: Path, spec: StoreSpec) -> None:
+        super().__init__(spec.layout, ahead_of=path)
+        header = np.load(path, mmap_mode="r")
+        self.path, self.offset = path, header.offset
+        del header
+        self.pieces = spec.layout.blocks()
+        self.shape = (0, spec.layout.columns)  # no buffer: the window is the data
+
+    def fetch(self, span: tuple[int, int], buffer: np.ndarray) -> None:
+        self.read_ahead(span[0])
+
+    def finish(self, span: tuple[int, int], fetched: Any, buffer: np.ndarray) -> np.ndarray:
+        start, stop = span
+        return np.memmap(
+            self.path,
+            dtype=np.float64,
+            mode="r",
+            offset=self.offset + start * self.layout.columns * 8,
+            shape=(stop - start, self.layout.columns),
+        )
+
+
+BACKEND = Backend(
+    name="memmap",
+    suffix=".npy",
+    directory=False,
+    compresses=False,
+    direct_chunks=False,
+    writer=MemmapWriter,
+    reader=MemmapReader,
+)

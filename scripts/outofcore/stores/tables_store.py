@@ -1,0 +1,79 @@
+"""Backend ``tables``: a PyTables EArray in an HDF5 file, appended block by block (the
+classic recipe), read back by direct chunks or through the HDF5 filter pipeline."""
+
+from pathlib import Path
+
+import numpy as np
+import tables
+
+from outofcore.hdf5_safety import refuse_pickles
+from outofcore.stores.backend import Backend
+from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, block_chunks, chunk_codec
+from outofcore.stores.layout import StoreSpec
+from outofcore.stores.reading import BlockReader, PieceReader
+
+
+def tables_filters(compression: str) -> tables.Filters | None:
+    if compression == "none":
+        return None
+    return tables.Filters(complevel=CLEVEL, complib=compression, shuffle=True)
+
+
+class TablesWriter:
+    """PyTables EArray, appended block by block."""
+
+    def __init__(self, path: Path, spec: StoreSpec) -> None:
+        self.layout = layout = spec.layout
+        self.file = tables.open_file(str(path), "w", max_blosc_threads=spec.threads)
+        self.array = self.file.create_earray(
+            "/",
+            DATASET,
+            tables.Float64Atom(),
+            shape=(0, layout.columns),
+            filters=tables_filters(spec.compression),
+            chunkshape=(layout.chunk_rows, layout.columns),
+            expectedrows=layout.rows,
+        )
+        self.codec = chunk_codec(spec)
+
+    def append(self, block: np.ndarray) -> None:
+        if self.codec is None:
+            self.array.append(block)
+            return
+        start = self.array.nrows
+        self.array.truncate(start + len(block))  # grows the array without writing data
+        for offset, chunk in block_chunks(block, self.layout.chunk_rows):
+            self.array.write_chunk((start + offset, 0), self.codec.encode(chunk))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def tables_reader(path: Path, spec: StoreSpec) -> PieceReader:
+    """PyTables EArray: direct chunks, or blocks through the HDF5 filter pipeline."""
+    refuse_pickles(path)  # PyTables would unpickle attributes on opening the array
+    h5 = tables.open_file(str(path), "r", max_blosc_threads=spec.threads)
+    array = getattr(h5.root, DATASET)
+    if spec.direct:
+        reader: PieceReader = DirectChunkReader(
+            path,
+            spec.layout,
+            spec.compression,
+            lambda start: array.chunk_info((start, 0)).size,
+            lambda start, raw: array.read_chunk((start, 0), out=raw),
+        )
+    else:
+        reader = BlockReader(spec.layout, path, lambda start, stop, out: array.read(start, stop, out=out))
+    reader.closers.append(h5.close)
+    return reader
+
+
+BACKEND = Backend(
+    name="tables",
+    suffix=".h5",
+    directory=False,
+    compresses=True,
+    direct_chunks=True,
+    writer=TablesWriter,
+    reader=tables_reader,
+)
