@@ -6,8 +6,9 @@ from typing import Any
 import pandas as pd
 
 from outofcore.data_sources import open_source, spec_of
-from outofcore.io_utils import log_to, write_csv
+from outofcore.io_utils import log_to
 from outofcore.plan.datasource import SourceError
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
@@ -32,7 +33,7 @@ def main(smk: Any) -> None:
                 "description": source.description,
             }
         )
-    write_csv(pd.DataFrame(rows), smk.output.csv)
+    write_table(pd.DataFrame(rows), smk.output.csv, smk.output.html, "Data sources")
 
 
 if "snakemake" in globals():

@@ -13,6 +13,13 @@ rule data_sources:
             "results/data/sources.csv",
             caption="../report/data_sources.rst",
             category=SUMMARY_CATEGORY,
+            labels=labels("data sources", "table as CSV"),
+        ),
+        html=report(
+            "results/data/sources.html",
+            caption="../report/data_sources.rst",
+            category=SUMMARY_CATEGORY,
+            labels=labels("data sources", "table"),
         ),
     log:
         "logs/data_sources.log",
