@@ -11,6 +11,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from outofcore.plan import (
     configcheck,
+    datasource,
     jobs,
     sizing,
 )  # noqa: E402 - needs scripts/ on the path
@@ -50,6 +51,7 @@ def data_artifacts():
         "results/datasets/random.h5",
         "results/datasets/summary.csv",
         "results/datasets/partial_read.csv",
+        "results/data/sources.csv",
         *expand(
             "results/particles/{rows}/{name}",
             rows=config["particles"]["rows"],
@@ -80,6 +82,7 @@ def timing_artifacts():
         "results/blosc/throughput.png",
         "results/blosc/throughput.svg",
         "results/blosc/ratio.png",
+        "results/blosc/matrix.png",
         "results/hugearray/summary.csv",
         "results/hugearray/memory.png",
         "results/hugearray/throughput.png",
