@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from outofcore.hugearray import HugeArrayJob, run, write_measurement
+from outofcore.hugearray import HugeArrayJob, require_exact, run, write_measurement
 from outofcore.io_utils import log_to
 
 
@@ -12,8 +12,7 @@ def main(smk: Any) -> None:
     log.info("out-of-core statistics:\n%s", stats.table().to_string())
     log.info("exact statistics of the generated integers:\n%s", exact.table().to_string())
     log.info("measurement: %s", measurement)
-    if measurement.check != "ok":
-        log.error("out-of-core statistics differ from the exact ones: check = %s", measurement.check)
+    require_exact(measurement, smk.output.data)  # a wrong answer fails the job
     write_measurement(measurement, smk.output.table)
 
 

@@ -40,6 +40,8 @@ def reading(path: str | Path) -> Iterator[None]:
     """
     try:
         yield
+    except InputReadError:
+        raise  # already one line naming the file
     except Exception as error:
         raise InputReadError(
             f"could not read {path}: {type(error).__name__}: {error} "

@@ -20,7 +20,7 @@ rule hugearray:
     log:
         "logs/hugearray_{size_mb}_{backend}.log",
     wildcard_constraints:
-        size_mb=r"\d+",
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         backend=hugearray_stores.backends_stored_as(".h5"),
     conda:
         "../envs/hugearray.yaml"
@@ -55,7 +55,7 @@ use rule hugearray as hugearray_memmap with:
         ),
         table="results/hugearray/{size_mb}/{backend}.csv",
     wildcard_constraints:
-        size_mb=r"\d+",
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         backend=hugearray_stores.backends_stored_as(".npy"),
 
 

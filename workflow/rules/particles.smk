@@ -24,7 +24,7 @@ rule particles:
     log:
         "logs/particles_{rows}.log",
     wildcard_constraints:
-        rows=r"[1-9][0-9]*",
+        rows=jobs.one_of(config["particles"]["rows"]),
     conda:
         "../envs/particles.yaml"
     threads: PARTICLE_THREADS
