@@ -6,20 +6,22 @@ import blosc
 
 from outofcore import contention
 from outofcore.blosc_bench import sweep
+from outofcore.exclusive import timed_job
 from outofcore.io_utils import log_to, write_csv
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    p = smk.params
-    method, codec = smk.wildcards.method, smk.wildcards.codec
-    log.info("blosc %s, nthreads options %s, %d cores given", blosc.__version__, p.threads, smk.threads)
-    with contention.watch() as busy:
-        table = sweep(method, codec, p.sizes, p.clevel, p.threads, p.repeats, p.min_time, log.info)
-    log.info("while sweeping, %s", busy)
-    if busy.others > 0.1:
-        log.warning("the machine was shared: these timings are slower and noisier than it can do")
-    write_csv(table, smk.output.csv)
+    with timed_job(f"blosc_sweep {smk.wildcards.method}/{smk.wildcards.codec}", log):  # alone on the machine
+        p = smk.params
+        method, codec = smk.wildcards.method, smk.wildcards.codec
+        log.info("blosc %s, nthreads options %s, %d cores given", blosc.__version__, p.threads, smk.threads)
+        with contention.watch() as busy:
+            table = sweep(method, codec, p.sizes, p.clevel, p.threads, p.repeats, p.min_time, log.info)
+        log.info("while sweeping, %s", busy)
+        if busy.others > 0.1:
+            log.warning("the machine was shared: these timings are slower and noisier than it can do")
+        write_csv(table, smk.output.csv)
 
 
 if "snakemake" in globals():

@@ -4,18 +4,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from outofcore.exclusive import timed_job
 from outofcore.io_utils import log_to, write_csv
 from outofcore.machine_limits import measure_limits
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    start = time.perf_counter()
-    frame = measure_limits(
-        Path(smk.output.csv).parent, smk.params.memcpy_mb, smk.params.disk_mb, smk.params.repeats
-    )
-    log.info("limits measured in %.1f s:\n%s", time.perf_counter() - start, frame.to_string(index=False))
-    write_csv(frame, smk.output.csv)
+    with timed_job("limits", log):  # no other timed job on this machine meanwhile, in any run
+        start = time.perf_counter()
+        frame = measure_limits(
+            Path(smk.output.csv).parent, smk.params.memcpy_mb, smk.params.disk_mb, smk.params.repeats
+        )
+        log.info("limits measured in %.1f s:\n%s", time.perf_counter() - start, frame.to_string(index=False))
+        write_csv(frame, smk.output.csv)
 
 
 if "snakemake" in globals():

@@ -8,7 +8,6 @@ configured query with every method of `particle_queries`, checks that they all f
 the same rows and returns them with the timings, one `TimingRow` each.
 """
 
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 import tables
 
+from outofcore.io_utils import owner_tag
 from outofcore.particle_queries import (
     create_indexes,
     drop_indexes,
@@ -225,7 +225,7 @@ def scratch_dir(near: Path) -> Iterator[Path]:
     near.parent.mkdir(parents=True, exist_ok=True)
     for stale in near.parent.glob(".scratch-*"):  # left by a killed job
         shutil.rmtree(stale, ignore_errors=True)
-    path = near.with_name(f".scratch-{os.getpid()}")
+    path = near.with_name(f".scratch-{owner_tag()}")
     path.mkdir()
     try:
         yield path

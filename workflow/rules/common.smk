@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from outofcore.plan import (
     configcheck,
     jobs,
+    leftovers,
     sizing,
 )  # noqa: E402 - needs scripts/ on the path
 
@@ -101,3 +102,12 @@ def all_outputs():
         *data_artifacts(),
         *timing_artifacts(),
     ]
+
+
+onstart:
+    # Under this run's lock and only when jobs will run (never on a dry run): partials,
+    # disk probes and scratch directories of killed jobs of this host go. With --nolock
+    # nothing is removed: a run without the lock cannot know what else is running.
+    if workflow.execution_settings.lock:
+        for path in leftovers.remove_stale_leftovers("results"):
+            print(f"removed {path}: left by a killed job", file=sys.stderr)
