@@ -13,9 +13,14 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# The run ends with the self-contained HTML report of everything it produced.
+# The run ends with the self-contained HTML report of everything it produced, written
+# under a hidden name and renamed when complete: a full disk or a kill while it is being
+# written leaves the previous results/report.html as it was.
+REPORT_PARTIAL := results/.report.partial.html
 run: $(BIN)/.installed
-	$(BIN)/snakemake --cores all --report results/report.html --report-after-run $(ARGS)
+	rm -f $(REPORT_PARTIAL)
+	$(BIN)/snakemake --cores all --report $(REPORT_PARTIAL) --report-after-run $(ARGS)
+	if [ -s $(REPORT_PARTIAL) ]; then sync $(REPORT_PARTIAL) && mv -f $(REPORT_PARTIAL) results/report.html; fi
 
 # A one-minute run of every stage at toy sizes (tests/configs/tiny.yaml), in smoke/:
 # see that everything works before the real run.

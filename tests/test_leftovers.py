@@ -8,6 +8,7 @@ jobs of two runs in one directory never overlap.
 
 import fcntl
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,11 +18,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
-from conftest import load_config, run_workflow, workflow_command
+from conftest import REPO, load_config, run_workflow, workflow_command
 from outofcore import exclusive, machine_limits
 from outofcore.hugearray import HugeArrayJob, write_array
 from outofcore.io_utils import OutputWriteError
+from outofcore.manifest import sha256_of
 from outofcore.plan.leftovers import owner, stale_leftovers
 
 HOST = socket.gethostname()
@@ -174,3 +177,36 @@ def test_timed_jobs_of_two_runs_never_overlap(tmp_path):
     (a_start, a_end, a_waited), (b_start, b_end, b_waited) = (lock_intervals(log) for log in logs)
     assert a_waited and b_waited
     assert a_end <= b_start or b_end <= a_start, (a_start, a_end, b_start, b_end)
+
+
+def make_run(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`make run` of the repository's Makefile, in `workdir`, with the shared virtualenv."""
+    bin_dir = Path(sys.executable).parent
+    snakemake_args = " ".join(
+        ["-s", str(REPO / "Snakefile"), "--configfile", str(REPO / "config/config.yaml"), *args]
+    )
+    cmd = ["make", "-f", str(REPO / "Makefile"), "-o", f"{bin_dir}/.installed", "run"]
+    cmd += [f"BIN={bin_dir}", f"ARGS={snakemake_args}"]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=300)
+
+
+def test_report_on_a_full_disk_keeps_the_previous_report(small_disk):
+    config = small_disk / "config.yaml"
+    config.write_text(yaml.safe_dump(SMALL))
+    args = ("--configfile", str(REPO / "config/config.yaml"), str(config), "--cores", "1")
+    args += ("results/limits.csv",)
+    first = make_run(small_disk, *args)
+    assert first.returncode == 0, first.stdout + first.stderr
+    report = small_disk / "results" / "report.html"
+    before = sha256_of(report)
+
+    free = shutil.disk_usage(small_disk).free
+    (small_disk / "filler").write_bytes(b"\0" * (free - (256 << 10)))  # 256 KiB left: no room for a report
+    failed = make_run(small_disk, *args)
+    assert failed.returncode != 0
+    assert sha256_of(report) == before  # the earlier report is whole
+
+    (small_disk / "filler").unlink()
+    again = make_run(small_disk, *args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not (small_disk / "results" / ".report.partial.html").exists()

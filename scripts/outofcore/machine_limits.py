@@ -23,7 +23,7 @@ from outofcore.timing import measure
 MB = 1 << 20
 CHUNK = 8 * MB  # bytes per write/read call: large enough to hide per-call costs
 COLUMNS = ["name", "value", "unit", "how"]
-PROBE_HEADROOM = 64 * MB  # left free beside the disk probe: other jobs write too
+PROBE_HEADROOM = 16 * MB  # left free beside the disk probe: other jobs write too
 
 
 def _write_file(path: Path, block: memoryview, nbytes: int, durable: bool) -> None:
