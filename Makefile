@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run smoke test lint clean
+.PHONY: run report smoke test lint clean
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,20 +13,34 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# The run ends with the self-contained HTML report of everything it produced, written
-# under a hidden name and renamed when complete: a full disk or a kill while it is being
-# written leaves the previous results/report.html as it was.
-REPORT_PARTIAL := results/.report.partial.html
-run: $(BIN)/.installed
-	rm -f $(REPORT_PARTIAL)
-	$(BIN)/snakemake --cores all --report $(REPORT_PARTIAL) --report-after-run $(ARGS)
-	if [ -s $(REPORT_PARTIAL) ]; then sync $(REPORT_PARTIAL) && mv -f $(REPORT_PARTIAL) results/report.html; fi
+# Snakemake options that run no job (a dry run, unlocking, listing): with one of them in
+# ARGS, `make run` writes no report, so a dry run prints the plan and leaves it alone.
+NO_JOBS := $(filter -n -np -nq -nr --dry-run --dryrun --unlock --lint --list-rules \
+	--list-target-rules --summary --detailed-summary --dag --rulegraph,$(ARGS))
+REPORT := --report results/report.html --report-after-run
+# `make run` and `make report` write the report under a hidden name and rename it when
+# complete: a full disk or a kill while it is written leaves the previous one whole.
+PARTIAL := results/.report.partial.html
+KEEP_REPORT := if [ -s $(PARTIAL) ]; then sync $(PARTIAL) && mv -f $(PARTIAL) results/report.html; fi
 
-# A one-minute run of every stage at toy sizes (tests/configs/tiny.yaml), in smoke/:
-# see that everything works before the real run.
+# The run ends with the self-contained HTML report of everything it produced.
+run: $(BIN)/.installed
+	rm -f $(PARTIAL)
+	$(BIN)/snakemake --cores all $(if $(NO_JOBS),,--report $(PARTIAL) --report-after-run) $(ARGS)
+	$(KEEP_REPORT)
+
+# The report of the results already there (after a run interrupted before its end).
+report: $(BIN)/.installed
+	rm -f $(PARTIAL)
+	$(BIN)/snakemake --cores all --report $(PARTIAL) $(ARGS)
+	$(KEEP_REPORT)
+
+# A run of every stage at toy sizes (tests/configs/tiny.yaml) in smoke/, report
+# included (smoke/results/report.html): see that everything works before the real run.
 smoke: $(BIN)/.installed
 	$(BIN)/snakemake -s $(CURDIR)/Snakefile --directory smoke --cores all \
-		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/tests/configs/tiny.yaml $(ARGS)
+		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/tests/configs/tiny.yaml \
+		$(if $(NO_JOBS),,$(REPORT)) $(ARGS)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(ARGS)
@@ -38,4 +52,4 @@ lint: $(BIN)/.installed
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results logs .snakemake smoke
+	rm -rf results logs benchmarks .snakemake smoke

@@ -27,6 +27,7 @@ Each phase is timed once with `time.perf_counter` (per-phase sums in the log), n
 alone (``timing_lock``), and throughputs are GB/s of uncompressed array.
 """
 
+import logging
 import resource
 import shutil
 import sys
@@ -44,6 +45,7 @@ import pandas as pd
 from outofcore.hugearray_data import ColumnStats, generate_blocks
 from outofcore.io_utils import atomic_output, write_csv
 from outofcore.plan.sizing import MiB, array_disk_bytes
+from outofcore.progress import Progress
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout, StoreSpec
 from outofcore.stores.reading import read_in_parallel
@@ -54,6 +56,9 @@ GB = 1e9  # throughputs are in GB/s of uncompressed array bytes (10**9 bytes)
 
 class NotEnoughDiskSpace(OSError):
     """The file system cannot hold the array; raised before anything is written."""
+
+
+QUIET = logging.getLogger("outofcore.hugearray")  # no handler: progress goes nowhere
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ class Stopwatch:
         return sum(self.phases.values())
 
 
-def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
+def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnStats]:
     """Generate and write the array; returns (Stopwatch of the write, exact statistics).
 
     The stopwatch runs only while the store works: creating it, appending, closing and
@@ -169,7 +174,8 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
     exact = ColumnStats(spec.layout.columns, dtype=np.int64)
     buffer = np.empty((spec.layout.block_rows, spec.layout.columns))  # reused: no new pages per block
     watch = Stopwatch()
-    with atomic_output(job.path, directory=store.directory) as tmp:
+    rows = Progress(log, f"write {job.backend}", total=spec.layout.rows, unit="rows")
+    with atomic_output(job.path, directory=store.directory) as tmp, rows:
         with watch.phase("create"):
             writer = store.writer(tmp, spec)
         try:
@@ -179,6 +185,7 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
                 exact.add_source(source)
                 with watch.phase("append"):
                     writer.append(block)
+                rows.advance(len(source))
         finally:
             with watch.phase("close"):
                 writer.close()
@@ -187,7 +194,7 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
     return watch, exact
 
 
-def reduce_array(job: HugeArrayJob) -> tuple[float, ColumnStats]:
+def reduce_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[float, ColumnStats]:
     """Per-column statistics read piece by piece from the store; returns (seconds, stats).
 
     `threads` workers each fold the pieces they read into their own statistics, merged
@@ -196,9 +203,19 @@ def reduce_array(job: HugeArrayJob) -> tuple[float, ColumnStats]:
     store, spec = job.store, job.spec
     started = time.perf_counter()
     reader = store.reader(job.path, spec)
+    partial = [ColumnStats(spec.layout.columns) for _ in range(job.threads)]
+    rows = Progress(log, f"reduce {job.backend}", total=spec.layout.rows, unit="rows")
+
+    def counted(stats: ColumnStats):
+        def sink(block: np.ndarray) -> None:
+            stats.add_block(block)
+            rows.advance(len(block))
+
+        return sink
+
     try:
-        partial = [ColumnStats(spec.layout.columns) for _ in range(job.threads)]
-        read_in_parallel(reader, [stats.add_block for stats in partial])
+        with rows:
+            read_in_parallel(reader, [counted(stats) for stats in partial])
     finally:
         reader.close()
     return time.perf_counter() - started, ColumnStats.merged(partial)
@@ -219,14 +236,14 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
             spec.compression,
             spec.direct,
         )
-    watch, exact = write_array(job)
+    watch, exact = write_array(job, log or QUIET)
     write_seconds = watch.total
     if log:
         log.info("write phases (s): %s", {name: round(t, 3) for name, t in watch.phases.items()})
     cold = job.cold_read and store.evict(job.path)
     if log:
         log.info("page cache before the reduce: %s", "cold (store evicted)" if cold else "warm")
-    reduce_seconds, stats = reduce_array(job)
+    reduce_seconds, stats = reduce_array(job, log or QUIET)
     measurement = Measurement(
         backend=job.backend,
         size_mb=job.size_mb,

@@ -54,7 +54,7 @@ def size_axis(ax, sizes) -> None:
 
 
 def plot_memory(frame: pd.DataFrame) -> Figure:
-    fig, ax = plt.subplots(figsize=(7, 4.8))
+    fig, ax = plt.subplots(figsize=(9, 4.8))
     for label, rows, style in backend_lines(frame):
         ax.plot(rows["size_mb"], rows["peak_rss_mb"], label=label, **style)
     sizes = sorted(frame["size_mb"].unique())
@@ -68,13 +68,13 @@ def plot_memory(frame: pd.DataFrame) -> Figure:
     ax.set_ylabel("peak RSS of the job (MiB, ru_maxrss)")
     ax.set_title("Memory stays flat while the on-disk array grows")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize="small")
     fig.tight_layout()
     return fig
 
 
 def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), sharey=True)
     cache = "cold page cache: read from disk" if cold_read else "warm page cache"
     titles = {
         "write_gbps": "write (generate excluded, fsync included)",
@@ -88,7 +88,7 @@ def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("GB/s of uncompressed array (10^9 bytes/s)")
     axes[0].set_ylim(bottom=0)
-    axes[1].legend()
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize="small")
     fig.suptitle("Throughput per backend")
     fig.tight_layout()
     return fig
@@ -102,7 +102,7 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
     largest = frame[frame["size_mb"] == frame["size_mb"].max()]
     rows = []
     for item in largest.itertuples():
-        where = f"{item.backend}, {item.size_mb} MB, {item.compression}"
+        where = f"{item.backend}, {item.size_mb} MiB, {item.compression}"
         rows += [
             Headline("hugearray", "write an array larger than memory", item.backend, f"write ({where})",
                      float(item.write_gbps), "GB/s", "page_cache_write", threads),

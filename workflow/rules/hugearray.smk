@@ -19,6 +19,8 @@ rule hugearray:
         table="results/hugearray/{size_mb}/{backend}.csv",
     log:
         "logs/hugearray_{size_mb}_{backend}.log",
+    benchmark:
+        "benchmarks/hugearray_{size_mb}_{backend}.tsv"
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         backend=hugearray_stores.backends_stored_as(".h5"),
@@ -71,16 +73,25 @@ rule hugearray_plots:
             "results/hugearray/summary.csv",
             caption="../report/hugearray_summary.rst",
             category=HUGEARRAY_CATEGORY,
+            labels=labels("measurements", "table as CSV"),
+        ),
+        summary_html=report(
+            "results/hugearray/summary.html",
+            caption="../report/hugearray_summary.rst",
+            category=HUGEARRAY_CATEGORY,
+            labels=labels("measurements", "table"),
         ),
         memory=report(
             "results/hugearray/memory.png",
             caption="../report/hugearray_memory.rst",
             category=HUGEARRAY_CATEGORY,
+            labels=labels("peak memory against array size", "figure"),
         ),
         throughput=report(
             "results/hugearray/throughput.png",
             caption="../report/hugearray_throughput.rst",
             category=HUGEARRAY_CATEGORY,
+            labels=labels("throughput against array size", "figure"),
         ),
         headline="results/hugearray/headline.csv",
     log:
