@@ -166,7 +166,6 @@ def test_a_wrong_row_fails_the_plots(tmp_path):
     "target",
     [
         "results/hugearray/0/tables.csv",
-        "results/hugearray/999999/h5py.csv",
         "results/particles/7/timings.csv",
     ],
 )
