@@ -19,6 +19,7 @@ numeric type), and is cut or repeated (tiled) to each size. The readers refuse p
 object and text data, and HDF5 datasets whose bytes live outside the file.
 """
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from outofcore.hdf5_safety import dataset_layout_problems
 from outofcore.plan.datasource import GENERATORS, SourceError, SourceSpec, check_file
 from outofcore.seeding import rng_for
 
@@ -174,13 +176,14 @@ def hdf5_dataset(spec: SourceSpec, h5: Any) -> Any:
         link = node.get(part, getlink=True)
         if isinstance(link, h5py.ExternalLink):
             raise refuse(spec, f"{walked} is a link to another file ({link.filename}); refusing it")
+        if not isinstance(link, h5py.HardLink):
+            raise refuse(spec, f"{walked} is a {type(link).__name__}, not a dataset in the file; refusing it")
         node = node[part]
     if not isinstance(node, h5py.Dataset):
         raise refuse(spec, f"{spec.dataset} is a group, not a dataset")
-    if node.is_virtual:
-        raise refuse(spec, "a virtual dataset (its data live in other files); refusing it")
-    if node.external:
-        raise refuse(spec, "a dataset stored in external raw files; refusing it")
+    problems = dataset_layout_problems(node, os.path.getsize(spec.path))
+    if problems:  # the same checks as every reader of the workflow's own HDF5 files
+        raise refuse(spec, f"{problems[0]}; refusing it")
     if node.shape is None or node.size == 0:
         raise refuse(spec, "an empty dataset")
     return node

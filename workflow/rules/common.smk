@@ -13,6 +13,7 @@ from outofcore.plan import (
     configcheck,
     datasource,
     jobs,
+    leftovers,
     sizing,
 )  # noqa: E402 - needs scripts/ on the path
 
@@ -111,3 +112,12 @@ def all_outputs():
         *data_artifacts(),
         *timing_artifacts(),
     ]
+
+
+onstart:
+    # Under this run's lock and only when jobs will run (never on a dry run): partials,
+    # disk probes and scratch directories of killed jobs of this host go. With --nolock
+    # nothing is removed: a run without the lock cannot know what else is running.
+    if workflow.execution_settings.lock:
+        for path in leftovers.remove_stale_leftovers("results"):
+            print(f"removed {path}: left by a killed job", file=sys.stderr)

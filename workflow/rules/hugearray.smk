@@ -22,7 +22,7 @@ rule hugearray:
     benchmark:
         "benchmarks/hugearray_{size_mb}_{backend}.tsv"
     wildcard_constraints:
-        size_mb=r"\d+",
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         backend=hugearray_stores.backends_stored_as(".h5"),
     conda:
         "../envs/hugearray.yaml"
@@ -57,7 +57,7 @@ use rule hugearray as hugearray_memmap with:
         ),
         table="results/hugearray/{size_mb}/{backend}.csv",
     wildcard_constraints:
-        size_mb=r"\d+",
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         backend=hugearray_stores.backends_stored_as(".npy"),
 
 

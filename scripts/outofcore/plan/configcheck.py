@@ -7,11 +7,11 @@ value, so a user can fix the file without reading a traceback.
 import math
 import re
 import reprlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from outofcore.plan.datasource import SourceError, check_sources
-from outofcore.plan.query import QueryError, parse_query
+from outofcore.plan.query import QueryError, parse_query, to_text
 
 INT64_MAX = 2**63 - 1
 # A config is a few dozen values. Far more means a mistake or a YAML alias bomb (a few
@@ -175,10 +175,11 @@ def check_datasets(datasets: Mapping[str, Any]) -> None:
         )
 
 
-def check_particles(particles: Mapping[str, Any]) -> None:
-    """The query must parse into the safe subset (it reaches numexpr)."""
+def check_particles(particles: MutableMapping[str, Any]) -> None:
+    """The query must parse into the safe subset (it reaches numexpr); it is then replaced
+    by its normal form (`to_text`), so no job, plot or report sees the user's text."""
     try:
-        parse_query(particles["query"])
+        particles["query"] = to_text(parse_query(particles["query"]))
     except QueryError as error:
         raise ConfigError("particles.query", particles["query"], str(error)) from None
 

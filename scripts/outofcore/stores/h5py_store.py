@@ -9,6 +9,7 @@ import h5py
 import hdf5plugin
 import numpy as np
 
+from outofcore.hdf5_safety import refuse_foreign_layout
 from outofcore.stores.backend import Backend
 from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, block_chunks, chunk_codec
 from outofcore.stores.layout import StoreSpec, split_compression
@@ -57,6 +58,7 @@ class H5pyWriter:
 
 def h5py_reader(path: Path, spec: StoreSpec) -> PieceReader:
     """h5py dataset: direct chunks, or blocks through the HDF5 filter pipeline."""
+    refuse_foreign_layout(path, complete=True)  # its bytes all in this file, every chunk allocated
     h5 = h5py.File(path, "r")
     dataset = h5[DATASET]
     if spec.direct:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import tables
 
-from outofcore.hdf5_safety import refuse_pickles
+from outofcore.hdf5_safety import refuse_unsafe
 from outofcore.stores.backend import Backend
 from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, block_chunks, chunk_codec
 from outofcore.stores.layout import StoreSpec
@@ -51,7 +51,7 @@ class TablesWriter:
 
 def tables_reader(path: Path, spec: StoreSpec) -> PieceReader:
     """PyTables EArray: direct chunks, or blocks through the HDF5 filter pipeline."""
-    refuse_pickles(path)  # PyTables would unpickle attributes on opening the array
+    refuse_unsafe(path)  # PyTables would unpickle attributes on opening the array
     h5 = tables.open_file(str(path), "r", max_blosc_threads=spec.threads)
     array = getattr(h5.root, DATASET)
     if spec.direct:
