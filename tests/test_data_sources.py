@@ -172,7 +172,7 @@ def test_hdf5_data_outside_the_file_is_refused(tmp_path):
         h5.create_group("group")
     with h5py.File(tmp_path / "other.h5", "w") as other:
         other["x"] = np.zeros(10)
-    refused({"file": f"{path}:/external"}, "external raw files")
+    refused({"file": f"{path}:/external"}, "external raw file")
     refused({"file": f"{path}:/outside"}, "link to another file")
     refused({"file": f"{path}:/virtual"}, "virtual dataset")
     refused({"file": f"{path}:/text"}, "not plain numbers")

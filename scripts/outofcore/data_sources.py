@@ -176,8 +176,6 @@ def hdf5_dataset(spec: SourceSpec, h5: Any) -> Any:
         link = node.get(part, getlink=True)
         if isinstance(link, h5py.ExternalLink):
             raise refuse(spec, f"{walked} is a link to another file ({link.filename}); refusing it")
-        if not isinstance(link, h5py.HardLink):
-            raise refuse(spec, f"{walked} is a {type(link).__name__}, not a dataset in the file; refusing it")
         node = node[part]
     if not isinstance(node, h5py.Dataset):
         raise refuse(spec, f"{spec.dataset} is a group, not a dataset")
