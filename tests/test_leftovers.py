@@ -152,8 +152,8 @@ def test_timed_jobs_of_two_runs_never_overlap(tmp_path):
         **load_config("tiny.yaml"),
         "blosc": {**load_config("tiny.yaml")["blosc"], "methods": ["compress_ptr"]},
     }
-    targets = ["results/limits.csv", "results/blosc/parts/compress_ptr/lz4.csv"]
-    logs = [tmp_path / "logs" / "limits.log", tmp_path / "logs" / "blosc_sweep_compress_ptr_lz4.log"]
+    targets = ["results/limits.csv", "results/blosc/parts/linspace/compress_ptr/lz4.csv"]
+    logs = [tmp_path / "logs" / "limits.log", tmp_path / "logs" / "blosc_sweep_linspace_compress_ptr_lz4.log"]
     (tmp_path / "results").mkdir(parents=True)
     held = os.open(exclusive.lock_path(tmp_path / "results"), os.O_RDWR | os.O_CREAT)
     fcntl.flock(held, fcntl.LOCK_EX)
@@ -166,8 +166,13 @@ def test_timed_jobs_of_two_runs_never_overlap(tmp_path):
                     cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
                 )
             )
+        deadline = time.monotonic() + 300
         while not all(log.exists() and "waiting for the timing lock" in log.read_text() for log in logs):
-            assert all(run.poll() is None for run in runs), [run.communicate()[0] for run in runs]
+            if any(run.poll() is not None for run in runs) or time.monotonic() > deadline:
+                for run in runs:
+                    run.kill()  # never wait on a run that waits on the lock held here
+                pytest.fail("a run ended or stalled before its timed job waited for the lock:\n"
+                            + "\n".join(run.communicate()[0] for run in runs))  # fmt: skip
             time.sleep(0.05)
     finally:
         os.close(held)  # releases: one run times, then the other
