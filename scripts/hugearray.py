@@ -12,8 +12,12 @@ def main(smk: Any) -> None:
     log.info("out-of-core statistics:\n%s", stats.table().to_string())
     log.info("exact statistics of the generated integers:\n%s", exact.table().to_string())
     log.info("measurement: %s", measurement)
-    if measurement.check != "ok":
+    if measurement.check != "ok":  # a wrong result is not a measurement: the job fails
         log.error("out-of-core statistics differ from the exact ones: check = %s", measurement.check)
+        raise SystemExit(
+            f"{measurement.backend} with engine {measurement.engine}: the out-of-core statistics "
+            f"differ from the exact ones (check = {measurement.check})"
+        )
     write_measurement(measurement, smk.output.table)
 
 

@@ -7,14 +7,16 @@ one size and one backend the job (`HugeArrayJob`, `run`):
    in memory) and appends each block to the on-disk store, timing only the store's
    work (appends, close and fsync: the data is on disk when the clock stops);
 2. evicts the store from the page cache (``cold_read``), so the reduce reads the disk;
-3. computes per-column sum, mean, min and max piece by piece from the store, on
-   ``threads`` workers, each holding one piece at a time;
+3. computes per-column sum, mean, min and max piece by piece from the store with its
+   ``engine`` (`hugearray_engines`): the stage's own reduce on ``threads`` workers,
+   each holding one piece at a time, dask.array, or the blosc2 NDArray's own;
 4. checks them against the same statistics computed exactly from the generated
    integers before they were written (integer arithmetic on the source, not floats
    read back): ``check`` is ``ok`` only if every value matches exactly.
 
 The data and its statistics are in `hugearray_data`; the backends (PyTables EArray,
-h5py dataset, numpy.memmap), one `Backend` object each, in the `stores` package. The
+h5py dataset, numpy.memmap, Zarr v3, blosc2 NDArray), one `Backend` object each, in
+the `stores` package. The
 job goes through its backend for everything that depends on the store: a store may be
 one file or a directory of files.
 
@@ -42,11 +44,11 @@ import numpy as np
 import pandas as pd
 
 from outofcore.hugearray_data import ColumnStats, generate_blocks
+from outofcore.hugearray_engines import get_engine
 from outofcore.io_utils import atomic_output, write_csv
 from outofcore.plan.sizing import MiB, array_disk_bytes
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout, StoreSpec
-from outofcore.stores.reading import read_in_parallel
 from outofcore.stores.registry import get_backend
 
 GB = 1e9  # throughputs are in GB/s of uncompressed array bytes (10**9 bytes)
@@ -74,6 +76,9 @@ class HugeArrayJob:
     threads: int = 1  # blosc2 threads while writing, reading workers while reducing
     direct_chunks: bool = True
     cold_read: bool = True
+    engine: str = "threads"  # computes the statistics: outofcore.hugearray_engines
+    zarr_shards: bool = False  # the zarr store: one shard per block
+    blosc2_block_kb: int = 256  # the blosc2 store: KiB of a blosc2 block
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
@@ -95,7 +100,14 @@ class HugeArrayJob:
 
     @property
     def spec(self) -> StoreSpec:
-        return self.store.spec(self.layout, self.compression, self.threads, self.direct_chunks)
+        return self.store.spec(
+            self.layout,
+            self.compression,
+            self.threads,
+            self.direct_chunks,
+            zarr_shards=self.zarr_shards,
+            b2nd_block_kb=self.blosc2_block_kb,
+        )
 
 
 @dataclass
@@ -103,6 +115,7 @@ class Measurement:
     """One job's row of the stage's table: the CSV's columns are these fields, in order."""
 
     backend: str
+    engine: str
     size_mb: int
     rows: int
     columns: int
@@ -188,26 +201,21 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
 
 
 def reduce_array(job: HugeArrayJob) -> tuple[float, ColumnStats]:
-    """Per-column statistics read piece by piece from the store; returns (seconds, stats).
-
-    `threads` workers each fold the pieces they read into their own statistics, merged
-    at the end (exact: the sums are of integers).
-    """
-    store, spec = job.store, job.spec
+    """Per-column statistics computed from the store by the job's engine; returns
+    (seconds, stats). The stage's own engine (`threads`) has `threads` workers each fold
+    the pieces they read into their own statistics, merged at the end (exact: the sums
+    are of integers)."""
+    engine = get_engine(job.engine, job.store)
     started = time.perf_counter()
-    reader = store.reader(job.path, spec)
-    try:
-        partial = [ColumnStats(spec.layout.columns) for _ in range(job.threads)]
-        read_in_parallel(reader, [stats.add_block for stats in partial])
-    finally:
-        reader.close()
-    return time.perf_counter() - started, ColumnStats.merged(partial)
+    stats = engine(job.store, job.path, job.spec)
+    return time.perf_counter() - started, stats
 
 
 def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, ColumnStats]:
     """One job: write, (evict), reduce, check. Returns the measurement and both statistics."""
     store, spec = job.store, job.spec
     layout = spec.layout
+    get_engine(job.engine, store)  # an engine that cannot run on the store stops the job first
     ensure_free_space(job.path, layout)
     blosc2.set_nthreads(job.threads)
     if log:
@@ -229,6 +237,7 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
     reduce_seconds, stats = reduce_array(job)
     measurement = Measurement(
         backend=job.backend,
+        engine=job.engine,
         size_mb=job.size_mb,
         rows=layout.rows,
         columns=job.columns,

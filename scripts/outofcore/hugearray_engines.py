@@ -1,0 +1,80 @@
+"""The huge-array stage's reduce engines: per-column sum, mean, min and max of a store,
+out of core, computed three ways.
+
+- ``threads``: the stage's own reduce: the store's `PieceReader` hands pieces to
+  `threads` workers, each folding them into its own statistics (`read_in_parallel`).
+- ``dask``: what a dask user writes: `dask.array.from_array` over the store opened by
+  its own library (zarr, PyTables, h5py, blosc2; the .npy file through windows mapped
+  per slice), chunks of one block (a whole number of the store's chunks), then
+  `sum/mean/min/max(axis=0)` computed together on the threaded scheduler with the
+  job's threads. HDF5 and blosc2 reads go through dask's lock: those libraries must
+  not be entered from two threads.
+- ``blosc2``: the blosc2 NDArray's own reductions (blosc2 store only).
+
+Each returns `ColumnStats`; the job compares them with the exact ones.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from outofcore.hugearray_data import ColumnStats
+from outofcore.stores.backend import Backend
+from outofcore.stores.layout import StoreSpec
+from outofcore.stores.reading import read_in_parallel
+
+Engine = Callable[[Backend, Path, StoreSpec], ColumnStats]
+
+
+def reduce_threads(store: Backend, path: Path, spec: StoreSpec) -> ColumnStats:
+    reader = store.reader(path, spec)
+    try:
+        partial = [ColumnStats(spec.layout.columns) for _ in range(spec.threads)]
+        read_in_parallel(reader, [stats.add_block for stats in partial])
+    finally:
+        reader.close()
+    return ColumnStats.merged(partial)
+
+
+def reduce_dask(store: Backend, path: Path, spec: StoreSpec) -> ColumnStats:
+    import dask  # imported here: only the dask jobs pay for it (and count it in their RSS)
+    import dask.array as da
+
+    if store.opener is None:
+        raise ValueError(f"the {store.name} store has no array for dask")
+    opened = store.opener(path, spec)
+    try:
+        layout = spec.layout
+        array = da.from_array(
+            opened.array, chunks=(layout.block_rows, layout.columns), lock=opened.lock, asarray=True
+        )
+        total, mean, low, high = dask.compute(
+            array.sum(axis=0),
+            array.mean(axis=0),
+            array.min(axis=0),
+            array.max(axis=0),
+            scheduler="threads",
+            num_workers=spec.threads,
+        )
+        rows = array.shape[0]
+    finally:
+        opened.close()
+    return ColumnStats.computed(rows, total, mean, low, high)
+
+
+def reduce_native(store: Backend, path: Path, spec: StoreSpec) -> ColumnStats:
+    if store.native is None:
+        raise ValueError(f"the {store.name} store has no reductions of its own")
+    stats = store.native(path, spec)
+    return ColumnStats.computed(spec.layout.rows, stats.total, stats.mean, stats.low, stats.high)
+
+
+ENGINES: dict[str, Engine] = {"threads": reduce_threads, "dask": reduce_dask, "blosc2": reduce_native}
+
+
+def get_engine(name: str, store: Backend) -> Engine:
+    """The engine `name`, refused for a store it cannot run on."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown reduce engine {name!r}; known: {', '.join(ENGINES)}")
+    if (name == "dask" and store.opener is None) or (name == "blosc2" and store.native is None):
+        raise ValueError(f"reduce engine {name!r} does not run on the {store.name} store")
+    return ENGINES[name]
