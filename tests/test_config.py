@@ -153,9 +153,9 @@ BAD_CONFIGS = {
     ),
     "zero columns": (with_change("hugearray.columns", 0), "hugearray.columns", "0"),
     "unknown backend": (
-        with_change("hugearray.backends", ["tables", "zarr"]),
+        with_change("hugearray.backends", ["tables", "netcdf"]),
         "hugearray.backends[1]",
-        "'zarr'",
+        "'netcdf'",
     ),
     "no backend": (with_change("hugearray.backends", []), "hugearray.backends", "[]"),
     "unknown codec": (

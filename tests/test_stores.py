@@ -73,11 +73,11 @@ def test_registry_agrees_with_the_rules_description():
 
 def test_a_disagreement_is_named():
     described = {**hugearray_stores.STORES, "memmap": hugearray_stores.StoreKind(".npz", False)}
-    described["zarr"] = hugearray_stores.StoreKind(".zarr", True)
+    described["netcdf"] = hugearray_stores.StoreKind(".nc", False)
     problems = registry.disagreements(BACKENDS, described)
     assert len(problems) == 2
     assert problems[0].startswith("memmap: registry .npy") and "rules .npz" in problems[0]
-    assert problems[1] == "zarr: in the rules' description only"
+    assert problems[1] == "netcdf: in the rules' description only"
 
 
 def test_config_schema_and_rules_know_every_backend():
@@ -87,7 +87,7 @@ def test_config_schema_and_rules_know_every_backend():
     assert schema["properties"]["hugearray"]["properties"]["backends"]["items"]["enum"] == list(BACKENDS)
     rules = (REPO / "workflow" / "rules" / "hugearray.smk").read_text()
     outputs = re.findall(
-        r'data=data_output\(\s*"results/hugearray/\{size_mb\}/\{backend\}(\.[\w.]+)",'
+        r'data=data_output\(\s*"results/hugearray/\{size_mb\}/\{engine\}/\{backend\}(\.[\w.]+)",'
         r'\s*keep=HUGEARRAY\["keep_data"\],'
         r'\s*is_directory=hugearray_stores\.stored_as_directory\("([^"]+)"\),',
         rules,

@@ -88,11 +88,14 @@ def versions() -> dict[str, str]:
     """Versions of the interpreter and of the libraries every figure depends on."""
     import blosc
     import blosc2
+    import dask
     import duckdb
     import h5py
+    import numcodecs
     import polars
     import pyarrow
     import tables
+    import zarr
 
     return {
         "python": platform.python_version(),
@@ -103,6 +106,9 @@ def versions() -> dict[str, str]:
         "pytables": tables.__version__,
         "blosc": blosc.__version__,
         "blosc2": blosc2.__version__,
+        "zarr": zarr.__version__,
+        "numcodecs": numcodecs.__version__,
+        "dask": dask.__version__,
         "pandas": pd.__version__,
         "pyarrow": pyarrow.__version__,
         "duckdb": duckdb.__version__,

@@ -41,7 +41,9 @@ def disagreements(
         can = {"dask": backends[name].opener is not None, "blosc2": backends[name].native is not None}
         for engine, able in can.items():
             if able != (name in hugearray_stores.stores_with_engine(engine, [name])):
-                problems.append(f"{name}: engine {engine} {'in the registry' if able else 'in the rules'} only")
+                problems.append(
+                    f"{name}: engine {engine} {'in the registry' if able else 'in the rules'} only"
+                )
     return sorted(problems)
 
 
