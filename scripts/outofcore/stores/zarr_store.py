@@ -14,12 +14,15 @@ from typing import Any
 import numpy as np
 import zarr
 from zarr.codecs import BloscCodec, GzipCodec
+from zarr.core.buffer import default_buffer_prototype
 from zarr.storage import LocalStore
 
 from outofcore.stores.backend import Backend, OpenArray
 from outofcore.stores.hdf5_chunks import CLEVEL
 from outofcore.stores.layout import StoreSpec, split_compression
 from outofcore.stores.reading import PieceReader
+
+NDARRAYS = default_buffer_prototype()  # wraps a numpy array as zarr's output buffer (no copy)
 
 
 def zarr_compression(configured: str) -> str:
@@ -85,7 +88,9 @@ class ZarrReader(PieceReader):
     def finish(self, span: tuple[int, int], fetched: Any, buffer: np.ndarray) -> np.ndarray:
         start, stop = span
         block = buffer[: stop - start]
-        block[...] = self.array[start:stop]
+        # decoded straight into the worker's buffer: `array[start:stop]` would allocate a
+        # new block per read, one more block per worker in the peak RSS
+        self.array.get_basic_selection(slice(start, stop), out=NDARRAYS.nd_buffer.from_numpy_array(block))
         return block
 
 
