@@ -109,6 +109,9 @@ def test_resource_requests_of_the_default_config():
     """1 % and 16 MiB over the array; memory for 3 blocks of 64 MiB and 2 threads' chunks."""
     assert [sizing.hugearray_disk_mb(size) for size in (256, 1024)] == [275, 1051]
     assert sizing.hugearray_mem_mb(threads=2, block_mb=64, chunk_kb=4096) == 358
+    # dask: its import and 3 blocks in flight; zarr: a block of decoded chunks per thread
+    assert sizing.hugearray_mem_mb(2, 64, 4096, "memmap", "dask") == 358 + 50 + 192
+    assert sizing.hugearray_mem_mb(2, 64, 4096, "zarr", "threads") == 358 + 128
     assert [sizing.hugearray_runtime(size) for size in (256, 1024)] == [3, 4]
 
 

@@ -29,8 +29,12 @@ rule hugearray:
     threads: HUGEARRAY["threads"]
     resources:
         timing_lock=1,
-        mem_mb=sizing.hugearray_mem_mb(
-            HUGEARRAY["threads"], HUGEARRAY["block_mb"], HUGEARRAY["chunk_kb"]
+        mem_mb=lambda wc: sizing.hugearray_mem_mb(
+            HUGEARRAY["threads"],
+            HUGEARRAY["block_mb"],
+            HUGEARRAY["chunk_kb"],
+            wc.backend,
+            wc.engine,
         ),
         runtime=lambda wc: sizing.hugearray_runtime(int(wc.size_mb)),
         disk_mb=lambda wc: sizing.hugearray_disk_mb(int(wc.size_mb)),
