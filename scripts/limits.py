@@ -4,8 +4,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from outofcore.io_utils import log_to, write_csv
+from outofcore.io_utils import log_to
 from outofcore.machine_limits import measure_limits
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
@@ -15,7 +16,7 @@ def main(smk: Any) -> None:
         Path(smk.output.csv).parent, smk.params.memcpy_mb, smk.params.disk_mb, smk.params.repeats
     )
     log.info("limits measured in %.1f s:\n%s", time.perf_counter() - start, frame.to_string(index=False))
-    write_csv(frame, smk.output.csv)
+    write_table(frame, smk.output.csv, smk.output.html, "Machine limits and library versions")
 
 
 if "snakemake" in globals():

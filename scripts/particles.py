@@ -7,7 +7,7 @@ from typing import Any
 import numexpr
 
 from outofcore import contention
-from outofcore.io_utils import atomic_output, log_to, write_csv
+from outofcore.io_utils import atomic_output, log_to
 from outofcore.particle_bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
 from outofcore.particle_format_bench import PYTABLES, FormatSettings, compare_formats, log_format_ratios
 from outofcore.particle_formats import set_engine_threads
@@ -15,6 +15,7 @@ from outofcore.particle_queries import query_frame
 from outofcore.particle_table import check_rows, filters_for, make_particles
 from outofcore.plan.query import parse_query
 from outofcore.query_engines import to_numexpr
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
@@ -47,8 +48,10 @@ def main(smk: Any) -> None:
     frame = timings_frame(timings)
     log_ratios(frame, log)
     log_format_ratios(frame, log)
-    write_csv(query_frame(rows), smk.output.query)
-    write_csv(frame, smk.output.timings)
+    out = smk.output
+    matching = f"Rows matching {smk.params.query} ({nrows:,} rows)"
+    write_table(query_frame(rows), out.query, out.query_html, matching)
+    write_table(frame, out.timings, out.timings_html, f"Particle table timings ({nrows:,} rows)")
 
 
 if "snakemake" in globals():

@@ -37,9 +37,30 @@ def test_limits_table_has_every_row(table):
     names = set(table["name"])
     expected = {"memcpy", "page_cache_write", "durable_write", "warm_read", "cold_read", "cores", "memory"}
     assert expected <= names and "cpu_model" in names
-    for lib in ("python", "numpy", "hdf5 (h5py)", "h5py", "pytables", "blosc", "blosc2"):
+    for lib in (
+        "python",
+        "numpy",
+        "hdf5 (h5py)",
+        "h5py",
+        "pytables",
+        "blosc",
+        "blosc2",
+        "hdf5plugin",
+        "numexpr",
+        "matplotlib",
+        "psutil",
+        "snakemake",
+        "pandas",
+    ):
         assert f"version {lib}" in names
     numeric = table[table["unit"].isin(["GB/s", "count", "GiB"])]
     assert len(numeric) == len(expected)
     assert (pd.to_numeric(numeric["value"]) > 0).all()
     assert table["how"].str.len().min() > 0
+
+
+def test_measurements_are_rounded_to_three_significant_digits(table):
+    rates = pd.to_numeric(table[table["unit"].isin(["GB/s", "GiB"])]["value"])
+    assert all(float(f"{value:.3g}") == value for value in rates)
+    versions = table[table["unit"] == "version"].set_index("name")["value"]
+    assert versions["version snakemake"] != "not installed here"  # the test environment has all

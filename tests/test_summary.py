@@ -28,7 +28,13 @@ def timings(nrows: int, block_rate: float) -> pd.DataFrame:
         ("query", "where", 1e8),
         ("query", "iterrows", 1e6),
     ]
-    return pd.DataFrame([{"step": s, "method": m, "rows": nrows, "rows_per_s": r} for s, m, r in rows])
+    return pd.DataFrame(
+        [
+            {"step": s, "method": m, "rows": nrows, "rows_per_s": r, "order": "sorted", "format": fmt}
+            for s, m, r in rows
+            for fmt in ["npy" if m == "limit" else "pytables"]
+        ]
+    )
 
 
 SWEEP = pd.DataFrame(
@@ -118,7 +124,7 @@ def test_blosc_best_safe_and_baseline_at_the_largest_size_against_memcpy(table):
 
 def test_hugearray_largest_size_per_backend(table):
     rows = table[table["stage"] == "hugearray"]
-    assert len(rows) == 4 and rows["figure"].str.contains("64 MB").all()
+    assert len(rows) == 4 and rows["figure"].str.contains("64 MiB").all()
     reduce_tables = rows[rows["figure"].str.startswith("out-of-core reduce (tables")].iloc[0]
     assert reduce_tables["fraction_of_limit"] == pytest.approx(6.0 / 8.0)
 
@@ -135,3 +141,25 @@ def test_cold_reduce_is_read_against_cold_read():
     table = summary_table.summarize(LIMITS, headlines(cold_read=True))
     reduce_rows = table[table["figure"].str.startswith("out-of-core reduce")]
     assert (reduce_rows["limit_value"] == 1.5).all()
+
+
+def test_what_to_use_is_the_fastest_own_method_of_each_job():
+    decision = summary_table.decide(LIMITS, headlines())
+    assert list(decision.columns) == summary_table.DECISION_COLUMNS
+    by_job = decision.set_index("job")
+    assert list(by_job.index) == [  # one row per job, in the stages' order
+        "store a table",
+        "query a table",
+        "compress an array in memory",
+        "decompress an array in memory",
+        "write an array larger than memory",
+        "reduce an array larger than memory",
+    ]
+    fill = by_job.loc["store a table"]
+    assert fill["method"] == "block appends" and fill["vs_tutorial"] == pytest.approx(100)
+    assert fill["fraction_of_limit"] == pytest.approx(0.5)
+    compress = by_job.loc["compress an array in memory"]
+    assert compress["method"] == "blosc2/zstd" and compress["vs_tutorial"] == pytest.approx(5.0)
+    reduce_row = by_job.loc["reduce an array larger than memory"]
+    assert reduce_row["method"] == "tables" and pd.isna(reduce_row["vs_tutorial"])  # no tutorial way
+    assert reduce_row["fraction_of_limit"] == pytest.approx(6.0 / 8.0)

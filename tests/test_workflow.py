@@ -38,16 +38,15 @@ def test_rerun_with_nothing_changed_does_nothing(workflow_runner):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_full_run_ends_in_one_self_contained_report(workflow_runner):
-    workflow_runner(TINY, "--report", "results/report.html", "--report-after-run")
-    report = workflow_runner.workdir / "results" / "report.html"
+def test_full_run_ends_in_one_self_contained_report(tiny_run):
+    report = tiny_run / "results" / "report.html"
     html = report.read_text()
     assert html.lstrip().lower().startswith("<!doctype html")
     for name in ("limits.csv", "summary.csv", "summary.png", "partial_read.csv", "manifest.csv"):
         assert name in html
     # self-contained: no stylesheet or script fetched from elsewhere
     assert 'src="http' not in html and 'href="http' not in html
-    results = workflow_runner.workdir / "results"
+    results = tiny_run / "results"
     for figure in results.rglob("*.png"):  # every plot of the run is in the report
         assert figure.name in html, figure
     limits = pd.read_csv(results / "limits.csv")
@@ -59,6 +58,13 @@ def test_full_run_ends_in_one_self_contained_report(workflow_runner):
     memcpy_rows = summary[summary["limit"].str.startswith("memory copy")]
     assert (memcpy_rows["limit_value"] == bandwidths["memcpy"]).all() and len(memcpy_rows) > 0
     assert (summary["fraction_of_limit"] - summary["value"] / summary["limit_value"]).abs().max() < 1e-12
+    for table in results.rglob("*.csv"):  # every table of the report can be read in it
+        item = table.relative_to(tiny_run)
+        if f'"{item}": {{"name"' in html:  # a report item (its entry in the report's data)
+            assert f'"{item.with_suffix(".html")}"' in html, item
+    decision = pd.read_csv(results / "decision.csv")
+    assert list(decision.columns) == ["job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial"]
+    assert {"store a table", "query a table", "compress an array in memory"} <= set(decision["job"])
 
 
 BLOSC_TINY = load_config("blosc_tiny.yaml")

@@ -43,7 +43,7 @@ def series_label(method: str, codec: str) -> str:
 
 def seed_loglog(sweep: pd.DataFrame) -> Figure:
     """pack_array / unpack_array seconds per call against n, one line per operation x threads."""
-    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9.5, 5), layout="constrained")
     rows = sweep[sweep["method"] == "pack_array"]
     names = {"compress": "compression (pack_array)", "decompress": "decompression (unpack_array)"}
     colors = {"compress": "tab:blue", "decompress": "tab:orange"}
@@ -63,13 +63,13 @@ def seed_loglog(sweep: pd.DataFrame) -> Figure:
     ax.set_title("blosc.pack_array / unpack_array against array size")
     ax.grid(True, which="major", alpha=0.3)
     if not rows.empty:
-        ax.legend()
+        fig.legend(loc="outside right upper")  # beside the axes: it never hides a line
     return fig
 
 
 def throughput(sweep: pd.DataFrame) -> Figure:
     """GB/s (uncompressed bytes per second) against n per method/codec, memcpy as the ceiling."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True, layout="constrained")
     best = best_threads(sweep)
     copy_rate = memcpy_gbps(sweep)
     for ax, operation in zip(axes, OPERATIONS, strict=True):
@@ -87,7 +87,8 @@ def throughput(sweep: pd.DataFrame) -> Figure:
         ax.grid(True, which="major", alpha=0.3)
     threads = ", ".join(str(t) for t in sorted(sweep.loc[sweep["method"] != MEMCPY, "threads"].unique()))
     axes[0].set_ylabel("throughput (GB/s of uncompressed data)")
-    axes[0].legend(fontsize="small")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper")
     fig.suptitle(
         f"blosc throughput at the best of {threads} threads per point; memcpy measured in the same run"
     )
@@ -96,7 +97,7 @@ def throughput(sweep: pd.DataFrame) -> Figure:
 
 def ratio(sweep: pd.DataFrame) -> Figure:
     """Uncompressed / compressed bytes against n per method/codec (at the most threads)."""
-    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9.5, 5), layout="constrained")
     rows = sweep[(sweep["method"] != MEMCPY) & (sweep["operation"] == "compress")]
     rows = rows[rows["threads"] == rows["threads"].max()]
     for (method, codec), points in rows.groupby(["method", "codec"]):
@@ -109,7 +110,7 @@ def ratio(sweep: pd.DataFrame) -> Figure:
     ax.set_ylabel("compression ratio (uncompressed / compressed bytes)")
     ax.set_title("blosc compression ratio against array size")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small")
+    fig.legend(loc="outside right upper")
     return fig
 
 

@@ -29,6 +29,7 @@ Each phase is timed once with `time.perf_counter` (per-phase sums in the log), n
 alone (``timing_lock``), and throughputs are GB/s of uncompressed array.
 """
 
+import logging
 import resource
 import shutil
 import sys
@@ -47,6 +48,7 @@ from outofcore.hugearray_data import ColumnStats, generate_blocks
 from outofcore.hugearray_engines import get_engine
 from outofcore.io_utils import atomic_output, write_csv
 from outofcore.plan.sizing import MiB, array_disk_bytes
+from outofcore.progress import Progress
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout, StoreSpec
 from outofcore.stores.registry import get_backend
@@ -56,6 +58,9 @@ GB = 1e9  # throughputs are in GB/s of uncompressed array bytes (10**9 bytes)
 
 class NotEnoughDiskSpace(OSError):
     """The file system cannot hold the array; raised before anything is written."""
+
+
+QUIET = logging.getLogger("outofcore.hugearray")  # no handler: progress goes nowhere
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,7 @@ class Stopwatch:
         return sum(self.phases.values())
 
 
-def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
+def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnStats]:
     """Generate and write the array; returns (Stopwatch of the write, exact statistics).
 
     The stopwatch runs only while the store works: creating it, appending, closing and
@@ -182,7 +187,8 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
     exact = ColumnStats(spec.layout.columns, dtype=np.int64)
     buffer = np.empty((spec.layout.block_rows, spec.layout.columns))  # reused: no new pages per block
     watch = Stopwatch()
-    with atomic_output(job.path, directory=store.directory) as tmp:
+    rows = Progress(log, f"write {job.backend}", total=spec.layout.rows, unit="rows")
+    with atomic_output(job.path, directory=store.directory) as tmp, rows:
         with watch.phase("create"):
             writer = store.writer(tmp, spec)
         try:
@@ -192,6 +198,7 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
                 exact.add_source(source)
                 with watch.phase("append"):
                     writer.append(block)
+                rows.advance(len(source))
         finally:
             with watch.phase("close"):
                 writer.close()
@@ -200,14 +207,16 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
     return watch, exact
 
 
-def reduce_array(job: HugeArrayJob) -> tuple[float, ColumnStats]:
+def reduce_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[float, ColumnStats]:
     """Per-column statistics computed from the store by the job's engine; returns
     (seconds, stats). The stage's own engine (`threads`) has `threads` workers each fold
     the pieces they read into their own statistics, merged at the end (exact: the sums
-    are of integers)."""
+    are of integers). The rows read so far go to the job's log."""
     engine = get_engine(job.engine, job.store)
     started = time.perf_counter()
-    stats = engine(job.store, job.path, job.spec)
+    rows = Progress(log, f"reduce {job.backend} ({job.engine})", total=job.layout.rows, unit="rows")
+    with rows:
+        stats = engine(job.store, job.path, job.spec, rows.advance)
     return time.perf_counter() - started, stats
 
 
@@ -227,14 +236,14 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
             spec.compression,
             spec.direct,
         )
-    watch, exact = write_array(job)
+    watch, exact = write_array(job, log or QUIET)
     write_seconds = watch.total
     if log:
         log.info("write phases (s): %s", {name: round(t, 3) for name, t in watch.phases.items()})
     cold = job.cold_read and store.evict(job.path)
     if log:
         log.info("page cache before the reduce: %s", "cold (store evicted)" if cold else "warm")
-    reduce_seconds, stats = reduce_array(job)
+    reduce_seconds, stats = reduce_array(job, log or QUIET)
     measurement = Measurement(
         backend=job.backend,
         engine=job.engine,

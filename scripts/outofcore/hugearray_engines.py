@@ -16,37 +16,53 @@ Each returns `ColumnStats`; the job compares them with the exact ones.
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from outofcore.hugearray_data import ColumnStats
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import StoreSpec
 from outofcore.stores.reading import read_in_parallel
 
-Engine = Callable[[Backend, Path, StoreSpec], ColumnStats]
+Advance = Callable[[int], None]  # told the rows read so far (the job's progress)
+Engine = Callable[[Backend, Path, StoreSpec, Advance], ColumnStats]
 
 
-def reduce_threads(store: Backend, path: Path, spec: StoreSpec) -> ColumnStats:
+def reduce_threads(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -> ColumnStats:
+    def counted(stats: ColumnStats) -> Callable[[np.ndarray], None]:
+        def sink(block: np.ndarray) -> None:
+            stats.add_block(block)
+            advance(len(block))
+
+        return sink
+
     reader = store.reader(path, spec)
     try:
         partial = [ColumnStats(spec.layout.columns) for _ in range(spec.threads)]
-        read_in_parallel(reader, [stats.add_block for stats in partial])
+        read_in_parallel(reader, [counted(stats) for stats in partial])
     finally:
         reader.close()
     return ColumnStats.merged(partial)
 
 
-def reduce_dask(store: Backend, path: Path, spec: StoreSpec) -> ColumnStats:
+def reduce_dask(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -> ColumnStats:
     import dask  # imported here (first by `get_engine`): only the dask jobs count it in their RSS
     import dask.array as da
 
     if store.opener is None:
         raise ValueError(f"the {store.name} store has no array for dask")
+
+    def getter(source: Any, index: Any, asarray: bool = True, lock: Any = None) -> np.ndarray:
+        block = da.core.getter(source, index, asarray=asarray, lock=lock)
+        advance(len(block))
+        return block
+
     opened = store.opener(path, spec)
     try:
         layout = spec.layout
-        array = da.from_array(
-            opened.array, chunks=(layout.block_rows, layout.columns), lock=opened.lock, asarray=True
-        )
+        chunks = (layout.block_rows, layout.columns)
+        array = da.from_array(opened.array, chunks=chunks, lock=opened.lock, asarray=True, getter=getter)
         total, mean, low, high = dask.compute(
             array.sum(axis=0),
             array.mean(axis=0),
@@ -61,7 +77,7 @@ def reduce_dask(store: Backend, path: Path, spec: StoreSpec) -> ColumnStats:
     return ColumnStats.computed(rows, total, mean, low, high)
 
 
-def reduce_native(store: Backend, path: Path, spec: StoreSpec) -> ColumnStats:
+def reduce_native(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -> ColumnStats:
     if store.native is None:
         raise ValueError(f"the {store.name} store has no reductions of its own")
     stats = store.native(path, spec)

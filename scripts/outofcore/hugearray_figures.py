@@ -81,7 +81,7 @@ def failed_checks(frame: pd.DataFrame) -> str:
 
 
 def plot_memory(frame: pd.DataFrame) -> Figure:
-    fig, ax = plt.subplots(figsize=(7, 4.8))
+    fig, ax = plt.subplots(figsize=(9, 4.8))
     for label, rows, style in backend_lines(frame):
         ax.plot(rows["size_mb"], rows["peak_rss_mb"], label=label, **style)
     sizes = sorted(frame["size_mb"].unique())
@@ -95,13 +95,13 @@ def plot_memory(frame: pd.DataFrame) -> Figure:
     ax.set_ylabel("peak RSS of the job (MiB, ru_maxrss)")
     ax.set_title("Memory stays flat while the on-disk array grows" + failed_checks(frame))
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize="small")
     fig.tight_layout()
     return fig
 
 
 def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), sharey=True)
     cache = "cold page cache: read from disk" if cold_read else "warm page cache"
     titles = {
         "write_gbps": "write (generate excluded, fsync included)",
@@ -115,7 +115,7 @@ def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("GB/s of uncompressed array (10^9 bytes/s)")
     axes[0].set_ylim(bottom=0)
-    axes[1].legend(fontsize="small")
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize="small")
     fig.suptitle("Throughput per backend and reduce engine" + failed_checks(frame))
     fig.tight_layout()
     return fig
@@ -132,14 +132,14 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
     writes = largest.sort_values("engine", key=lambda e: e != "threads", kind="stable")
     rows = []
     for item in writes.drop_duplicates("backend").itertuples():
-        where = f"{item.backend}, {item.size_mb} MB, {item.compression}"
+        where = f"{item.backend}, {item.size_mb} MiB, {item.compression}"
         tutorial, note = item.backend == "tables_filter", memory_note(item)
         rows.append(Headline("hugearray", "write an array larger than memory", item.backend,
                              f"write ({where})", float(item.write_gbps), "GB/s", "page_cache_write",
                              threads, tutorial=tutorial, note=note))  # fmt: skip
     for item in largest.itertuples():
         name = method(item.backend, item.engine)
-        where = f"{name}, {item.size_mb} MB, {item.compression}"
+        where = f"{name}, {item.size_mb} MiB, {item.compression}"
         tutorial, note = name == "tables_filter", memory_note(item)
         rows.append(Headline("hugearray", "reduce an array larger than memory", name,
                              f"out-of-core reduce ({where})", float(item.reduce_gbps), "GB/s", read,

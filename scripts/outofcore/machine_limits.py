@@ -8,6 +8,7 @@ file system, plus the machine and library versions the figures were measured wit
 import os
 import platform
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -84,36 +85,49 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def versions() -> dict[str, str]:
-    """Versions of the interpreter and of the libraries every figure depends on."""
-    import blosc
-    import blosc2
-    import dask
-    import duckdb
-    import h5py
-    import numcodecs
-    import polars
-    import pyarrow
-    import tables
-    import zarr
+# Distribution names of every library a figure or the run depends on, as installed.
+LIBRARIES = {
+    "numpy": "numpy",
+    "h5py": "h5py",
+    "pytables": "tables",
+    "blosc": "blosc",
+    "blosc2": "blosc2",
+    "hdf5plugin": "hdf5plugin",
+    "zarr": "zarr",
+    "numcodecs": "numcodecs",
+    "dask": "dask",
+    "numexpr": "numexpr",
+    "pandas": "pandas",
+    "matplotlib": "matplotlib",
+    "psutil": "psutil",
+    "pyarrow": "pyarrow",
+    "duckdb": "duckdb",
+    "polars": "polars",
+    "snakemake": "snakemake",
+}
 
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "hdf5 (h5py)": h5py.version.hdf5_version,
-        "hdf5 (pytables)": tables.hdf5_version,
-        "h5py": h5py.__version__,
-        "pytables": tables.__version__,
-        "blosc": blosc.__version__,
-        "blosc2": blosc2.__version__,
-        "zarr": zarr.__version__,
-        "numcodecs": numcodecs.__version__,
-        "dask": dask.__version__,
-        "pandas": pd.__version__,
-        "pyarrow": pyarrow.__version__,
-        "duckdb": duckdb.__version__,
-        "polars": polars.__version__,
-    }
+
+def versions() -> dict[str, str]:
+    """Versions of the interpreter, of HDF5 and of the libraries every figure depends on.
+
+    A rule run in its own conda environment may lack a library it does not use: that
+    version reads "not installed here"."""
+    import h5py
+    import tables
+
+    found = {"python": platform.python_version(), "hdf5 (h5py)": h5py.version.hdf5_version,
+             "hdf5 (pytables)": tables.hdf5_version}  # fmt: skip
+    for name, distribution in LIBRARIES.items():
+        try:
+            found[name] = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed here"
+    return found
+
+
+def three_digits(value: float) -> float:
+    """A measurement rounded to 3 significant digits: the timer and the load allow no more."""
+    return float(f"{value:.3g}")
 
 
 def measure_limits(results_dir: str | Path, memcpy_mb: int, disk_mb: int, repeats: int) -> pd.DataFrame:
@@ -123,7 +137,7 @@ def measure_limits(results_dir: str | Path, memcpy_mb: int, disk_mb: int, repeat
     rows.append(
         {
             "name": "memcpy",
-            "value": copy,
+            "value": three_digits(copy),
             "unit": "GB/s",
             "how": f"np.copyto of {memcpy_mb} MiB into a preallocated array, median of {repeats}",
         }
@@ -138,7 +152,7 @@ def measure_limits(results_dir: str | Path, memcpy_mb: int, disk_mb: int, repeat
         rows.append(
             {
                 "name": name,
-                "value": value,
+                "value": three_digits(value),
                 "unit": "GB/s",
                 "how": how[name].format(mb=disk_mb)
                 + f", on {Path(results_dir).resolve()}, median of {repeats}",
@@ -148,14 +162,14 @@ def measure_limits(results_dir: str | Path, memcpy_mb: int, disk_mb: int, repeat
     rows.append(
         {
             "name": "memory",
-            "value": psutil.virtual_memory().total / 2**30,
+            "value": three_digits(psutil.virtual_memory().total / 2**30),
             "unit": "GiB",
             "how": "psutil.virtual_memory().total",
         }
     )
     rows.append({"name": "cpu_model", "value": cpu_model(), "unit": "text", "how": "/proc/cpuinfo"})
     rows += [
-        {"name": f"version {lib}", "value": version, "unit": "version", "how": "imported module"}
+        {"name": f"version {lib}", "value": version, "unit": "version", "how": "installed package"}
         for lib, version in versions().items()
     ]
     return pd.DataFrame(rows, columns=COLUMNS)

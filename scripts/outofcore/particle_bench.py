@@ -8,6 +8,7 @@ configured query with every method of `particle_queries`, checks that they all f
 the same rows and returns them with the timings, one `TimingRow` each.
 """
 
+import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ from outofcore.particle_table import (
     fill_row_by_row,
 )
 from outofcore.plan.query import Query
+from outofcore.progress import Progress
 from outofcore.query_engines import indexable_columns, to_numexpr
 from outofcore.timing import Timing, measure
 
@@ -102,6 +104,12 @@ def fresh(path: Path) -> Callable[[], None]:
     return lambda: path.unlink(missing_ok=True)
 
 
+def timed(log: Any, what: str, func: Callable[[], object], repeats: int = REPEATS, **kwargs: Any) -> Timing:
+    """`measure` as a phase of the job's log: start, samples done every 10 s, end."""
+    with Progress(log or logging.getLogger("stage"), what, repeats, "samples") as progress:
+        return measure(func, repeats, on_sample=progress.advance, **kwargs)
+
+
 def time_fills(
     table_path: Path, scratch: Path, nrows: int, filters: tables.Filters, row_max: int, log: Any
 ) -> list[TimingRow]:
@@ -110,14 +118,16 @@ def time_fills(
     The rows are generated once into memory (timed as `generate`); `block`, `chunks` and
     `limit` (np.save) then write that same array, so they compare writing alone."""
     data = np.empty(nrows, dtype=PARTICLE_DTYPE)
-    generate = measure(lambda: fill_particles(data), REPEATS)
+    generate = timed(log, "fill: generate rows", lambda: fill_particles(data))
     results = [TimingRow.of("fill", "generate", nrows, generate, format="memory")]
     log.info("generate: %.0f rows/s", nrows / generate.seconds)
 
     baseline_rows = min(nrows, row_max)
     row_path = scratch / "row.h5"
-    row = measure(lambda: fill_row_by_row(row_path, baseline_rows, filters), REPEATS, setup=fresh(row_path))
-    check_table(row_path, data[:baseline_rows], "row-by-row")
+    row = timed(log, f"fill: row by row ({baseline_rows:,} rows)",
+                lambda: fill_row_by_row(row_path, baseline_rows, filters), setup=fresh(row_path))  # fmt: skip
+    with Progress(log, "check: row-by-row table"):
+        check_table(row_path, data[:baseline_rows], "row-by-row")
     row_bytes = row_path.stat().st_size
     row_path.unlink()
     results.append(TimingRow.of("fill", "row", baseline_rows, row, file_bytes=row_bytes))
@@ -129,18 +139,22 @@ def time_fills(
         results.append(TimingRow.of("fill", "row_extrapolated", nrows, extrapolated))
 
     npy_path = scratch / "limit.npy"
-    limit = measure(lambda: np.save(npy_path, data), REPEATS, setup=fresh(npy_path))
+    limit = timed(log, "fill: np.save (the limit)", lambda: np.save(npy_path, data), setup=fresh(npy_path))
     npy_bytes = npy_path.stat().st_size
     npy_path.unlink()
     results.append(TimingRow.of("fill", "limit", nrows, limit, format="npy", file_bytes=npy_bytes))
 
-    block = measure(lambda: fill_blocks(table_path, data, filters), REPEATS, setup=fresh(table_path))
-    check_table(table_path, data, "block")
+    block = timed(log, "fill: block appends", lambda: fill_blocks(table_path, data, filters),
+                  setup=fresh(table_path))  # fmt: skip
+    with Progress(log, "check: block-filled table"):
+        check_table(table_path, data, "block")
     results.append(TimingRow.of("fill", "block", nrows, block, file_bytes=table_path.stat().st_size))
     if filters.complevel == 0:
         chunks_path = scratch / "chunks.h5"
-        chunks = measure(lambda: fill_chunks(chunks_path, data), REPEATS, setup=fresh(chunks_path))
-        check_table(chunks_path, data, "chunks")
+        chunks = timed(log, "fill: direct chunk writes", lambda: fill_chunks(chunks_path, data),
+                       setup=fresh(chunks_path))  # fmt: skip
+        with Progress(log, "check: chunk-written table"):
+            check_table(chunks_path, data, "chunks")
         chunks_bytes = chunks_path.stat().st_size
         chunks_path.unlink()
         results.append(TimingRow.of("fill", "chunks", nrows, chunks, file_bytes=chunks_bytes))
@@ -162,42 +176,44 @@ def run_queries(
 ) -> tuple[np.ndarray, list[TimingRow]]:
     """Time every query method on the table at `path`: (matching rows, timing rows)."""
     condition = to_numexpr(query)
+    log = log or logging.getLogger("stage")
     with open_table(path, "r", threads) as h5, indexed_copy(path, scratch, threads) as h5_indexed:
         table, indexed = h5.get_node(TABLE_PATH), h5_indexed.get_node(TABLE_PATH)
         nrows, timings, table_bytes = table.nrows, [], path.stat().st_size
         names = indexable_columns(query)
         if names:  # one index build per sample: each sample starts from no index
-            build = measure(
-                lambda: create_indexes(indexed, names),
-                repeats,
-                min_time=0,
-                setup=lambda: drop_indexes(indexed),
-            )
+            what = f"query: index build ({', '.join(names)})"
+            build = timed(log, what, lambda: create_indexes(indexed, names), repeats, min_time=0,
+                          setup=lambda: drop_indexes(indexed))  # fmt: skip
             timings.append(TimingRow.of("query", "create_csindex", nrows, build, file_bytes=table_bytes))
-        if log is not None and not indexed.will_query_use_indexing(condition):
+        if not indexed.will_query_use_indexing(condition):
             log.warning(
                 "no index used for %s (column against column, only !=, or a nested (A & B) | (C & D) "
                 "that PyTables' index planner gets wrong): 'indexed' scans the table",
                 condition,
             )
 
-        data = table.read()  # the in-memory copy the numpy method masks (not timed)
-        read = measure(table.read, repeats)
+        with Progress(log, "query: read the table into memory (for the numpy method, not timed)"):
+            data = table.read()
+        read = timed(log, "query: full table.read()", table.read, repeats)
         methods = query_methods(table, indexed, path, data, query)
-        results = {method: func() for method, func in methods.items()}
+        with Progress(log, "query: every method once, results compared", len(methods), "methods") as progress:
+            results = {}
+            for method, func in methods.items():
+                results[method] = func()
+                progress.advance()
         rows = matching_rows(results, table)  # before timing: a disagreement fails fast
         h5_indexed.flush()
         sizes = {"indexed": Path(h5_indexed.filename).stat().st_size, "numpy": None}
         for method, func in methods.items():
-            timing = measure(func, repeats)
+            timing = timed(log, f"query: {method}", func, repeats)
             where = (
                 {"format": "memory"} if method == "numpy" else {"file_bytes": sizes.get(method, table_bytes)}
             )
             if method in NUMEXPR_METHODS:
                 where["threads"] = threads
             timings.append(TimingRow.of("query", method, nrows, timing, matches=len(rows), **where))
-            if log is not None:
-                log.info("%s: %.3g s (%d matches)", method, timing.seconds, len(rows))
+            log.info("%s: %.3g s (%d matches)", method, timing.seconds, len(rows))
         timings.append(TimingRow.of("query", "read", nrows, read, file_bytes=table_bytes))
     return rows, timings
 

@@ -43,17 +43,24 @@ def measure(
     repeats: int = 3,
     min_time: float = 0.02,
     setup: Callable[[], object] | None = None,
+    on_sample: Callable[[], object] | None = None,
 ) -> Timing:
     """Median seconds per call of `func` over `repeats` autoranged samples.
 
     `setup` runs before each sample, outside the timed region (for example to reset a
     file). Garbage collection is off while timing, as in timeit. The last calibration
     trial is a full sample of the final size, so it counts as the first sample: a call
-    slower than `min_time` runs `repeats` times in all, not once more.
+    slower than `min_time` runs `repeats` times in all, not once more. `on_sample` is
+    called after each sample (progress in the log).
     """
     timer = timeit.Timer(func, setup=setup or (lambda: None))
+    tick = on_sample or (lambda: None)
     number, first = calibrate(timer, min_time)
-    totals = [first, *timer.repeat(repeat=repeats - 1, number=number)] if repeats > 1 else [first]
+    tick()
+    totals = [first]
+    for _ in range(repeats - 1):
+        totals.append(timer.timeit(number))
+        tick()
     samples = [total / number for total in totals]
     return Timing(
         seconds=statistics.median(samples),

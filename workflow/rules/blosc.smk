@@ -13,6 +13,8 @@ rule blosc_sweep:
         csv="results/blosc/parts/{method}/{codec}.csv",
     log:
         "logs/blosc_sweep_{method}_{codec}.log",
+    benchmark:
+        "benchmarks/blosc_sweep_{method}_{codec}.tsv"
     wildcard_constraints:
         method="pack_array|compress_ptr|blosc2",
         codec="blosclz|lz4|lz4hc|zlib|zstd",
@@ -44,28 +46,45 @@ rule blosc_plots:
             "results/blosc/sweep.csv",
             caption="../report/blosc_sweep.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("sweep", "table as CSV"),
+        ),
+        sweep_html=report(
+            "results/blosc/sweep.html",
+            caption="../report/blosc_sweep.rst",
+            category=BLOSC_CATEGORY,
+            labels=labels("sweep", "table"),
         ),
         targets=report(
             "results/blosc/targets.csv",
             caption="../report/blosc_targets.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("performance ratios", "table as CSV"),
+        ),
+        targets_html=report(
+            "results/blosc/targets.html",
+            caption="../report/blosc_targets.rst",
+            category=BLOSC_CATEGORY,
+            labels=labels("performance ratios", "table"),
         ),
         seed_png=report(
             "results/blosc/seed_loglog.png",
             caption="../report/blosc_seed_loglog.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("the tutorial's figure, fixed", "figure"),
         ),
         seed_svg="results/blosc/seed_loglog.svg",
         throughput_png=report(
             "results/blosc/throughput.png",
             caption="../report/blosc_throughput.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("throughput against size", "figure"),
         ),
         throughput_svg="results/blosc/throughput.svg",
         ratio_png=report(
             "results/blosc/ratio.png",
             caption="../report/blosc_ratio.rst",
             category=BLOSC_CATEGORY,
+            labels=labels("compression ratio", "figure"),
         ),
         headline="results/blosc/headline.csv",
     log:

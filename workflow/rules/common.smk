@@ -22,6 +22,11 @@ if "timing_lock" not in workflow.global_resources:
     workflow.global_resources["timing_lock"] = 1
 
 
+def labels(item, kind):
+    """Labels of a report item: what it shows, and as what (figure, table, CSV download)."""
+    return {"item": item, "format": kind}
+
+
 def validate_config(config, schema):
     """Fill defaults and reject a bad config with one line naming the key and value."""
     schema = str(Path(workflow.basedir) / schema)
@@ -94,6 +99,8 @@ def data_output(path, keep=False, is_directory=False):
 def all_outputs():
     """Every artifact of a full run."""
     return [
+        "results/decision.csv",
+        "results/decision.html",
         "results/limits.csv",
         "results/summary.csv",
         "results/summary.png",

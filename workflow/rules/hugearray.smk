@@ -20,6 +20,8 @@ rule hugearray:
         table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
     log:
         "logs/hugearray_{size_mb}_{engine}_{backend}.log",
+    benchmark:
+        "benchmarks/hugearray_{size_mb}_{engine}_{backend}.tsv"
     wildcard_constraints:
         size_mb=r"\d+",
         engine="|".join(hugearray_stores.ENGINES),
@@ -107,16 +109,25 @@ rule hugearray_plots:
             "results/hugearray/summary.csv",
             caption="../report/hugearray_summary.rst",
             category=HUGEARRAY_CATEGORY,
+            labels=labels("measurements", "table as CSV"),
+        ),
+        summary_html=report(
+            "results/hugearray/summary.html",
+            caption="../report/hugearray_summary.rst",
+            category=HUGEARRAY_CATEGORY,
+            labels=labels("measurements", "table"),
         ),
         memory=report(
             "results/hugearray/memory.png",
             caption="../report/hugearray_memory.rst",
             category=HUGEARRAY_CATEGORY,
+            labels=labels("peak memory against array size", "figure"),
         ),
         throughput=report(
             "results/hugearray/throughput.png",
             caption="../report/hugearray_throughput.rst",
             category=HUGEARRAY_CATEGORY,
+            labels=labels("throughput against array size", "figure"),
         ),
         headline="results/hugearray/headline.csv",
     log:
