@@ -40,7 +40,10 @@ def test_the_rules_and_the_engines_agree():
     assert {backend for backend, engine in pairs if engine == "dask"} == set(BACKENDS)
 
 
-@pytest.mark.parametrize("backend,engine", hugearray_stores.jobs(list(BACKENDS), list(ENGINES)), ids="-".join)
+PAIRS = hugearray_stores.jobs(list(BACKENDS), list(ENGINES))
+
+
+@pytest.mark.parametrize("backend,engine", PAIRS, ids=[f"{b}-{e}" for b, e in PAIRS])
 def test_every_engine_on_every_store_is_exact(tmp_path, backend, engine):
     measurement, stats, exact = hugearray.run(job_for(tmp_path, backend, engine))
     assert measurement.check == "ok" and measurement.engine == engine
