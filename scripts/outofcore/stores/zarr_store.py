@@ -40,8 +40,10 @@ def zarr_compressors(stored: str) -> Any:
 
 
 def use_threads(threads: int) -> None:
-    """zarr decompresses on a thread pool: give it the job's threads."""
-    zarr.config.set({"threading.max_workers": threads})
+    """zarr decompresses on a thread pool: give it the job's threads, and as many chunks
+    in flight per read (its default, 10, let the decoded chunks in flight, and so the
+    peak RSS, vary from run to run by tens of MiB)."""
+    zarr.config.set({"threading.max_workers": threads, "async.concurrency": threads})
 
 
 class ZarrWriter:
