@@ -18,14 +18,22 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 NO_JOBS := $(filter -n -np -nq -nr --dry-run --dryrun --unlock --lint --list-rules \
 	--list-target-rules --summary --detailed-summary --dag --rulegraph,$(ARGS))
 REPORT := --report results/report.html --report-after-run
+# `make run` and `make report` write the report under a hidden name and rename it when
+# complete: a full disk or a kill while it is written leaves the previous one whole.
+PARTIAL := results/.report.partial.html
+KEEP_REPORT := if [ -s $(PARTIAL) ]; then sync $(PARTIAL) && mv -f $(PARTIAL) results/report.html; fi
 
 # The run ends with the self-contained HTML report of everything it produced.
 run: $(BIN)/.installed
-	$(BIN)/snakemake --cores all $(if $(NO_JOBS),,$(REPORT)) $(ARGS)
+	rm -f $(PARTIAL)
+	$(BIN)/snakemake --cores all $(if $(NO_JOBS),,--report $(PARTIAL) --report-after-run) $(ARGS)
+	$(KEEP_REPORT)
 
 # The report of the results already there (after a run interrupted before its end).
 report: $(BIN)/.installed
-	$(BIN)/snakemake --cores all --report results/report.html $(ARGS)
+	rm -f $(PARTIAL)
+	$(BIN)/snakemake --cores all --report $(PARTIAL) $(ARGS)
+	$(KEEP_REPORT)
 
 # A run of every stage at toy sizes (tests/configs/tiny.yaml) in smoke/, report
 # included (smoke/results/report.html): see that everything works before the real run.

@@ -15,7 +15,7 @@ import pytest
 import tables
 
 from conftest import REPO, load_config
-from outofcore import hugearray
+from outofcore import hugearray, hugearray_figures
 from outofcore.hugearray import HugeArrayJob
 from outofcore.hugearray_data import VALUE_BITS, column_reduce, generate_blocks
 from outofcore.stores import reading
@@ -147,6 +147,36 @@ def test_check_catches_a_changed_value(tmp_path, backend):
     _, stats = hugearray.reduce_array(job)
     assert not stats.matches(exact)
     assert stats.total[1] == exact.total[1] + 1 and stats.total[0] == exact.total[0]
+    wrong = hugearray.Measurement(backend, 4, layout.rows, 3, "none", 1, 1, 1, 1, 1, 1, "mismatch")
+    with pytest.raises(hugearray.WrongAnswer, match="differ from the exact ones"):
+        hugearray.require_exact(wrong, path)  # what the job's script calls: the job fails
+
+
+def test_a_wrong_row_fails_the_plots(tmp_path):
+    """A per-job table that says `mismatch` (never written by the job) is refused too."""
+    path = tmp_path / "tables.csv"
+    hugearray.write_measurement(
+        hugearray.Measurement("tables", 2, 1, 3, "none", 1, 1, 1, 1, 1, 1, "mismatch"), path
+    )
+    with pytest.raises(ValueError, match=r"tables\.csv: check = \['mismatch'\]"):
+        hugearray_figures.load_measurements([path])
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "results/hugearray/0/tables.csv",
+        "results/particles/7/timings.csv",
+    ],
+)
+def test_targets_outside_the_config_match_no_rule(workflow_runner, target):
+    """Sizes and row counts come only from the checked config, never from a target's name."""
+    proc = workflow_runner(TINY, target, "--dry-run", check=False)
+    assert proc.returncode != 0
+    assert (
+        "MissingRuleException" in proc.stdout + proc.stderr
+        or "No rule to produce" in proc.stdout + proc.stderr
+    )
 
 
 def test_same_seed_same_array_other_seed_differs():
@@ -198,7 +228,7 @@ def test_parallel_read_raises_a_workers_failure():
 
 PEAK_RSS = """
 import sys
-from outofcore import hugearray
+from outofcore import hugearray, hugearray_figures
 path, backend, size_mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
 job = hugearray.HugeArrayJob(path, backend, size_mb, 8, 1, 256, "blosc2:lz4", 1, threads=2)
 m, _, _ = hugearray.run(job)

@@ -6,6 +6,8 @@
   memory-copy bandwidth measured in the same run as the ceiling;
 - `ratio`: compression ratio against n.
 The plotting functions take the sweep table and return the Figure (tests read its Axes).
+With several data sources or filter pipelines, these show `main_view`: the first source
+and the first pipeline; `blosc_matrix` compares them all.
 """
 
 import matplotlib
@@ -18,10 +20,25 @@ from matplotlib.figure import Figure
 from outofcore.blosc_bench import MEMCPY
 from outofcore.headline import Headline
 
-SIZE_LABEL = "array size n (float64 elements of linspace(0, 100, n))"
+SIZE_LABEL = "array size n (elements of the data source)"
 OPERATIONS = ("compress", "decompress")
 SAFE_METHODS = ("compress_ptr", "blosc2")
 plt.rcParams["svg.hashsalt"] = "blosc-sweep"  # the same figure gives the same SVG bytes
+
+
+def main_view(sweep: pd.DataFrame, data: str | None = None, filters: str | None = None) -> pd.DataFrame:
+    """The memcpy rows and the rows of one data source (default the first) with one blosc2
+    filter pipeline (default the first): the tutorial's sweep on that source."""
+    if "data" not in sweep.columns:
+        return sweep
+    measured = sweep[sweep["method"] != MEMCPY]
+    data = data or (measured["data"].iloc[0] if len(measured) else None)
+    blosc2 = measured[(measured["data"] == data) & (measured["method"] == "blosc2")]
+    filters = filters or (blosc2["filters"].iloc[0] if len(blosc2) else None)
+    keep = (sweep["method"] == MEMCPY) | (
+        (sweep["data"] == data) & ((sweep["method"] != "blosc2") | (sweep["filters"] == filters))
+    )
+    return sweep[keep]
 
 
 def memcpy_gbps(sweep: pd.DataFrame) -> float | None:
@@ -149,7 +166,7 @@ def targets(sweep: pd.DataFrame) -> pd.DataFrame:
 
 def agreement(first: pd.DataFrame, second: pd.DataFrame, min_size: int = 10_000) -> pd.DataFrame:
     """Relative difference of the median seconds of two sweeps, per point with n >= min_size."""
-    key = ["method", "codec", "threads", "size", "operation"]
+    key = [c for c in ("data", "method", "codec", "filters", "threads", "size", "operation") if c in first]
     both = first.merge(second, on=key, suffixes=("_first", "_second"))
     both = both[both["size"] >= min_size]
     both["relative_difference"] = (both["seconds_second"] - both["seconds_first"]).abs() / both[

@@ -262,5 +262,19 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
     return measurement, stats, exact
 
 
+class WrongAnswer(RuntimeError):
+    """The out-of-core statistics differ from the exact ones: the job fails, nothing is kept."""
+
+
+def require_exact(measurement: Measurement, path: str | Path) -> None:
+    """Raise WrongAnswer unless the reduce matched the exact statistics (check == ok)."""
+    if measurement.check != "ok":
+        raise WrongAnswer(
+            f"{path}: the out-of-core statistics of the {measurement.backend} store "
+            f"(engine {measurement.engine}) differ from "
+            f"the exact ones (check = {measurement.check}); no measurement is written"
+        )
+
+
 def write_measurement(measurement: Measurement, path: str | Path) -> None:
     write_csv(pd.DataFrame([asdict(measurement)], columns=Measurement.csv_columns()), path)

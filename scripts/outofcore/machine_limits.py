@@ -7,6 +7,7 @@ file system, plus the machine and library versions the figures were measured wit
 
 import os
 import platform
+import shutil
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -17,11 +18,13 @@ import pandas as pd
 import psutil
 
 from outofcore.bandwidth import memcpy_gbps
+from outofcore.io_utils import OutputWriteError, owner_tag
 from outofcore.timing import measure
 
 MB = 1 << 20
 CHUNK = 8 * MB  # bytes per write/read call: large enough to hide per-call costs
 COLUMNS = ["name", "value", "unit", "how"]
+PROBE_HEADROOM = 16 * MB  # left free beside the disk probe: other jobs write too
 
 
 def _write_file(path: Path, block: memoryview, nbytes: int, durable: bool) -> None:
@@ -53,7 +56,14 @@ def disk_gbps(directory: str | Path, nbytes: int, repeats: int = 3) -> dict[str,
     nbytes = max(CHUNK, nbytes // CHUNK * CHUNK)
     block = memoryview(np.random.default_rng(0).integers(0, 256, CHUNK, dtype=np.uint8).tobytes())
     buffer = bytearray(CHUNK)
-    path = Path(directory) / f".bandwidth-probe-{os.getpid()}"
+    path = Path(directory) / f".bandwidth-probe-{owner_tag()}"
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(directory).free
+    if nbytes + PROBE_HEADROOM > free:
+        raise OutputWriteError(
+            f"not enough free disk space for the disk probe {path}: it writes {nbytes / MB:,.0f} MiB "
+            f"(limits.disk_mb), {free / MB:,.0f} MiB free; lower limits.disk_mb or free some space"
+        )
     try:
         timed: dict[str, Callable[[], object]] = {
             "page_cache_write": lambda: _write_file(path, block, nbytes, durable=False),
@@ -71,6 +81,8 @@ def disk_gbps(directory: str | Path, nbytes: int, repeats: int = 3) -> dict[str,
             read = measure(lambda cold=cold: _read_file(path, buffer, cold), repeats=repeats, min_time=0)
             result[name] = read.rate(nbytes) / 1e9
         return result
+    except OSError as error:  # the disk filled after the check (a shared disk): say which file
+        raise OutputWriteError(f"could not write the disk probe {path}: {error}") from error
     finally:
         path.unlink(missing_ok=True)
 

@@ -9,7 +9,6 @@ the same rows and returns them with the timings, one `TimingRow` each.
 """
 
 import logging
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 import tables
 
+from outofcore.io_utils import owner_tag
 from outofcore.particle_queries import (
     create_indexes,
     drop_indexes,
@@ -241,7 +241,7 @@ def scratch_dir(near: Path) -> Iterator[Path]:
     near.parent.mkdir(parents=True, exist_ok=True)
     for stale in near.parent.glob(".scratch-*"):  # left by a killed job
         shutil.rmtree(stale, ignore_errors=True)
-    path = near.with_name(f".scratch-{os.getpid()}")
+    path = near.with_name(f".scratch-{owner_tag()}")
     path.mkdir()
     try:
         yield path

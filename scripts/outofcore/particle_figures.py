@@ -81,7 +81,7 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
     fig.legend(handles.values(), handles.keys(), loc="outside right upper")
-    fig.suptitle(f"Particle table: query time\n{query}")
+    fig.suptitle(f"Particle table: query time\n{query}", parse_math=False)  # text, never mathtext
     return fig
 
 
@@ -133,7 +133,7 @@ def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
     write_ax.set_title(f"writing {nrows:,} rows")
     _bars(query_ax, largest[largest["step"] == "query"], QUERIES, "seconds")
     query_ax.set_ylabel("time per query (s, median)")
-    query_ax.set_title(f"querying {nrows:,} rows: {query}")
+    query_ax.set_title(f"querying {nrows:,} rows: {query}", parse_math=False)
     fig.suptitle("Particle table: PyTables, Parquet and HDFStore")
     return fig
 

@@ -1,7 +1,10 @@
-# The tutorial's steps 3-4: blosc compression of linspace(0, 100, n) across sizes, timed
-# soundly (autoranged samples, one timed job at a time per machine) and without pickle on
-# the safe path. One sweep job per (method, codec), so a cluster runs them in parallel;
-# `blosc_plots` gathers their parts into the table, the performance ratios and the figures.
+# The tutorial's steps 3-4: blosc compression of each data source (the tutorial's
+# linspace(0, 100, n) by default) across sizes, timed soundly (autoranged samples, one
+# timed job at a time per machine) and without pickle on the safe path. One sweep job per
+# (data, method, codec): a job holds one source's arrays and reads only its own file, and
+# a cluster runs them in parallel; blosc2's filter pipelines are a loop inside its job,
+# like the thread counts. `blosc_plots` gathers the parts into the table, the performance
+# ratios, the figures and the filter x codec matrix.
 
 BLOSC = config["blosc"]
 BLOSC_JOBS = jobs.blosc_combinations(BLOSC["methods"], BLOSC["codecs"])
@@ -9,13 +12,16 @@ BLOSC_CATEGORY = "3. blosc"
 
 
 rule blosc_sweep:
+    input:
+        sources="results/data/sources.csv",
     output:
-        csv="results/blosc/parts/{method}/{codec}.csv",
+        csv="results/blosc/parts/{data}/{method}/{codec}.csv",
     log:
-        "logs/blosc_sweep_{method}_{codec}.log",
+        "logs/blosc_sweep_{data}_{method}_{codec}.log",
     benchmark:
-        "benchmarks/blosc_sweep_{method}_{codec}.tsv"
+        "benchmarks/blosc_sweep_{data}_{method}_{codec}.tsv"
     wildcard_constraints:
+        data="[A-Za-z0-9_-]+",
         method="pack_array|compress_ptr|blosc2",
         codec="blosclz|lz4|lz4hc|zlib|zstd",
     conda:
@@ -24,8 +30,12 @@ rule blosc_sweep:
     resources:
         timing_lock=1,
         mem_mb=lambda wc: sizing.blosc_sweep_mem_mb(BLOSC["sizes"], wc.method),
-        runtime=sizing.blosc_sweep_runtime(
-            BLOSC["sizes"], BLOSC["threads"], BLOSC["repeats"], BLOSC["min_time"]
+        runtime=lambda wc: sizing.blosc_sweep_runtime(
+            BLOSC["sizes"],
+            BLOSC["threads"],
+            BLOSC["repeats"],
+            BLOSC["min_time"],
+            len(BLOSC["filters"]) if wc.method == "blosc2" else 1,
         ),
         disk_mb=10,  # one small CSV of timings
     params:
@@ -34,13 +44,20 @@ rule blosc_sweep:
         threads=BLOSC["threads"],
         repeats=BLOSC["repeats"],
         min_time=BLOSC["min_time"],
+        filters=BLOSC["filters"],
+        source=lambda wc: DATA_BY_LABEL[wc.data].as_params(),
+        seed=config["seed"],
     script:
         "../../scripts/blosc_sweep.py"
 
 
 rule blosc_plots:
     input:
-        parts=[f"results/blosc/parts/{m}/{c}.csv" for m, c in BLOSC_JOBS],
+        parts=[
+            f"results/blosc/parts/{d.label}/{m}/{c}.csv"
+            for d in DATA
+            for m, c in BLOSC_JOBS
+        ],
     output:
         csv=report(
             "results/blosc/sweep.csv",
@@ -86,6 +103,12 @@ rule blosc_plots:
             category=BLOSC_CATEGORY,
             labels=labels("compression ratio", "figure"),
         ),
+        matrix_png=report(
+            "results/blosc/matrix.png",
+            caption="../report/blosc_matrix.rst",
+            category=BLOSC_CATEGORY,
+            labels=labels("filter x codec matrix", "figure"),
+        ),
         headline="results/blosc/headline.csv",
     log:
         "logs/blosc_plots.log",
@@ -97,5 +120,8 @@ rule blosc_plots:
         mem_mb=500,
         runtime=5,
         disk_mb=50,
+    params:
+        data=[spec.label for spec in DATA],
+        filters=BLOSC["filters"],
     script:
         "../../scripts/blosc_plots.py"

@@ -11,7 +11,9 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from outofcore.plan import (
     configcheck,
+    datasource,
     jobs,
+    leftovers,
     sizing,
 )  # noqa: E402 - needs scripts/ on the path
 
@@ -50,6 +52,7 @@ def data_artifacts():
         "results/datasets/random.h5",
         "results/datasets/summary.csv",
         "results/datasets/partial_read.csv",
+        "results/data/sources.csv",
         *expand(
             "results/particles/{rows}/{name}",
             rows=config["particles"]["rows"],
@@ -80,6 +83,7 @@ def timing_artifacts():
         "results/blosc/throughput.png",
         "results/blosc/throughput.svg",
         "results/blosc/ratio.png",
+        "results/blosc/matrix.png",
         "results/hugearray/summary.csv",
         "results/hugearray/memory.png",
         "results/hugearray/throughput.png",
@@ -108,3 +112,12 @@ def all_outputs():
         *data_artifacts(),
         *timing_artifacts(),
     ]
+
+
+onstart:
+    # Under this run's lock and only when jobs will run (never on a dry run): partials,
+    # disk probes and scratch directories of killed jobs of this host go. With --nolock
+    # nothing is removed: a run without the lock cannot know what else is running.
+    if workflow.execution_settings.lock:
+        for path in leftovers.remove_stale_leftovers("results"):
+            print(f"removed {path}: left by a killed job", file=sys.stderr)

@@ -23,8 +23,8 @@ rule hugearray:
     benchmark:
         "benchmarks/hugearray_{size_mb}_{engine}_{backend}.tsv"
     wildcard_constraints:
-        size_mb=r"\d+",
-        engine="|".join(hugearray_stores.ENGINES),
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".h5"),
     conda:
         "../envs/hugearray.yaml"
@@ -66,8 +66,8 @@ use rule hugearray as hugearray_memmap with:
         ),
         table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
     wildcard_constraints:
-        size_mb=r"\d+",
-        engine="|".join(hugearray_stores.ENGINES),
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".npy"),
 
 
@@ -80,8 +80,8 @@ use rule hugearray as hugearray_zarr with:
         ),
         table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
     wildcard_constraints:
-        size_mb=r"\d+",
-        engine="|".join(hugearray_stores.ENGINES),
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".zarr"),
 
 
@@ -94,8 +94,8 @@ use rule hugearray as hugearray_blosc2 with:
         ),
         table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
     wildcard_constraints:
-        size_mb=r"\d+",
-        engine="|".join(hugearray_stores.ENGINES),
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".b2nd"),
 
 

@@ -42,7 +42,7 @@ rule particles:
     benchmark:
         "benchmarks/particles_{rows}.tsv"
     wildcard_constraints:
-        rows=r"[1-9][0-9]*",
+        rows=jobs.one_of(config["particles"]["rows"]),
     conda:
         "../envs/particles.yaml"
     threads: PARTICLE_THREADS

@@ -54,12 +54,14 @@ def blosc_sweep_mem_mb(sizes: Sequence[int], method: str) -> int:
     return int(300 + max(arrays * largest_mb, 2 * max(largest_mb, 256)))
 
 
-def blosc_sweep_runtime(sizes: Sequence[int], threads: Sequence[int], repeats: int, min_time: float) -> int:
-    """Minutes. Each point: (repeats + 1 probe) calls per operation and thread count; the
-    slowest (zstd, pickle) move 0.3 GB/s here: allow 0.05; small sizes last ~2 x min_time
-    per call."""
+def blosc_sweep_runtime(
+    sizes: Sequence[int], threads: Sequence[int], repeats: int, min_time: float, pipelines: int = 1
+) -> int:
+    """Minutes. Each point: (repeats + 1 probe) calls per operation, thread count and
+    filter pipeline (blosc2 only); the slowest (zstd, pickle) move 0.3 GB/s here: allow
+    0.05; small sizes last ~2 x min_time per call."""
     seconds = sum(8 * n / 0.05e9 + 2 * min_time for n in sizes)
-    return 2 + int(2 * len(threads) * (repeats + 1) * seconds / 60)
+    return 2 + int(2 * len(threads) * pipelines * (repeats + 1) * seconds / 60)
 
 
 def datasets_bytes(arrays: Sequence[Mapping[str, Any]]) -> int:

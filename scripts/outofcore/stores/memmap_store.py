@@ -2,6 +2,7 @@
 block at a time (mapping the whole file and touching it all would count every page in
 the process's RSS). It stores raw bytes: the configured compression does not apply."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,20 @@ import numpy as np
 from outofcore.stores.backend import Backend, OpenArray
 from outofcore.stores.layout import StoreSpec
 from outofcore.stores.reading import PieceReader
+
+
+def allocate(path: Path) -> None:
+    """Give the sparse file all its disk blocks now. A write through a mapping that finds
+    the disk full (filled by another job after the free-space check) is a SIGBUS that
+    kills the job with no message; posix_fallocate fails here instead, with ENOSPC,
+    which the job reports naming the file. Where it does not exist, nothing is done."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
 
 
 class MemmapWriter:
@@ -22,6 +37,7 @@ class MemmapWriter:
         )
         self.offset = whole.offset  # bytes of the .npy header
         del whole  # unmapped: the file exists (sparse), no page was touched
+        allocate(path)
 
     def append(self, block: np.ndarray) -> None:
         window = np.memmap(

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import tables
 
-from outofcore.hdf5_safety import refuse_pickles
+from outofcore.hdf5_safety import refuse_unsafe
 from outofcore.stores.backend import Backend, OpenArray
 from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, block_chunks, chunk_codec
 from outofcore.stores.layout import StoreSpec
@@ -53,7 +53,7 @@ class TablesWriter:
 
 def tables_reader(path: Path, spec: StoreSpec) -> PieceReader:
     """PyTables EArray: direct chunks, or blocks through the HDF5 filter pipeline."""
-    refuse_pickles(path)  # PyTables would unpickle attributes on opening the array
+    refuse_unsafe(path)  # PyTables would unpickle attributes on opening the array
     h5 = tables.open_file(str(path), "r", max_blosc_threads=spec.threads)
     array = getattr(h5.root, DATASET)
     if spec.direct:
@@ -72,7 +72,7 @@ def tables_reader(path: Path, spec: StoreSpec) -> PieceReader:
 
 def tables_opener(path: Path, spec: StoreSpec) -> OpenArray:
     """The EArray as PyTables opens it (the HDF5 filter pipeline decompresses)."""
-    refuse_pickles(path)
+    refuse_unsafe(path)
     h5 = tables.open_file(str(path), "r", max_blosc_threads=spec.threads)
     return OpenArray(getattr(h5.root, DATASET), lock=True, close=h5.close)
 
