@@ -147,7 +147,7 @@ def test_check_catches_a_changed_value(tmp_path, backend):
     _, stats = hugearray.reduce_array(job)
     assert not stats.matches(exact)
     assert stats.total[1] == exact.total[1] + 1 and stats.total[0] == exact.total[0]
-    wrong = hugearray.Measurement(backend, 4, layout.rows, 3, "none", 1, 1, 1, 1, 1, 1, "mismatch")
+    wrong = hugearray.Measurement(backend, "threads", 4, layout.rows, 3, "none", 1, 1, 1, 1, 1, 1, "mismatch")
     with pytest.raises(hugearray.WrongAnswer, match="differ from the exact ones"):
         hugearray.require_exact(wrong, path)  # what the job's script calls: the job fails
 
@@ -156,7 +156,7 @@ def test_a_wrong_row_fails_the_plots(tmp_path):
     """A per-job table that says `mismatch` (never written by the job) is refused too."""
     path = tmp_path / "tables.csv"
     hugearray.write_measurement(
-        hugearray.Measurement("tables", 2, 1, 3, "none", 1, 1, 1, 1, 1, 1, "mismatch"), path
+        hugearray.Measurement("tables", "threads", 2, 1, 3, "none", 1, 1, 1, 1, 1, 1, "mismatch"), path
     )
     with pytest.raises(ValueError, match=r"tables\.csv: check = \['mismatch'\]"):
         hugearray_figures.load_measurements([path])
@@ -165,7 +165,7 @@ def test_a_wrong_row_fails_the_plots(tmp_path):
 @pytest.mark.parametrize(
     "target",
     [
-        "results/hugearray/0/tables.csv",
+        "results/hugearray/0/threads/tables.csv",
         "results/particles/7/timings.csv",
     ],
 )
