@@ -169,7 +169,7 @@ def test_headline_names_every_store_and_engine_and_the_tutorials_way(tmp_path):
     )  # its threads job
     assert set(reduces) == {"tables", "tables + dask", "tables_filter", "zarr + dask"}
     assert [h.method for h in lines if h.tutorial] == ["tables_filter", "tables_filter"]
-    assert "not out of core" in reduces["zarr + dask"].note and reduces["tables"].note == ""
+    assert "not shown to be out of core" in reduces["zarr + dask"].note and reduces["tables"].note == ""
 
 
 def test_stage_runs_the_new_stores_and_engines(workflow_runner):

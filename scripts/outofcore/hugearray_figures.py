@@ -145,5 +145,8 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
 
 def memory_note(item) -> str:
     if item.bounded == "NO":
-        return f"peak RSS grew {item.rss_growth_mb:.0f} MiB with the array: not out of core"
+        return (
+            f"peak RSS grew {item.rss_growth_mb:.0f} MiB from the smallest array "
+            f"(bounded means under {GROWTH_LIMIT_MB} MiB): not shown to be out of core"
+        )
     return ""
