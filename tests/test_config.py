@@ -166,11 +166,21 @@ BAD_CONFIGS = {
     ),
     "zero columns": (with_change("hugearray.columns", 0), "hugearray.columns", "0"),
     "unknown backend": (
-        with_change("hugearray.backends", ["tables", "zarr"]),
+        with_change("hugearray.backends", ["tables", "netcdf"]),
         "hugearray.backends[1]",
-        "'zarr'",
+        "'netcdf'",
     ),
     "no backend": (with_change("hugearray.backends", []), "hugearray.backends", "[]"),
+    "unknown engine": (
+        with_change("hugearray.engines", ["threads", "spark"]),
+        "hugearray.engines[1]",
+        "'spark'",
+    ),
+    "blosc2 engine without its store": (
+        with_change("hugearray.engines", ["threads", "blosc2"]),
+        "hugearray.engines[1]",
+        "'blosc2'",
+    ),
     "unknown codec": (
         with_change("hugearray.compression", "blosc2:snappy"),
         "hugearray.compression",

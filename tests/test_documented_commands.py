@@ -18,6 +18,7 @@ import pytest
 from conftest import REPO
 
 DOCUMENTS = ["README.md", "config/config.yaml", "config/cluster.yaml", "config/hugearray_targets.yaml",
+             "config/hugearray_stores.yaml",
              "profiles/slurm/config.yaml"]  # fmt: skip
 PROGRAMS = ("make ", "snakemake ", ".venv/bin/snakemake ", "conda ", "printf ")
 

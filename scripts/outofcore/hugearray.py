@@ -7,14 +7,16 @@ one size and one backend the job (`HugeArrayJob`, `run`):
    in memory) and appends each block to the on-disk store, timing only the store's
    work (appends, close and fsync: the data is on disk when the clock stops);
 2. evicts the store from the page cache (``cold_read``), so the reduce reads the disk;
-3. computes per-column sum, mean, min and max piece by piece from the store, on
-   ``threads`` workers, each holding one piece at a time;
+3. computes per-column sum, mean, min and max piece by piece from the store with its
+   ``engine`` (`hugearray_engines`): the stage's own reduce on ``threads`` workers,
+   each holding one piece at a time, dask.array, or the blosc2 NDArray's own;
 4. checks them against the same statistics computed exactly from the generated
    integers before they were written (integer arithmetic on the source, not floats
    read back): ``check`` is ``ok`` only if every value matches exactly.
 
 The data and its statistics are in `hugearray_data`; the backends (PyTables EArray,
-h5py dataset, numpy.memmap), one `Backend` object each, in the `stores` package. The
+h5py dataset, numpy.memmap, Zarr v3, blosc2 NDArray), one `Backend` object each, in
+the `stores` package. The
 job goes through its backend for everything that depends on the store: a store may be
 one file or a directory of files.
 
@@ -43,12 +45,12 @@ import numpy as np
 import pandas as pd
 
 from outofcore.hugearray_data import ColumnStats, generate_blocks
+from outofcore.hugearray_engines import get_engine
 from outofcore.io_utils import atomic_output, write_csv
 from outofcore.plan.sizing import MiB, array_disk_bytes
 from outofcore.progress import Progress
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout, StoreSpec
-from outofcore.stores.reading import read_in_parallel
 from outofcore.stores.registry import get_backend
 
 GB = 1e9  # throughputs are in GB/s of uncompressed array bytes (10**9 bytes)
@@ -79,6 +81,9 @@ class HugeArrayJob:
     threads: int = 1  # blosc2 threads while writing, reading workers while reducing
     direct_chunks: bool = True
     cold_read: bool = True
+    engine: str = "threads"  # computes the statistics: outofcore.hugearray_engines
+    zarr_shards: bool = False  # the zarr store: one shard per block
+    blosc2_block_kb: int = 256  # the blosc2 store: KiB of a blosc2 block
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
@@ -100,7 +105,14 @@ class HugeArrayJob:
 
     @property
     def spec(self) -> StoreSpec:
-        return self.store.spec(self.layout, self.compression, self.threads, self.direct_chunks)
+        return self.store.spec(
+            self.layout,
+            self.compression,
+            self.threads,
+            self.direct_chunks,
+            zarr_shards=self.zarr_shards,
+            b2nd_block_kb=self.blosc2_block_kb,
+        )
 
 
 @dataclass
@@ -108,6 +120,7 @@ class Measurement:
     """One job's row of the stage's table: the CSV's columns are these fields, in order."""
 
     backend: str
+    engine: str
     size_mb: int
     rows: int
     columns: int
@@ -195,36 +208,23 @@ def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnS
 
 
 def reduce_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[float, ColumnStats]:
-    """Per-column statistics read piece by piece from the store; returns (seconds, stats).
-
-    `threads` workers each fold the pieces they read into their own statistics, merged
-    at the end (exact: the sums are of integers).
-    """
-    store, spec = job.store, job.spec
+    """Per-column statistics computed from the store by the job's engine; returns
+    (seconds, stats). The stage's own engine (`threads`) has `threads` workers each fold
+    the pieces they read into their own statistics, merged at the end (exact: the sums
+    are of integers). The rows read so far go to the job's log."""
+    engine = get_engine(job.engine, job.store)
     started = time.perf_counter()
-    reader = store.reader(job.path, spec)
-    partial = [ColumnStats(spec.layout.columns) for _ in range(job.threads)]
-    rows = Progress(log, f"reduce {job.backend}", total=spec.layout.rows, unit="rows")
-
-    def counted(stats: ColumnStats):
-        def sink(block: np.ndarray) -> None:
-            stats.add_block(block)
-            rows.advance(len(block))
-
-        return sink
-
-    try:
-        with rows:
-            read_in_parallel(reader, [counted(stats) for stats in partial])
-    finally:
-        reader.close()
-    return time.perf_counter() - started, ColumnStats.merged(partial)
+    rows = Progress(log, f"reduce {job.backend} ({job.engine})", total=job.layout.rows, unit="rows")
+    with rows:
+        stats = engine(job.store, job.path, job.spec, rows.advance)
+    return time.perf_counter() - started, stats
 
 
 def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, ColumnStats]:
     """One job: write, (evict), reduce, check. Returns the measurement and both statistics."""
     store, spec = job.store, job.spec
     layout = spec.layout
+    get_engine(job.engine, store)  # an engine that cannot run on the store stops the job first
     ensure_free_space(job.path, layout)
     blosc2.set_nthreads(job.threads)
     if log:
@@ -246,6 +246,7 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
     reduce_seconds, stats = reduce_array(job, log or QUIET)
     measurement = Measurement(
         backend=job.backend,
+        engine=job.engine,
         size_mb=job.size_mb,
         rows=layout.rows,
         columns=job.columns,
@@ -269,7 +270,8 @@ def require_exact(measurement: Measurement, path: str | Path) -> None:
     """Raise WrongAnswer unless the reduce matched the exact statistics (check == ok)."""
     if measurement.check != "ok":
         raise WrongAnswer(
-            f"{path}: the out-of-core statistics of the {measurement.backend} store differ from "
+            f"{path}: the out-of-core statistics of the {measurement.backend} store "
+            f"(engine {measurement.engine}) differ from "
             f"the exact ones (check = {measurement.check}); no measurement is written"
         )
 

@@ -10,6 +10,7 @@ import reprlib
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
+from outofcore.plan import hugearray_stores
 from outofcore.plan.datasource import SourceError, check_sources
 from outofcore.plan.query import QueryError, parse_query, to_text
 
@@ -215,6 +216,12 @@ def check_hugearray(hugearray: Mapping[str, Any]) -> None:
             chunk_kb,
             f"smaller than one row ({hugearray['columns']} float64 columns = {row_bytes} bytes)",
         )
+    for i, engine in enumerate(hugearray["engines"]):
+        if not hugearray_stores.stores_with_engine(engine, hugearray["backends"]):
+            only = ", ".join(hugearray_stores.ENGINES[engine] or ())
+            raise ConfigError(
+                f"hugearray.engines[{i}]", engine, f"runs only on the {only} backend, which is not listed"
+            )
 
 
 def check_data(items: list[Any]) -> None:

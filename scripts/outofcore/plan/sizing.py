@@ -102,12 +102,24 @@ def hugearray_disk_mb(size_mb: int) -> int:
     return math.ceil(array_disk_bytes(size_mb * MiB) / MiB)
 
 
-def hugearray_mem_mb(threads: int, block_mb: int, chunk_kb: int) -> int:
+def hugearray_mem_mb(
+    threads: int, block_mb: int, chunk_kb: int, backend: str = "tables", engine: str = "threads"
+) -> int:
     """Interpreter and libraries (~120 MiB), then per block: the float64 block, its
     uint16 source, its compressed chunks, and one block (or memmap window) per reading
     thread, plus two chunk buffers per thread. Measured peaks at block_mb 16/64/256
-    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap)."""
-    return math.ceil(150 + (threads + 1) * block_mb + 2 * threads * chunk_kb / 1024)
+    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap).
+
+    The dask engine adds its import (~50 MiB) and up to `threads + 1` blocks in flight
+    (each read returns a new block); zarr adds one block of decoded chunks per thread.
+    Measured at 4 GiB, 64 MiB blocks, 2 threads: 304 (tables), 360 (memmap), 374-475
+    (dask on tables, memmap, zarr) MiB."""
+    mem = 150 + (threads + 1) * block_mb + 2 * threads * chunk_kb / 1024
+    if engine == "dask":
+        mem += 50 + (threads + 1) * block_mb
+    if backend == "zarr":
+        mem += threads * block_mb
+    return math.ceil(mem)
 
 
 def hugearray_runtime(size_mb: int) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from outofcore.stores.backend import Backend
+from outofcore.stores.backend import Backend, OpenArray
 from outofcore.stores.layout import StoreSpec
 from outofcore.stores.reading import PieceReader
 
@@ -81,6 +81,37 @@ class MemmapReader(PieceReader):
         )
 
 
+class MemmapWindows:
+    """The .npy file as an array whose row slices are read through a window mapped for
+    that slice only (`np.load(mmap_mode="r")` maps the whole file: every page a reader
+    touches would stay in its RSS)."""
+
+    def __init__(self, path: Path, spec: StoreSpec) -> None:
+        header = np.load(path, mmap_mode="r")
+        self.path, self.offset, self.shape, self.dtype = path, header.offset, header.shape, header.dtype
+        del header
+        self.ndim = len(self.shape)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        rows, columns = index if isinstance(index, tuple) else (index, slice(None))
+        start, stop, step = rows.indices(self.shape[0])
+        window = np.memmap(
+            self.path,
+            dtype=self.dtype,
+            mode="r",
+            offset=self.offset + start * self.shape[1] * self.dtype.itemsize,
+            shape=(max(0, stop - start), self.shape[1]),
+        )
+        try:
+            return np.array(window[::step, columns])  # a copy: the window is unmapped now
+        finally:
+            del window
+
+
+def memmap_opener(path: Path, spec: StoreSpec) -> OpenArray:
+    return OpenArray(MemmapWindows(path, spec), lock=False, close=lambda: None)
+
+
 BACKEND = Backend(
     name="memmap",
     suffix=".npy",
@@ -89,4 +120,5 @@ BACKEND = Backend(
     direct_chunks=False,
     writer=MemmapWriter,
     reader=MemmapReader,
+    opener=memmap_opener,
 )
