@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run smoke test lint clean compare
+.PHONY: run report smoke test lint clean compare
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,15 +13,34 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# Snakemake options that run no job (a dry run, unlocking, listing): with one of them in
+# ARGS, `make run` writes no report, so a dry run prints the plan and leaves it alone.
+NO_JOBS := $(filter -n -np -nq -nr --dry-run --dryrun --unlock --lint --list-rules \
+	--list-target-rules --summary --detailed-summary --dag --rulegraph,$(ARGS))
+REPORT := --report results/report.html --report-after-run
+# `make run` and `make report` write the report under a hidden name and rename it when
+# complete: a full disk or a kill while it is written leaves the previous one whole.
+PARTIAL := results/.report.partial.html
+KEEP_REPORT := if [ -s $(PARTIAL) ]; then sync $(PARTIAL) && mv -f $(PARTIAL) results/report.html; fi
+
 # The run ends with the self-contained HTML report of everything it produced.
 run: $(BIN)/.installed
-	$(BIN)/snakemake --cores all --report results/report.html --report-after-run $(ARGS)
+	rm -f $(PARTIAL)
+	$(BIN)/snakemake --cores all $(if $(NO_JOBS),,--report $(PARTIAL) --report-after-run) $(ARGS)
+	$(KEEP_REPORT)
 
-# A one-minute run of every stage at toy sizes (tests/configs/tiny.yaml), in smoke/:
-# see that everything works before the real run.
+# The report of the results already there (after a run interrupted before its end).
+report: $(BIN)/.installed
+	rm -f $(PARTIAL)
+	$(BIN)/snakemake --cores all --report $(PARTIAL) $(ARGS)
+	$(KEEP_REPORT)
+
+# A run of every stage at toy sizes (tests/configs/tiny.yaml) in smoke/, report
+# included (smoke/results/report.html): see that everything works before the real run.
 smoke: $(BIN)/.installed
 	$(BIN)/snakemake -s $(CURDIR)/Snakefile --directory smoke --cores all \
-		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/tests/configs/tiny.yaml $(ARGS)
+		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/tests/configs/tiny.yaml \
+		$(if $(NO_JOBS),,$(REPORT)) $(ARGS)
 
 # Timings of two results folders side by side: make compare A=results B=other/results
 compare: $(BIN)/.installed
@@ -37,4 +56,4 @@ lint: $(BIN)/.installed
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results logs .snakemake smoke
+	rm -rf results logs benchmarks .snakemake smoke

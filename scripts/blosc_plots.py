@@ -2,27 +2,35 @@
 
 from typing import Any
 
+from outofcore import blosc_matrix
 from outofcore.blosc_bench import collect
-from outofcore.blosc_figures import headline, ratio, scaling, seed_loglog, targets, throughput
+from outofcore.blosc_figures import headline, main_view, ratio, scaling, seed_loglog, targets, throughput
 from outofcore.headline import write_headline
-from outofcore.io_utils import log_to, save_figure, write_csv
+from outofcore.io_utils import log_to, save_figure
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     sweep = collect(smk.input.parts)
-    write_csv(sweep, smk.output.csv)
+    write_table(sweep, smk.output.csv, smk.output.sweep_html, "blosc sweep: every point")
     log.info("%d rows from %d sweep jobs", len(sweep), len(smk.input.parts))
-    table = targets(sweep)
+    data, filters = smk.params.data[0], smk.params.filters[0]
+    view = main_view(sweep, data, filters)
+    log.info("size-sweep figures, targets and pack_array rows on %s with blosc2 filters %s", data, filters)
+    table = targets(view)
     log.info("performance ratios:\n%s", table.to_string(index=False))
-    write_csv(table, smk.output.targets)
-    save_figure(seed_loglog(sweep), smk.output.seed_png, smk.output.seed_svg)
-    save_figure(throughput(sweep), smk.output.throughput_png, smk.output.throughput_svg)
-    save_figure(ratio(sweep), smk.output.ratio_png)
-    save_figure(scaling(sweep), smk.output.scaling_png)
+    write_table(table, smk.output.targets, smk.output.targets_html, "blosc performance ratios")
+    save_figure(seed_loglog(view), smk.output.seed_png, smk.output.seed_svg)
+    save_figure(throughput(view), smk.output.throughput_png, smk.output.throughput_svg)
+    save_figure(ratio(view), smk.output.ratio_png)
+    save_figure(scaling(view), smk.output.scaling_png)
     unstable = sweep[~sweep["stable"].astype(str).str.lower().eq("true")]
     log.info("%d of %d points unstable (samples spread more than 15 %%)", len(unstable), len(sweep))
-    write_headline(headline(sweep), smk.output.headline)
+    picks = blosc_matrix.picks(blosc_matrix.points(sweep))
+    log.info("picks (%s):\n%s", blosc_matrix.RULE, picks.to_string(index=False))
+    save_figure(blosc_matrix.matrix(sweep), smk.output.matrix_png)
+    write_headline([*headline(view), *blosc_matrix.headline(sweep)], smk.output.headline)
 
 
 if "snakemake" in globals():

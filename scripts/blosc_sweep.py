@@ -1,4 +1,4 @@
-"""Rule `blosc_sweep`: the tutorial's steps 3-4, blosc compression of linspace(0, 100, n) across sizes."""
+"""Rule `blosc_sweep`: the tutorial's steps 3-4, blosc compression of one data source across sizes."""
 
 from typing import Any
 
@@ -6,6 +6,8 @@ import blosc
 
 from outofcore import contention
 from outofcore.blosc_bench import sweep
+from outofcore.data_sources import open_source, spec_of
+from outofcore.exclusive import timed_job
 from outofcore.io_utils import log_to, write_csv
 from outofcore.plan.jobs import resolve_threads
 
@@ -14,17 +16,23 @@ def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     p = smk.params
     method, codec = smk.wildcards.method, smk.wildcards.codec
-    threads = resolve_threads(p.threads, smk.threads)
-    log.info(
-        "blosc %s, threads %s (configured %s), %d cores given",
-        blosc.__version__,
-        threads,
-        p.threads,
-        smk.threads,
-    )
-    with contention.watch() as busy:
-        table = sweep(method, codec, p.sizes, p.clevel, threads, p.repeats, p.min_time, log.info)
-    table["others_busy"] = busy.others
+    with timed_job(f"blosc_sweep {method}/{codec}", log):  # alone on the machine
+        source = open_source(spec_of(p.source), p.seed)
+        threads = resolve_threads(p.threads, smk.threads)
+        log.info("data %s: %s", source.label, source.description)
+        log.info(
+            "blosc %s, threads %s (configured %s), %d cores given",
+            blosc.__version__,
+            threads,
+            p.threads,
+            smk.threads,
+        )
+        with contention.watch() as busy:
+            table = sweep(
+                method, codec, p.sizes, p.clevel, threads, p.repeats, p.min_time, log.info,
+                source=source, filters=p.filters,
+            )  # fmt: skip
+        table["others_busy"] = busy.others
     log.info("while sweeping, %s", busy)
     if busy.others > contention.BUSY:
         log.warning("the machine was shared: these timings are slower and noisier than it can do")

@@ -3,7 +3,8 @@
 from typing import Any
 
 from outofcore.h5_datasets import partial_read, summarize
-from outofcore.io_utils import log_to, write_csv
+from outofcore.io_utils import log_to
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
@@ -11,8 +12,9 @@ def main(smk: Any) -> None:
     start, stop = smk.params.slice
     summary = summarize(smk.input.h5)
     log.info("listing:\n%s", summary.to_string(index=False))
-    write_csv(summary, smk.output.summary)
-    write_csv(partial_read(smk.input.h5, start, stop), smk.output.partial)
+    write_table(summary, smk.output.summary, smk.output.summary_html, "Datasets in the HDF5 file")
+    write_table(partial_read(smk.input.h5, start, stop), smk.output.partial, smk.output.partial_html,
+                f"Slice [{start}:{stop}] of every dataset, read without loading the array")  # fmt: skip
 
 
 if "snakemake" in globals():

@@ -4,22 +4,23 @@ import dataclasses
 from typing import Any
 
 from outofcore import contention
-from outofcore.hugearray import HugeArrayJob, run, write_measurement
+from outofcore.exclusive import timed_job
+from outofcore.hugearray import HugeArrayJob, require_exact, run, write_measurement
 from outofcore.io_utils import log_to
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    with contention.watch() as busy:
-        measurement, stats, exact = run(HugeArrayJob.from_snakemake(smk), log)
-    measurement = dataclasses.replace(measurement, others_busy=busy.others)
-    log.info("while timing, %s", busy)
-    log.info("out-of-core statistics:\n%s", stats.table().to_string())
-    log.info("exact statistics of the generated integers:\n%s", exact.table().to_string())
-    log.info("measurement: %s", measurement)
-    if measurement.check != "ok":
-        log.error("out-of-core statistics differ from the exact ones: check = %s", measurement.check)
-    write_measurement(measurement, smk.output.table)
+    with timed_job("hugearray", log):  # no other timed job on this machine meanwhile, in any run
+        with contention.watch() as busy:
+            measurement, stats, exact = run(HugeArrayJob.from_snakemake(smk), log)
+        measurement = dataclasses.replace(measurement, others_busy=busy.others)
+        log.info("while timing, %s", busy)
+        log.info("out-of-core statistics:\n%s", stats.table().to_string())
+        log.info("exact statistics of the generated integers:\n%s", exact.table().to_string())
+        log.info("measurement: %s", measurement)
+        require_exact(measurement, smk.output.data)  # a wrong answer fails the job
+        write_measurement(measurement, smk.output.table)
 
 
 if "snakemake" in globals():

@@ -4,14 +4,15 @@ from typing import Any
 
 from outofcore.headline import write_headline
 from outofcore.hugearray_figures import headline, load_measurements, plot_memory, plot_throughput
-from outofcore.io_utils import log_to, save_figure, write_csv
+from outofcore.io_utils import log_to, save_figure
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     frame = load_measurements(smk.input)
     log.info("measurements:\n%s", frame.to_string(index=False))
-    write_csv(frame, smk.output.summary)
+    write_table(frame, smk.output.summary, smk.output.summary_html, "Arrays larger than memory: measurements")
     save_figure(plot_memory(frame), smk.output.memory)
     save_figure(plot_throughput(frame, smk.params.cold_read), smk.output.throughput)
     write_headline(headline(frame, smk.params.threads, smk.params.cold_read), smk.output.headline)

@@ -6,24 +6,27 @@ from pathlib import Path
 from typing import Any
 
 from outofcore import contention
-from outofcore.io_utils import log_to, write_csv
+from outofcore.exclusive import timed_job
+from outofcore.io_utils import log_to
 from outofcore.machine_limits import measure_limits, thread_counts
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    start = time.perf_counter()
-    # the job runs alone (timing_lock): the cores it may run on, not only those it reserved
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    threads = thread_counts(cores, smk.params.threads)
-    p = smk.params
-    with contention.watch() as busy:
-        frame = measure_limits(Path(smk.output.csv).parent, p.memcpy_mb, p.disk_mb, p.repeats, threads)
-    log.info("while measuring, %s", busy)
-    how = "share of the cores other processes kept busy while the limits were measured (psutil)"
-    frame.loc[len(frame)] = {"name": "others_busy", "value": busy.others, "unit": "share", "how": how}
-    log.info("limits measured in %.1f s:\n%s", time.perf_counter() - start, frame.to_string(index=False))
-    write_csv(frame, smk.output.csv)
+    with timed_job("limits", log):  # no other timed job on this machine meanwhile, in any run
+        start = time.perf_counter()
+        # the job runs alone: the cores it may run on, not only those it reserved
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = thread_counts(cores, smk.params.threads)
+        p = smk.params
+        with contention.watch() as busy:
+            frame = measure_limits(Path(smk.output.csv).parent, p.memcpy_mb, p.disk_mb, p.repeats, threads)
+        log.info("while measuring, %s", busy)
+        how = "share of the cores other processes kept busy while the limits were measured (psutil)"
+        frame.loc[len(frame)] = {"name": "others_busy", "value": busy.others, "unit": "share", "how": how}
+        log.info("limits measured in %.1f s:\n%s", time.perf_counter() - start, frame.to_string(index=False))
+        write_table(frame, smk.output.csv, smk.output.html, "Machine limits and library versions")
 
 
 if "snakemake" in globals():

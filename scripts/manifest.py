@@ -2,15 +2,16 @@
 
 from typing import Any
 
-from outofcore.io_utils import log_to, write_csv
+from outofcore.io_utils import log_to
 from outofcore.manifest import manifest
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     frame = manifest(smk.input)
     log.info("manifest of %d files", len(frame))
-    write_csv(frame, smk.output.csv)
+    write_table(frame, smk.output.csv, smk.output.html, "Data manifest (SHA-256 of every data file)")
 
 
 if "snakemake" in globals():

@@ -7,7 +7,8 @@ from typing import Any
 import numexpr
 
 from outofcore import contention
-from outofcore.io_utils import atomic_output, log_to, write_csv
+from outofcore.exclusive import timed_job
+from outofcore.io_utils import atomic_output, log_to
 from outofcore.particle_bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
 from outofcore.particle_format_bench import PYTABLES, FormatSettings, compare_formats, log_format_ratios
 from outofcore.particle_formats import set_engine_threads
@@ -15,41 +16,45 @@ from outofcore.particle_queries import query_frame
 from outofcore.particle_table import check_rows, filters_for, make_particles
 from outofcore.plan.query import parse_query
 from outofcore.query_engines import to_numexpr
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    nrows = int(smk.wildcards.rows)
-    check_rows(nrows)
-    query = parse_query(smk.params.query)
-    filters = filters_for(smk.params.compression)
-    threads = max(1, smk.threads)
-    numexpr.set_num_threads(threads)
-    engine_threads = set_engine_threads(threads) | {"hdfstore": threads, PYTABLES: threads}
-    settings = FormatSettings(**smk.params.formats)
-    log.info("%d rows, query %s, filters %s, %d threads", nrows, to_numexpr(query), filters, threads)
-    log.info(
-        "other stores %s, orders %s, engine threads %s", settings.formats, settings.orders, engine_threads
-    )
-    table_path = Path(smk.output.table)
-    outputs = {fmt: Path(smk.output[fmt]) for fmt in settings.formats}
-    with contention.watch() as busy, scratch_dir(table_path) as scratch:
-        with atomic_output(table_path) as tmp:
-            timings = time_fills(tmp, scratch, nrows, filters, smk.params.row_by_row_max, log)
-        rows, query_timings = run_queries(table_path, scratch, query, threads, log=log)
-        timings += query_timings
-        if settings.formats or "shuffled" in settings.orders:
-            records = make_particles(0, nrows)  # the rows again (fast), for the other stores
-            timings += compare_formats(
-                records, outputs, scratch, query, rows, settings, engine_threads, filters, log
-            )
-    log.info("while timing: %s", busy)  # a busy machine slows every method, not the ratios
-    frame = timings_frame(timings)
-    frame["others_busy"] = busy.others
-    log_ratios(frame, log)
-    log_format_ratios(frame, log)
-    write_csv(query_frame(rows), smk.output.query)
-    write_csv(frame, smk.output.timings)
+    with timed_job("particles", log):  # no other timed job on this machine meanwhile, in any run
+        nrows = int(smk.wildcards.rows)
+        check_rows(nrows)
+        query = parse_query(smk.params.query)
+        filters = filters_for(smk.params.compression)
+        threads = max(1, smk.threads)
+        numexpr.set_num_threads(threads)
+        engine_threads = set_engine_threads(threads) | {"hdfstore": threads, PYTABLES: threads}
+        settings = FormatSettings(**smk.params.formats)
+        log.info("%d rows, query %s, filters %s, %d threads", nrows, to_numexpr(query), filters, threads)
+        log.info(
+            "other stores %s, orders %s, engine threads %s", settings.formats, settings.orders, engine_threads
+        )
+        table_path = Path(smk.output.table)
+        outputs = {fmt: Path(smk.output[fmt]) for fmt in settings.formats}
+        with contention.watch() as busy, scratch_dir(table_path) as scratch:
+            with atomic_output(table_path) as tmp:
+                timings = time_fills(tmp, scratch, nrows, filters, smk.params.row_by_row_max, log)
+            rows, query_timings = run_queries(table_path, scratch, query, threads, log=log)
+            timings += query_timings
+            if settings.formats or "shuffled" in settings.orders:
+                records = make_particles(0, nrows)  # the rows again (fast), for the other stores
+                timings += compare_formats(
+                    records, outputs, scratch, query, rows, settings, engine_threads, filters, log
+                )
+        log.info("while timing: %s", busy)  # a busy machine slows every method, not the ratios
+        frame = timings_frame(timings)
+        frame["others_busy"] = busy.others
+        log_ratios(frame, log)
+        log_format_ratios(frame, log)
+        out = smk.output
+        matching = f"Rows matching {to_numexpr(query)} ({nrows:,} rows)"  # the normal form
+        write_table(query_frame(rows), out.query, out.query_html, matching)
+        write_table(frame, out.timings, out.timings_html, f"Particle table timings ({nrows:,} rows)")
 
 
 if "snakemake" in globals():

@@ -8,14 +8,16 @@ import pandas as pd
 from outofcore.headline import write_headline
 from outofcore.io_utils import log_to, save_figure
 from outofcore.particle_figures import all_timings, headline, plot_formats, plot_query_time, query_timings
+from outofcore.plan.query import parse_query, to_text
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
+    query = to_text(parse_query(smk.params.query))  # the checked normal form, never raw text
     timings = query_timings(smk.input)
-    save_figure(plot_query_time(timings, smk.params.query), smk.output.plot)
+    save_figure(plot_query_time(timings, query), smk.output.plot)
     log.info("plotted %d query timings to %s", len(timings), smk.output.plot)
-    save_figure(plot_formats(all_timings(smk.input), smk.params.query), smk.output.formats)
+    save_figure(plot_formats(all_timings(smk.input), query), smk.output.formats)
     tables = [pd.read_csv(path) for path in smk.input]
     write_headline(headline(tables, smk.params.threads), smk.output.headline)
 

@@ -1,17 +1,20 @@
-"""Rule `summary`: the run's headline figures, each beside the machine limit that bounds it."""
+"""Rule `summary`: the run's headline figures, each beside the machine limit that bounds it,
+and the "what to use" page: the fastest method of each job."""
 
 from typing import Any
 
 import pandas as pd
 
 from outofcore.headline import read_headlines
-from outofcore.io_utils import log_to, save_figure, write_csv
-from outofcore.summary_table import above_bound, plot_fractions, summarize
+from outofcore.io_utils import log_to, save_figure
+from outofcore.summary_table import DECISION_INTRO, above_bound, decide, plot_fractions, summarize
+from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    summary = summarize(pd.read_csv(smk.input.limits), read_headlines(smk.input.headlines))
+    limits, headlines = pd.read_csv(smk.input.limits), read_headlines(smk.input.headlines)
+    summary = summarize(limits, headlines)
     log.info("summary:\n%s", summary.to_string(index=False))
     for row in above_bound(summary).itertuples(index=False):
         log.warning(
@@ -20,8 +23,13 @@ def main(smk: Any) -> None:
         )  # fmt: skip
     for row in summary[summary["flags"] != ""].itertuples(index=False):
         log.warning("%s: %s: %s", row.stage, row.figure, row.flags)
-    write_csv(summary, smk.output.csv)
+    write_table(summary, smk.output.csv, smk.output.html, "Headline figures beside the machine's limits")
     save_figure(plot_fractions(summary), smk.output.png)
+    decision = decide(limits, headlines)
+    log.info("what to use:\n%s", decision.to_string(index=False))
+    units = {"fraction_of_limit": "1 = the limit", "vs_tutorial": "x the tutorial's speed"}
+    write_table(decision, smk.output.decision_csv, smk.output.decision_html, "What to use",
+                DECISION_INTRO, units)  # fmt: skip
 
 
 if "snakemake" in globals():

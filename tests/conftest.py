@@ -58,3 +58,11 @@ def workflow_runner(tmp_path: Path):
 
     run.workdir = tmp_path
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """One whole run at toy sizes with its report, shared by the tests that only read it."""
+    workdir = tmp_path_factory.mktemp("tiny-run")
+    run_workflow(workdir, load_config("tiny.yaml"), "--report", "results/report.html", "--report-after-run")
+    return workdir

@@ -272,8 +272,10 @@ def test_collected_csv_schema_and_one_row_per_bandwidth(sweep_table, tmp_path):
     write_csv(sweep_table, path)
     table = pd.read_csv(path)
     assert list(table.columns) == [
+        "data",
         "method",
         "codec",
+        "filters",
         "threads",
         "size",
         "nbytes",
@@ -287,6 +289,8 @@ def test_collected_csv_schema_and_one_row_per_bandwidth(sweep_table, tmp_path):
         "gbps",
         "spread",
         "stable",
+        "dtype",
+        "max_error",
         "others_busy",
     ]
     memcpy = table[table["method"] == "memcpy"]
@@ -313,6 +317,7 @@ def test_sweep_resource_requests_at_the_default_sizes():
     assert sizing.blosc_sweep_mem_mb(sizes, "blosc2") == 2588
     assert sizing.blosc_sweep_mem_mb([10, 1000], "pack_array") == 812
     assert sizing.blosc_sweep_runtime(sizes, [1, 2], 3, 0.02) == 6
+    assert sizing.blosc_sweep_runtime(sizes, [1, 2], 3, 0.02, pipelines=5) == 26  # five times the timed part
 
 
 def test_combinations_give_pack_array_its_own_codec():

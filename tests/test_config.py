@@ -1,6 +1,7 @@
 """Bad configs are rejected by the real workflow before any job runs, naming the key."""
 
 import copy
+import pickle
 
 import pytest
 import yaml
@@ -9,6 +10,7 @@ from jsonschema.exceptions import best_match
 
 from conftest import REPO
 from outofcore.plan import configcheck
+from test_data_sources import Planted
 
 DEFAULT = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -30,6 +32,17 @@ BAD_CONFIGS = {
     "unknown top-level key": ({**DEFAULT, "sede": 1}, "sede", "1"),
     "seed not an int": (with_change("seed", "abc"), "seed", "'abc'"),
     "negative seed": (with_change("seed", -1), "seed", "-1"),
+    "data unknown generator": (with_change("data", ["linspace", "gaussian"]), "data[1]", "'gaussian'"),
+    "data empty": (with_change("data", []), "data", "[]"),
+    "data repeated": (with_change("data", ["smooth", "smooth"]), "data[1]", "'smooth'"),
+    "data file of unknown type": (with_change("data", [{"file": "x.txt"}]), "data[0].file", "'x.txt'"),
+    "data file missing": (with_change("data", [{"file": "no/such.npy"}]), "data[0].file", "'no/such.npy'"),
+    "data HDF5 without a dataset": (with_change("data", [{"file": "a.h5"}]), "data[0].file", "'a.h5'"),
+    "data columns of a .npy": (
+        with_change("data", [{"file": "a.npy", "columns": ["x"]}]),
+        "data[0].columns",
+        "['x']",
+    ),
     "unknown dataset key": (
         with_change("datasets.arrays.0", {**DEFAULT["datasets"]["arrays"][0], "dtype": "f4"}),
         "datasets.arrays[0].dtype",
@@ -160,11 +173,21 @@ BAD_CONFIGS = {
     ),
     "zero columns": (with_change("hugearray.columns", 0), "hugearray.columns", "0"),
     "unknown backend": (
-        with_change("hugearray.backends", ["tables", "zarr"]),
+        with_change("hugearray.backends", ["tables", "netcdf"]),
         "hugearray.backends[1]",
-        "'zarr'",
+        "'netcdf'",
     ),
     "no backend": (with_change("hugearray.backends", []), "hugearray.backends", "[]"),
+    "unknown engine": (
+        with_change("hugearray.engines", ["threads", "spark"]),
+        "hugearray.engines[1]",
+        "'spark'",
+    ),
+    "blosc2 engine without its store": (
+        with_change("hugearray.engines", ["threads", "blosc2"]),
+        "hugearray.engines[1]",
+        "'blosc2'",
+    ),
     "unknown codec": (
         with_change("hugearray.compression", "blosc2:snappy"),
         "hugearray.compression",
@@ -305,6 +328,23 @@ def test_all_blosc_threads_is_valid_and_means_the_cores_snakemake_has(workflow_r
     proc = workflow_runner({"blosc": {"threads": [1, "all"]}}, "--dry-run", "results/blosc/sweep.csv")
     sweeps = [block for block in proc.stdout.split("\n\n") if "rule blosc_sweep:" in block]
     assert sweeps and all("threads: 2" in block for block in sweeps)  # --cores 2
+
+
+def test_bad_data_files_rejected_before_any_job(workflow_runner):
+    """A pickle posing as .npy and a CSV text column: one line naming the file, nothing run."""
+    workdir = workflow_runner.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    marker = workdir / "ran"
+    (workdir / "evil.npy").write_bytes(pickle.dumps(Planted(marker)))
+    (workdir / "text.csv").write_text("a,b\n1,x\n2,y\n")
+    cases = (("evil.npy", "a pickle, not a .npy array"), ("text.csv", "column 'b' is not numbers"))
+    for item, reason in cases:
+        proc = workflow_runner(with_change("data", ["linspace", {"file": item}]), "--dry-run", check=False)
+        output = (proc.stdout + proc.stderr).splitlines()
+        lines = [line for line in output if line.startswith("config error:")]
+        assert proc.returncode != 0 and len(lines) == 1, proc.stdout + proc.stderr
+        assert lines[0].startswith(f"config error: data[1].file = '{item}': {reason}"), lines[0]
+    assert not marker.exists() and not (workdir / "results").exists()
 
 
 def alias_bomb(levels: int) -> list:

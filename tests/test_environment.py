@@ -12,6 +12,7 @@ CONDA_NAMES = {
     "blosc": "python-blosc",
     "blosc2": "python-blosc2",
     "duckdb": "python-duckdb",
+    "dask": "dask-core",
 }
 
 

@@ -15,7 +15,7 @@ import pytest
 import tables
 
 from conftest import REPO, load_config
-from outofcore import hugearray
+from outofcore import hugearray, hugearray_figures
 from outofcore.hugearray import HugeArrayJob
 from outofcore.hugearray_data import VALUE_BITS, column_reduce, generate_blocks
 from outofcore.stores import reading
@@ -29,7 +29,7 @@ SMALL = {"size_mb": 4, "columns": 3, "block_mb": 1, "chunk_kb": 64}
 SEED = 11
 # the table's columns, as the README documents them
 CSV_COLUMNS = [
-    "backend", "size_mb", "rows", "columns", "compression", "file_bytes",
+    "backend", "engine", "size_mb", "rows", "columns", "compression", "file_bytes",
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
     "write_spread", "reduce_spread", "spread", "stable", "others_busy",
 ]  # fmt: skip
@@ -148,6 +148,36 @@ def test_check_catches_a_changed_value(tmp_path, backend):
     _, stats, _ = hugearray.reduce_array(job)
     assert not stats.matches(exact)
     assert stats.total[1] == exact.total[1] + 1 and stats.total[0] == exact.total[0]
+    wrong = hugearray.Measurement(backend, "threads", 4, layout.rows, 3, "none", 1, 1, 1, 1, 1, 1, "mismatch")
+    with pytest.raises(hugearray.WrongAnswer, match="differ from the exact ones"):
+        hugearray.require_exact(wrong, path)  # what the job's script calls: the job fails
+
+
+def test_a_wrong_row_fails_the_plots(tmp_path):
+    """A per-job table that says `mismatch` (never written by the job) is refused too."""
+    path = tmp_path / "tables.csv"
+    hugearray.write_measurement(
+        hugearray.Measurement("tables", "threads", 2, 1, 3, "none", 1, 1, 1, 1, 1, 1, "mismatch"), path
+    )
+    with pytest.raises(ValueError, match=r"tables\.csv: check = \['mismatch'\]"):
+        hugearray_figures.load_measurements([path])
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "results/hugearray/0/threads/tables.csv",
+        "results/particles/7/timings.csv",
+    ],
+)
+def test_targets_outside_the_config_match_no_rule(workflow_runner, target):
+    """Sizes and row counts come only from the checked config, never from a target's name."""
+    proc = workflow_runner(TINY, target, "--dry-run", check=False)
+    assert proc.returncode != 0
+    assert (
+        "MissingRuleException" in proc.stdout + proc.stderr
+        or "No rule to produce" in proc.stdout + proc.stderr
+    )
 
 
 def test_same_seed_same_array_other_seed_differs():
@@ -199,7 +229,7 @@ def test_parallel_read_raises_a_workers_failure():
 
 PEAK_RSS = """
 import sys
-from outofcore import hugearray
+from outofcore import hugearray, hugearray_figures
 path, backend, size_mb = sys.argv[1], sys.argv[2], int(sys.argv[3])
 job = hugearray.HugeArrayJob(path, backend, size_mb, 8, 1, 256, "blosc2:lz4", 1, threads=2)
 m, _, _ = hugearray.run(job)
@@ -243,11 +273,16 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
     out = workflow_runner.workdir / "results" / "hugearray"
     for size in (2, 4):
         for backend in ("tables", "h5py", "memmap"):
-            row = pd.read_csv(out / str(size) / f"{backend}.csv")
+            row = pd.read_csv(out / str(size) / "threads" / f"{backend}.csv")
             assert list(row.columns) == CSV_COLUMNS
             assert len(row) == 1
             row = row.iloc[0]
-            assert (row["backend"], row["size_mb"], row["columns"]) == (backend, size, 3)
+            assert (row["backend"], row["engine"], row["size_mb"], row["columns"]) == (
+                backend,
+                "threads",
+                size,
+                3,
+            )
             assert row["rows"] == size * 2**20 // 24
             assert row["check"] == "ok"
             assert row["write_seconds"] > 0 and row["reduce_gbps"] > 0 and row["peak_rss_mb"] > 0
@@ -255,12 +290,13 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
             assert row["stable"] == (row["spread"] <= 0.15) and 0 <= row["others_busy"] <= 1
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 6 and set(summary["check"]) == {"ok"}
+    assert set(summary["bounded"]) == {"yes"}  # 2 -> 4 MiB: memory did not follow the array
     for png in ("memory.png", "throughput.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     suffixes = {store.suffix for store in BACKENDS.values()}
     leftovers = [p.name for p in out.rglob("*") if p.suffix in suffixes or ".partial-" in p.name]
     assert leftovers == []  # temp(): the arrays are gone once their job is done
-    assert (workflow_runner.workdir / "logs" / "hugearray_4_tables.log").stat().st_size > 0
+    assert (workflow_runner.workdir / "logs" / "hugearray_4_threads_tables.log").stat().st_size > 0
 
 
 def test_keep_data_keeps_the_arrays(workflow_runner):
@@ -268,7 +304,7 @@ def test_keep_data_keeps_the_arrays(workflow_runner):
         "hugearray": {**TINY["hugearray"], "sizes_mb": [2], "backends": ["h5py", "memmap"], "keep_data": True}
     }
     workflow_runner(config, "hugearray_plots")
-    out = workflow_runner.workdir / "results" / "hugearray" / "2"
+    out = workflow_runner.workdir / "results" / "hugearray" / "2" / "threads"
     layout = Layout.from_sizes(2, 3, 1, 64)
     data = whole_array(42, layout)  # the default seed
     np.testing.assert_array_equal(read_back(out / "h5py.h5", "h5py")[0], data)
@@ -283,7 +319,7 @@ def test_workflow_reports_missing_disk_space(workflow_runner):
     config = {"hugearray": {**TINY["hugearray"], "sizes_mb": [size], "backends": ["tables"]}}
     proc = workflow_runner(config, "hugearray_plots", check=False)
     assert proc.returncode != 0
-    log = (workflow_runner.workdir / "logs" / f"hugearray_{size}_tables.log").read_text()
-    assert f"not enough free disk space for results/hugearray/{size}/tables.h5" in log
+    log = (workflow_runner.workdir / "logs" / f"hugearray_{size}_threads_tables.log").read_text()
+    assert f"not enough free disk space for results/hugearray/{size}/threads/tables.h5" in log
     folder = workflow_runner.workdir / "results" / "hugearray" / str(size)
-    assert not folder.exists() or list(folder.iterdir()) == []
+    assert [p for p in folder.rglob("*") if not p.is_dir()] == []  # no file, no partial file

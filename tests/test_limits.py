@@ -38,7 +38,21 @@ def test_limits_table_has_every_row(table):
     expected = {"memcpy", "page_cache_write", "durable_write", "warm_read", "cold_read", "cores", "memory"}
     expected |= {f"{kind}_{t}t" for kind in ("copy", "write", "read") for t in (1, 2)}
     assert expected <= names and "cpu_model" in names
-    for lib in ("python", "numpy", "hdf5 (h5py)", "h5py", "pytables", "blosc", "blosc2"):
+    for lib in (
+        "python",
+        "numpy",
+        "hdf5 (h5py)",
+        "h5py",
+        "pytables",
+        "blosc",
+        "blosc2",
+        "hdf5plugin",
+        "numexpr",
+        "matplotlib",
+        "psutil",
+        "snakemake",
+        "pandas",
+    ):
         assert f"version {lib}" in names
     numeric = table[table["unit"].isin(["GB/s", "count", "GiB"])]
     assert len(numeric) == len(expected)
@@ -82,3 +96,10 @@ def test_thread_counts_double_up_to_the_cores_and_add_the_configured():
     assert machine_limits.thread_counts(2) == [1, 2]
     assert machine_limits.thread_counts(12, [3]) == [1, 2, 3, 4, 8, 12]
     assert machine_limits.thread_counts(1, [2]) == [1, 2]
+
+
+def test_measurements_are_rounded_to_three_significant_digits(table):
+    rates = pd.to_numeric(table[table["unit"].isin(["GB/s", "GiB"])]["value"])
+    assert all(float(f"{value:.3g}") == value for value in rates)
+    versions = table[table["unit"] == "version"].set_index("name")["value"]
+    assert versions["version snakemake"] != "not installed here"  # the test environment has all

@@ -73,11 +73,11 @@ def test_registry_agrees_with_the_rules_description():
 
 def test_a_disagreement_is_named():
     described = {**hugearray_stores.STORES, "memmap": hugearray_stores.StoreKind(".npz", False)}
-    described["zarr"] = hugearray_stores.StoreKind(".zarr", True)
+    described["netcdf"] = hugearray_stores.StoreKind(".nc", False)
     problems = registry.disagreements(BACKENDS, described)
     assert len(problems) == 2
     assert problems[0].startswith("memmap: registry .npy") and "rules .npz" in problems[0]
-    assert problems[1] == "zarr: in the rules' description only"
+    assert problems[1] == "netcdf: in the rules' description only"
 
 
 def test_config_schema_and_rules_know_every_backend():
@@ -87,7 +87,7 @@ def test_config_schema_and_rules_know_every_backend():
     assert schema["properties"]["hugearray"]["properties"]["backends"]["items"]["enum"] == list(BACKENDS)
     rules = (REPO / "workflow" / "rules" / "hugearray.smk").read_text()
     outputs = re.findall(
-        r'data=data_output\(\s*"results/hugearray/\{size_mb\}/\{backend\}(\.[\w.]+)",'
+        r'data=data_output\(\s*"results/hugearray/\{size_mb\}/\{engine\}/\{backend\}(\.[\w.]+)",'
         r'\s*keep=HUGEARRAY\["keep_data"\],'
         r'\s*is_directory=hugearray_stores\.stored_as_directory\("([^"]+)"\),',
         rules,
@@ -109,6 +109,9 @@ def test_resource_requests_of_the_default_config():
     """1 % and 16 MiB over the array; memory for 3 blocks of 64 MiB and 2 threads' chunks."""
     assert [sizing.hugearray_disk_mb(size) for size in (256, 1024)] == [275, 1051]
     assert sizing.hugearray_mem_mb(threads=2, block_mb=64, chunk_kb=4096) == 358
+    # dask: its import and 3 blocks in flight; zarr: a block of decoded chunks per thread
+    assert sizing.hugearray_mem_mb(2, 64, 4096, "memmap", "dask") == 358 + 50 + 192
+    assert sizing.hugearray_mem_mb(2, 64, 4096, "zarr", "threads") == 358 + 128
     assert [sizing.hugearray_runtime(size) for size in (256, 1024)] == [3, 4]
 
 

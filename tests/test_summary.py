@@ -76,7 +76,7 @@ ARRAYS = pd.DataFrame(
         "write_gbps",
         "reduce_gbps",
     ],
-)
+).assign(engine="threads", rss_growth_mb=0.0, bounded="yes")  # as hugearray_figures.load_measurements gives
 
 
 def headlines(cold_read: bool = False) -> pd.DataFrame:
@@ -146,7 +146,7 @@ def test_blosc_compression_against_memory_read_and_decompression_against_write_o
 
 def test_hugearray_write_fsyncs_so_it_is_set_against_durable_write_times_its_ratio(table):
     writes = table[table["figure"].str.startswith("write, fsync")].set_index("figure")
-    assert len(writes) == 2 and writes.index.str.contains("64 MB").all()
+    assert len(writes) == 2 and writes.index.str.contains("64 MiB").all()
     compressed = writes[writes.index.str.contains("tables")].iloc[0]
     assert compressed["limit_value"] == pytest.approx(min(1.0 * 4.0, 12.0))  # durable x ratio
     assert "durable write (fsync) x 4.00" in compressed["limit"]
@@ -206,7 +206,9 @@ def test_headline_files_without_the_new_columns_read_with_defaults(tmp_path):
 
 def test_hugearray_largest_size_per_backend(table):
     rows = table[table["stage"] == "hugearray"]
-    assert len(rows) == 4 and rows["figure"].str.contains("64 MB").all()
+    assert len(rows) == 4 and rows["figure"].str.contains("64 MiB").all()
+    reduce_tables = rows[rows["figure"].str.startswith("out-of-core reduce (tables")].iloc[0]
+    assert reduce_tables["fraction_of_limit"] == pytest.approx(6.0 / 12.0)  # min(warm 8 x ratio 4, copy_2t)
 
 
 def test_missing_stages_give_no_rows_and_plot_has_labels(table):
@@ -239,3 +241,31 @@ def test_a_bandwidth_limit_is_the_fastest_sample_not_the_median():
     assert blosc_figures.bandwidth(sweep, "write", 2, best=True) == pytest.approx(20.0)
     rows = headline_frame(blosc_figures.headline(sweep))
     assert rows.loc[rows["limit"] == "write_2t", "limit_value"].tolist() == pytest.approx([20.0, 20.0])
+
+
+def test_cold_reduce_is_read_against_cold_read():
+    table = summary_table.summarize(LIMITS, headlines(cold_read=True))
+    reduce_rows = table[table["figure"].str.startswith("out-of-core reduce")]
+    assert reduce_rows["limit"].str.contains("cold read").all()  # x the ratio where compressed
+
+
+def test_what_to_use_is_the_fastest_own_method_of_each_job():
+    decision = summary_table.decide(LIMITS, headlines())
+    assert list(decision.columns) == summary_table.DECISION_COLUMNS
+    by_job = decision.set_index("job")
+    assert list(by_job.index) == [  # one row per job, in the stages' order
+        "store a table",
+        "query a table",
+        "compress an array in memory",
+        "decompress an array in memory",
+        "write an array larger than memory",
+        "reduce an array larger than memory",
+    ]
+    fill = by_job.loc["store a table"]
+    assert fill["method"] == "block appends" and fill["vs_tutorial"] == pytest.approx(100)
+    assert fill["fraction_of_limit"] == pytest.approx(0.5)
+    compress = by_job.loc["compress an array in memory"]
+    assert compress["method"] == "blosc2/zstd" and compress["vs_tutorial"] == pytest.approx(5.0)
+    reduce_row = by_job.loc["reduce an array larger than memory"]
+    assert reduce_row["method"] == "tables" and pd.isna(reduce_row["vs_tutorial"])  # no tutorial way
+    assert reduce_row["fraction_of_limit"] == pytest.approx(6.0 / 12.0)  # min(warm 8 x ratio 4, copy_2t)

@@ -45,7 +45,8 @@ def test_h5py_readers_never_unpickle(tmp_path, marker):
     with h5py.File(path, "a") as h5:
         h5["r/a"].attrs["evil"] = evil
         h5.attrs["evil"] = evil
-        h5["r/evil"] = np.frombuffer(pickle.dumps(Payload(marker)), dtype=np.uint8)
+        payload = np.frombuffer(pickle.dumps(Payload(marker)), dtype=np.uint8)
+        h5.create_dataset("r/evil", data=payload, chunks=True, fletcher32=True)  # as the writer does
     listing = h5_datasets.summarize(path)
     h5_datasets.partial_read(path, 0, 5)
     assert set(listing["dataset"]) == {"r/a", "r/evil"}

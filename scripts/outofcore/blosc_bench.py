@@ -1,11 +1,14 @@
-"""The tutorial's steps 3-4: blosc compression of `np.linspace(0, 100, n)` across sizes.
+"""The tutorial's steps 3-4: blosc compression of a data source across sizes.
 
-One job sweeps one (method, codec): every configured size and thread count, compression
+The tutorial compressed `np.linspace(0, 100, n)`; the source here is any of
+`outofcore.data_sources` (linspace by default), with its own dtype.
+One job sweeps one (data, method, codec): every configured size and thread count (and,
+for blosc2, every filter pipeline of `outofcore.blosc_filters`), compression
 and decompression, timed by `timing.measure_interleaved` (autoranged samples in rounds
-over the points of one size, median and spread reported) and each round trip checked
-equal to the input. The job also measures the machine's memory bandwidths (copy, write,
-read) over each of its thread counts, so every throughput has its ceiling measured on
-the same machine (the same node, on a cluster).
+over every point of one size, median and spread reported) and each round trip checked.
+The job also measures the machine's memory bandwidths (copy, write, read) over each of
+its thread counts, so every throughput has its ceiling measured on the same machine
+(the same node, on a cluster).
 
 Methods:
 - `pack_array`: the tutorial's `blosc.pack_array` / `unpack_array` (pickle inside: the
@@ -14,7 +17,9 @@ Methods:
 - `blosc2`: python-blosc2's `compress` / `decompress(dst=...)` into a reused array.
 The last two are `safe_blosc`'s pickle-free path: the array's dtype and shape are kept
 apart from the bytes. Every method uses the configured clevel with byte shuffle, so
-pack_array differs from compress_ptr/blosclz only by its pickle and copies.
+pack_array differs from compress_ptr/blosclz only by its pickle and copies. Lossless round
+trips must give the input back exactly; a lossy pipeline (trunc_prec) within its bound,
+and its largest absolute error is recorded.
 """
 
 from collections.abc import Callable, Sequence
@@ -27,7 +32,9 @@ import blosc2
 import numpy as np
 import pandas as pd
 
+from outofcore import blosc_filters
 from outofcore.bandwidth import CACHE_LEAVING_BYTES, GB, KINDS, bandwidth_timings
+from outofcore.data_sources import Source, generator
 from outofcore.safe_blosc import CODECS, blosc_threads, compress, decompress_into
 from outofcore.timing import Point, Timing, measure_interleaved
 
@@ -35,6 +42,8 @@ METHODS = ("pack_array", "compress_ptr", "blosc2")
 SAFE_FORMAT = {"compress_ptr": "blosc1", "blosc2": "blosc2"}  # method -> safe_blosc format
 MEMCPY = "memcpy"  # method of the memory-bandwidth rows (operation copy/write/read, codec NO_CODEC)
 NO_CODEC = "none"
+DEFAULT_DATA = "linspace"
+FLOAT64 = np.dtype(np.float64)
 
 
 class RoundTripError(AssertionError):
@@ -46,17 +55,31 @@ def seed_array(size: int) -> np.ndarray:
     return np.linspace(0, 100, size)
 
 
-def check_round_trip(original: np.ndarray, restored: np.ndarray, label: str) -> None:
+def check_round_trip(
+    original: np.ndarray, restored: np.ndarray, label: str, bits: int | None = None
+) -> float:
+    """Exact equality, or for a lossy pipeline keeping `bits` mantissa bits, every value
+    within its relative bound; returns the largest absolute error (0 when exact)."""
     if restored.dtype != original.dtype or restored.shape != original.shape:
         raise RoundTripError(
             f"{label}: got {restored.dtype}{restored.shape}, expected {original.dtype}{original.shape}"
         )
-    if not np.array_equal(restored, original):
-        raise RoundTripError(f"{label}: decompressed values differ from the input")
+    if bits is None:
+        if not np.array_equal(restored, original, equal_nan=original.dtype.kind in "fc"):
+            raise RoundTripError(f"{label}: decompressed values differ from the input")
+        return 0.0
+    if not blosc_filters.within_bound(original, restored, bits):
+        raise RoundTripError(f"{label}: decompressed values differ by more than 2**-{bits} relative")
+    return blosc_filters.max_error(original, restored)
 
 
 def round_trip_calls(
-    method: str, codec: str, clevel: int, array: np.ndarray, out: np.ndarray | None
+    method: str,
+    codec: str,
+    clevel: int,
+    array: np.ndarray,
+    out: np.ndarray | None,
+    pipeline: blosc_filters.Pipeline | None = None,
 ) -> tuple[Callable[[], None], Callable[[], None], Callable[[], np.ndarray], Callable[[], int]]:
     """(compress, decompress, result, compressed size): the calls timed for one method.
 
@@ -76,9 +99,12 @@ def round_trip_calls(
     if out is None:
         raise ValueError(f"method {method} needs a preallocated output array")
     fmt = SAFE_FORMAT[method]
+    filtered = None
+    if pipeline is not None and method == "blosc2":
+        filtered = blosc_filters.compressor(pipeline, codec, clevel)
 
     def pack_safe() -> None:
-        last["bytes"] = compress(array, fmt, codec, clevel)
+        last["bytes"] = filtered(array) if filtered else compress(array, fmt, codec, clevel)
 
     def unpack_safe() -> None:
         decompress_into(last["bytes"], fmt, out)
@@ -88,12 +114,15 @@ def round_trip_calls(
 
 @dataclass(frozen=True)
 class SweepRow:
-    """One line of the sweep table: `size` float64; throughputs count uncompressed bytes."""
+    """One line of the sweep table: `size` elements of the source's dtype; throughputs
+    count uncompressed bytes."""
 
+    data: str  # the data source's label
     method: str
     codec: str
+    filters: str  # blosc2's filter pipeline; the other methods: shuffle
     threads: int
-    size: int  # float64 elements
+    size: int  # elements
     nbytes: int  # uncompressed bytes
     operation: str  # "compress", "decompress", or a memory bandwidth: "copy", "write", "read"
     seconds: float  # median seconds per call
@@ -105,16 +134,32 @@ class SweepRow:
     gbps: float  # uncompressed GB (10**9 bytes) per second
     spread: float  # (max - min) / median of the samples
     stable: bool  # spread <= 0.15
+    dtype: str = "float64"
+    max_error: float = 0.0  # largest absolute error of the round trip (lossy filters only)
     others_busy: float = float("nan")  # share of the cores other processes kept busy meanwhile
 
     @classmethod
     def of(
-        cls, method: str, codec: str, threads: int, size: int, operation: str, timing: Timing, compressed: int
+        cls,
+        method: str,
+        codec: str,
+        threads: int,
+        size: int,
+        operation: str,
+        timing: Timing,
+        compressed: int,
+        *,
+        data: str = DEFAULT_DATA,
+        filters: str = blosc_filters.DEFAULT,
+        dtype: np.dtype = FLOAT64,
+        max_error: float = 0.0,
     ) -> "SweepRow":
-        nbytes = 8 * size
+        nbytes = dtype.itemsize * size
         return cls(
+            data=data,
             method=method,
             codec=codec,
+            filters=filters,
             threads=threads,
             size=size,
             nbytes=nbytes,
@@ -128,6 +173,8 @@ class SweepRow:
             gbps=timing.rate(nbytes) / GB,
             spread=timing.spread,
             stable=timing.stable,
+            dtype=str(dtype),
+            max_error=max_error,
         )
 
 
@@ -152,42 +199,72 @@ def measure_size(
     array: np.ndarray,
     repeats: int,
     min_time: float,
+    data: str = DEFAULT_DATA,
+    pipelines: Sequence[blosc_filters.Pipeline | None] = (None,),
 ) -> list[SweepRow]:
-    """The compress and decompress rows of one size at every thread count.
+    """The compress and decompress rows of one size at every filter pipeline and thread count.
 
-    All (threads, operation) points of the size are sampled in interleaved rounds; the
-    thread count is set before each sample, outside the timed region. Each thread
-    count's decompression is then checked once more on a zeroed output.
+    All (pipeline, threads, operation) points of the size are sampled in interleaved
+    rounds, so a busy spell of the machine slows them alike; the thread count is set
+    before each sample, outside the timed region. Each point's decompression is then
+    checked once more on a zeroed output.
     """
     out = None if method == "pack_array" else np.empty_like(array)
-    pack, unpack, result, compressed = round_trip_calls(method, codec, clevel, array, out)
+    calls = {
+        pipeline: round_trip_calls(method, codec, clevel, array, out, pipeline) for pipeline in pipelines
+    }
+    points: dict[tuple[blosc_filters.Pipeline | None, int, str], Point] = {}
     with blosc_threads(max(threads)):
-        pack()  # the bytes the first decompression reads
-        points = {}
-        for count in threads:
-            ready = lambda count=count: set_threads(count)  # noqa: E731
-            points[count, "compress"] = Point(pack, ready, min_time)
-            points[count, "decompress"] = Point(unpack, ready, min_time)
+        for pipeline, (pack, unpack, _, _) in calls.items():
+            pack()  # the bytes the first decompression reads
+            for count in threads:
+                ready = lambda count=count: set_threads(count)  # noqa: E731
+                points[pipeline, count, "compress"] = Point(pack, ready, min_time)
+                points[pipeline, count, "decompress"] = Point(unpack, ready, min_time)
         timings = measure_interleaved(points, repeats)
-        for count in threads:
-            set_threads(count)
-            if out is not None:
-                out.fill(0)  # a decompression that wrote nothing cannot pass the check
-            unpack()
-            check_round_trip(array, result(), f"{method}/{codec}, {count} threads, n={array.size}")
-    size = compressed()
-    return [
-        SweepRow.of(method, codec, count, array.size, operation, timings[count, operation], size)
-        for count in threads
-        for operation in ("compress", "decompress")
-    ]
+        rows = []
+        for pipeline, (pack, unpack, result, compressed) in calls.items():
+            filters = pipeline.name if pipeline is not None else blosc_filters.DEFAULT
+            for count in threads:
+                set_threads(count)
+                if out is not None:
+                    out.fill(0)  # a decompression that wrote nothing cannot pass the check
+                pack()
+                unpack()
+                label = f"{data} {method}/{codec}/{filters}, {count} threads, n={array.size}"
+                error = check_round_trip(array, result(), label, pipeline.bits if pipeline else None)
+                more = {"data": data, "filters": filters, "dtype": array.dtype, "max_error": error}
+                rows += [
+                    SweepRow.of(
+                        method,
+                        codec,
+                        count,
+                        array.size,
+                        op,
+                        timings[pipeline, count, op],
+                        compressed(),
+                        **more,
+                    )
+                    for op in ("compress", "decompress")
+                ]
+    return rows
 
 
 def bandwidth_rows(threads: Sequence[int], size: int, repeats: int, min_time: float) -> list[SweepRow]:
     """The memory bandwidths (copy, write, read) over `size` float64 at every thread count."""
     timings = bandwidth_timings(threads, 8 * size, repeats, min_time)
     return [
-        SweepRow.of(MEMCPY, NO_CODEC, count, size, kind, timings[kind, count], 8 * size)
+        SweepRow.of(
+            MEMCPY,
+            NO_CODEC,
+            count,
+            size,
+            kind,
+            timings[kind, count],
+            8 * size,
+            data=NO_CODEC,
+            filters=NO_CODEC,
+        )
         for count in sorted(set(threads))
         for kind in KINDS
     ]
@@ -203,8 +280,11 @@ def sweep(
     min_time: float,
     log: Callable[[str], None] = lambda message: None,
     memcpy_size: int | None = None,
+    source: Source | None = None,
+    filters: Sequence[str] = (blosc_filters.DEFAULT,),
 ) -> pd.DataFrame:
-    """Every size x thread count of one (method, codec), after the bandwidth rows.
+    """Every size x thread count (x filter pipeline for blosc2) of one (data, method,
+    codec) on `source` (default the tutorial's linspace), after the bandwidth rows.
 
     The bandwidths move `memcpy_size` float64, by default CACHE_LEAVING_BYTES (256 MiB,
     far above the CPU caches: main memory, not a cache).
@@ -218,14 +298,23 @@ def sweep(
     rows = bandwidth_rows(threads, memcpy_size, repeats, min_time)
     for row in rows:
         log(f"{row.operation} over {row.threads} threads: {row.gbps:.2f} GB/s (spread {row.spread:.0%})")
+    source = source or generator(DEFAULT_DATA, 0)
+    pipelines = [blosc_filters.parse(name) for name in (filters if method == "blosc2" else [])] or [None]
+    for pipeline in pipelines:
+        if pipeline is not None and not pipeline.applies_to(source.dtype):
+            log(f"{pipeline.name}: not applicable to {source.dtype} data, skipped")
+    pipelines = [p for p in pipelines if p is None or p.applies_to(source.dtype)]
     for size in sorted(sizes):
-        array = seed_array(size)
-        point = measure_size(method, codec, clevel, threads, array, repeats, min_time)
+        array = source.array(size)
+        point = measure_size(
+            method, codec, clevel, threads, array, repeats, min_time, source.label, pipelines
+        )
         for pack, unpack in zip(point[::2], point[1::2], strict=True):
             log(
-                f"{method}/{codec} n={size} threads={pack.threads}: ratio {pack.ratio:.2f}, "
-                f"compress {pack.gbps:.3f} GB/s (spread {pack.spread:.0%}), "
-                f"decompress {unpack.gbps:.3f} GB/s (spread {unpack.spread:.0%})"
+                f"{source.label} {method}/{codec}/{pack.filters} n={size} threads={pack.threads}: "
+                f"ratio {pack.ratio:.2f}, compress {pack.gbps:.3f} GB/s (spread {pack.spread:.0%}), "
+                f"decompress {unpack.gbps:.3f} GB/s (spread {unpack.spread:.0%}), "
+                f"max error {pack.max_error:g}"
             )
         rows += point
         del array  # the next size's arrays are allocated after these are freed
@@ -239,7 +328,7 @@ def collect(parts: Sequence[str | Path]) -> pd.DataFrame:
     table = pd.concat([pd.read_csv(path, keep_default_na=False) for path in parts], ignore_index=True)
     copies = table[table["method"] == MEMCPY]
     rows = table[table["method"] != MEMCPY]
-    key = ["method", "codec", "threads", "size", "operation"]
+    key = ["data", "method", "codec", "filters", "threads", "size", "operation"]
     duplicated = rows[rows.duplicated(key, keep=False)]
     if len(duplicated):
         raise ValueError(f"the parts measure some points twice:\n{duplicated[key]}")

@@ -9,6 +9,8 @@
   as many threads measured by the same jobs.
 Unstable points (samples spread more than 15 %) are drawn hollow. The plotting
 functions take the sweep table and return the Figure (tests read its Axes).
+With several data sources or filter pipelines, these show `main_view`: the first source
+and the first pipeline; `blosc_matrix` compares them all.
 """
 
 import math
@@ -23,7 +25,7 @@ from matplotlib.figure import Figure
 from outofcore.blosc_bench import MEMCPY
 from outofcore.headline import Headline
 
-SIZE_LABEL = "array size n (float64 elements of linspace(0, 100, n))"
+SIZE_LABEL = "array size n (elements of the data source)"
 OPERATIONS = ("compress", "decompress")
 SAFE_METHODS = ("compress_ptr", "blosc2")
 plt.rcParams["svg.hashsalt"] = "blosc-sweep"  # the same figure gives the same SVG bytes
@@ -42,6 +44,21 @@ def bandwidth(
         return None
     row = rows.sort_values("threads").iloc[-1]
     return float(row["nbytes"] / row["seconds_min"] / 1e9) if best else float(row["gbps"])
+
+
+def main_view(sweep: pd.DataFrame, data: str | None = None, filters: str | None = None) -> pd.DataFrame:
+    """The memcpy rows and the rows of one data source (default the first) with one blosc2
+    filter pipeline (default the first): the tutorial's sweep on that source."""
+    if "data" not in sweep.columns:
+        return sweep
+    measured = sweep[sweep["method"] != MEMCPY]
+    data = data or (measured["data"].iloc[0] if len(measured) else None)
+    blosc2 = measured[(measured["data"] == data) & (measured["method"] == "blosc2")]
+    filters = filters or (blosc2["filters"].iloc[0] if len(blosc2) else None)
+    keep = (sweep["method"] == MEMCPY) | (
+        (sweep["data"] == data) & ((sweep["method"] != "blosc2") | (sweep["filters"] == filters))
+    )
+    return sweep[keep]
 
 
 def memcpy_gbps(sweep: pd.DataFrame) -> float | None:
@@ -77,7 +94,7 @@ def series_label(method: str, codec: str) -> str:
 
 def seed_loglog(sweep: pd.DataFrame) -> Figure:
     """pack_array / unpack_array seconds per call against n, one line per operation x threads."""
-    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9.5, 5), layout="constrained")
     rows = sweep[sweep["method"] == "pack_array"]
     names = {"compress": "compression (pack_array)", "decompress": "decompression (unpack_array)"}
     colors = {"compress": "tab:blue", "decompress": "tab:orange"}
@@ -97,13 +114,13 @@ def seed_loglog(sweep: pd.DataFrame) -> Figure:
     ax.set_title("blosc.pack_array / unpack_array against array size")
     ax.grid(True, which="major", alpha=0.3)
     if not rows.empty:
-        ax.legend()
+        fig.legend(loc="outside right upper")  # beside the axes: it never hides a line
     return fig
 
 
 def throughput(sweep: pd.DataFrame) -> Figure:
     """GB/s (uncompressed bytes per second) against n per method/codec, memcpy as the ceiling."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True, layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True, layout="constrained")
     best = best_threads(sweep)
     copy_rate = memcpy_gbps(sweep)
     most = sweep.loc[sweep["method"] == MEMCPY, "threads"].max()
@@ -126,7 +143,8 @@ def throughput(sweep: pd.DataFrame) -> Figure:
         ax.grid(True, which="major", alpha=0.3)
     threads = ", ".join(str(t) for t in sorted(sweep.loc[sweep["method"] != MEMCPY, "threads"].unique()))
     axes[0].set_ylabel("throughput (GB/s of uncompressed data)")
-    axes[0].legend(fontsize="small")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper")
     fig.suptitle(
         f"blosc throughput at the best of {threads} threads per point; memcpy measured in the same run"
         "\nhollow: samples spread more than 15 %"
@@ -136,7 +154,7 @@ def throughput(sweep: pd.DataFrame) -> Figure:
 
 def ratio(sweep: pd.DataFrame) -> Figure:
     """Uncompressed / compressed bytes against n per method/codec (at the most threads)."""
-    fig, ax = plt.subplots(figsize=(7, 5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9.5, 5), layout="constrained")
     rows = sweep[(sweep["method"] != MEMCPY) & (sweep["operation"] == "compress")]
     rows = rows[rows["threads"] == rows["threads"].max()]
     for (method, codec), points in rows.groupby(["method", "codec"]):
@@ -149,7 +167,7 @@ def ratio(sweep: pd.DataFrame) -> Figure:
     ax.set_ylabel("compression ratio (uncompressed / compressed bytes)")
     ax.set_title("blosc compression ratio against array size")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize="small")
+    fig.legend(loc="outside right upper")
     return fig
 
 
@@ -188,7 +206,7 @@ def targets(sweep: pd.DataFrame) -> pd.DataFrame:
 
 def agreement(first: pd.DataFrame, second: pd.DataFrame, min_size: int = 10_000) -> pd.DataFrame:
     """Relative difference of the median seconds of two sweeps, per point with n >= min_size."""
-    key = ["method", "codec", "threads", "size", "operation"]
+    key = [c for c in ("data", "method", "codec", "filters", "threads", "size", "operation") if c in first]
     both = first.merge(second, on=key, suffixes=("_first", "_second"))
     both = both[both["size"] >= min_size]
     both["relative_difference"] = (both["seconds_second"] - both["seconds_first"]).abs() / both[

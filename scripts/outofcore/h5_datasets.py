@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from outofcore.hdf5_safety import refuse_foreign_layout
 from outofcore.io_utils import atomic_output, reading
 from outofcore.seeding import rng_for
 
@@ -47,10 +48,17 @@ def blocks(ds: h5py.Dataset) -> Iterator[np.ndarray]:
         yield ds[start : start + BLOCK]
 
 
+def open_checked(path: str | Path) -> h5py.File:
+    """The file, once every dataset is known to be what `write_datasets` makes: chunked and
+    checksummed, all its bytes in this file (no external, virtual or linked data)."""
+    refuse_foreign_layout(path, checksummed=True, complete=True)  # h5py never unpickles: attributes may stay
+    return h5py.File(path, "r")
+
+
 def summarize(path: str | Path) -> pd.DataFrame:
     """One row per dataset read back from the file: dataset,size,dtype,min,max,mean."""
     rows = []
-    with reading(path), h5py.File(path, "r") as h5:
+    with reading(path), open_checked(path) as h5:
         for name, ds in iter_datasets(h5):
             lo, hi, total = None, None, 0.0
             for block in blocks(ds):
@@ -73,7 +81,7 @@ def summarize(path: str | Path) -> pd.DataFrame:
 def partial_read(path: str | Path, start: int, stop: int) -> pd.DataFrame:
     """The slice [start, stop) of every dataset, read by h5py slicing (no full load)."""
     rows = []
-    with reading(path), h5py.File(path, "r") as h5:
+    with reading(path), open_checked(path) as h5:
         for name, ds in iter_datasets(h5):
             values = ds[start:stop]  # a hyperslab read: only these elements leave the disk
             rows += [{"dataset": name, "index": start + i, "value": int(v)} for i, v in enumerate(values)]

@@ -7,14 +7,16 @@ one size and one backend the job (`HugeArrayJob`, `run`):
    in memory) and appends each block to the on-disk store, timing only the store's
    work (appends, close and fsync: the data is on disk when the clock stops);
 2. evicts the store from the page cache (``cold_read``), so the reduce reads the disk;
-3. computes per-column sum, mean, min and max piece by piece from the store, on
-   ``threads`` workers, each holding one piece at a time;
+3. computes per-column sum, mean, min and max piece by piece from the store with its
+   ``engine`` (`hugearray_engines`): the stage's own reduce on ``threads`` workers,
+   each holding one piece at a time, dask.array, or the blosc2 NDArray's own;
 4. checks them against the same statistics computed exactly from the generated
    integers before they were written (integer arithmetic on the source, not floats
    read back): ``check`` is ``ok`` only if every value matches exactly.
 
 The data and its statistics are in `hugearray_data`; the backends (PyTables EArray,
-h5py dataset, numpy.memmap), one `Backend` object each, in the `stores` package. The
+h5py dataset, numpy.memmap, Zarr v3, blosc2 NDArray), one `Backend` object each, in
+the `stores` package. The
 job goes through its backend for everything that depends on the store: a store may be
 one file or a directory of files.
 
@@ -27,6 +29,7 @@ Each phase is timed once with `time.perf_counter` (per-phase sums in the log), n
 alone (``timing_lock``), and throughputs are GB/s of uncompressed array.
 """
 
+import logging
 import math
 import resource
 import shutil
@@ -44,11 +47,12 @@ import numpy as np
 import pandas as pd
 
 from outofcore.hugearray_data import ColumnStats, generate_blocks
+from outofcore.hugearray_engines import get_engine
 from outofcore.io_utils import atomic_output, write_csv
 from outofcore.plan.sizing import MiB, array_disk_bytes
+from outofcore.progress import Progress
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout, StoreSpec
-from outofcore.stores.reading import read_in_parallel
 from outofcore.stores.registry import get_backend
 from outofcore.timing import STABLE_SPREAD, spread_of_parts
 
@@ -57,6 +61,9 @@ GB = 1e9  # throughputs are in GB/s of uncompressed array bytes (10**9 bytes)
 
 class NotEnoughDiskSpace(OSError):
     """The file system cannot hold the array; raised before anything is written."""
+
+
+QUIET = logging.getLogger("outofcore.hugearray")  # no handler: progress goes nowhere
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,9 @@ class HugeArrayJob:
     threads: int = 1  # blosc2 threads while writing, reading workers while reducing
     direct_chunks: bool = True
     cold_read: bool = True
+    engine: str = "threads"  # computes the statistics: outofcore.hugearray_engines
+    zarr_shards: bool = False  # the zarr store: one shard per block
+    blosc2_block_kb: int = 256  # the blosc2 store: KiB of a blosc2 block
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
@@ -98,7 +108,14 @@ class HugeArrayJob:
 
     @property
     def spec(self) -> StoreSpec:
-        return self.store.spec(self.layout, self.compression, self.threads, self.direct_chunks)
+        return self.store.spec(
+            self.layout,
+            self.compression,
+            self.threads,
+            self.direct_chunks,
+            zarr_shards=self.zarr_shards,
+            b2nd_block_kb=self.blosc2_block_kb,
+        )
 
 
 @dataclass
@@ -106,6 +123,7 @@ class Measurement:
     """One job's row of the stage's table: the CSV's columns are these fields, in order."""
 
     backend: str
+    engine: str
     size_mb: int
     rows: int
     columns: int
@@ -170,7 +188,7 @@ class Stopwatch:
         return sum(self.phases.values())
 
 
-def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
+def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnStats]:
     """Generate and write the array; returns (Stopwatch of the write, exact statistics).
 
     The stopwatch runs only while the store works: creating it, appending, closing and
@@ -181,7 +199,8 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
     exact = ColumnStats(spec.layout.columns, dtype=np.int64)
     buffer = np.empty((spec.layout.block_rows, spec.layout.columns))  # reused: no new pages per block
     watch = Stopwatch()
-    with atomic_output(job.path, directory=store.directory) as tmp:
+    rows = Progress(log, f"write {job.backend}", total=spec.layout.rows, unit="rows")
+    with atomic_output(job.path, directory=store.directory) as tmp, rows:
         with watch.phase("create"):
             writer = store.writer(tmp, spec)
         try:
@@ -191,6 +210,7 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
                 exact.add_source(source)
                 with watch.phase("append"):
                     writer.append(block)
+                rows.advance(len(source))
         finally:
             with watch.phase("close"):
                 writer.close()
@@ -199,36 +219,33 @@ def write_array(job: HugeArrayJob) -> tuple[Stopwatch, ColumnStats]:
     return watch, exact
 
 
-def reduce_array(job: HugeArrayJob) -> tuple[float, ColumnStats, float]:
-    """Per-column statistics read piece by piece from the store; returns (seconds, stats,
-    spread of the pass's quarters).
-
-    `threads` workers each fold the pieces they read into their own statistics, merged
-    at the end (exact: the sums are of integers). The time each piece is done is noted
-    (list.append is atomic), so the pass's quarters can be compared.
-    """
-    store, spec = job.store, job.spec
+def reduce_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[float, ColumnStats, float]:
+    """Per-column statistics computed from the store by the job's engine; returns
+    (seconds, stats, spread of the pass's quarters). The stage's own engine (`threads`)
+    has `threads` workers each fold the pieces they read into their own statistics,
+    merged at the end (exact: the sums are of integers). The rows read so far go to the
+    job's log; the time each piece is done is noted (list.append is atomic), so the
+    pass's quarters can be compared (NaN for an engine that reports no pieces)."""
+    engine = get_engine(job.engine, job.store)
     started = time.perf_counter()
     done: list[float] = []
+    rows = Progress(log, f"reduce {job.backend} ({job.engine})", total=job.layout.rows, unit="rows")
 
-    def noted(add: Any) -> Any:
-        return lambda block: (add(block), done.append(time.perf_counter()))
+    def advance(count: int) -> None:
+        done.append(time.perf_counter())
+        rows.advance(count)
 
-    reader = store.reader(job.path, spec)
-    try:
-        partial = [ColumnStats(spec.layout.columns) for _ in range(job.threads)]
-        read_in_parallel(reader, [noted(stats.add_block) for stats in partial])
-    finally:
-        reader.close()
-    stamps = [started, *sorted(done)]
-    laps = [b - a for a, b in pairwise(stamps)]
-    return time.perf_counter() - started, ColumnStats.merged(partial), spread_of_parts(laps)
+    with rows:
+        stats = engine(job.store, job.path, job.spec, advance)
+    laps = [b - a for a, b in pairwise([started, *sorted(done)])]
+    return time.perf_counter() - started, stats, spread_of_parts(laps)
 
 
 def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, ColumnStats]:
     """One job: write, (evict), reduce, check. Returns the measurement and both statistics."""
     store, spec = job.store, job.spec
     layout = spec.layout
+    get_engine(job.engine, store)  # an engine that cannot run on the store stops the job first
     ensure_free_space(job.path, layout)
     blosc2.set_nthreads(job.threads)
     if log:
@@ -240,18 +257,19 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
             spec.compression,
             spec.direct,
         )
-    watch, exact = write_array(job)
+    watch, exact = write_array(job, log or QUIET)
     write_seconds = watch.total
     if log:
         log.info("write phases (s): %s", {name: round(t, 3) for name, t in watch.phases.items()})
     cold = job.cold_read and store.evict(job.path)
     if log:
         log.info("page cache before the reduce: %s", "cold (store evicted)" if cold else "warm")
-    reduce_seconds, stats, reduce_spread = reduce_array(job)
+    reduce_seconds, stats, reduce_spread = reduce_array(job, log or QUIET)
     write_spread = spread_of_parts(watch.laps.get("append", []))
     spread = max(write_spread, reduce_spread) if not math.isnan(write_spread + reduce_spread) else math.nan
     measurement = Measurement(
         backend=job.backend,
+        engine=job.engine,
         size_mb=job.size_mb,
         rows=layout.rows,
         columns=job.columns,
@@ -269,6 +287,20 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
         stable=bool(spread <= STABLE_SPREAD),
     )
     return measurement, stats, exact
+
+
+class WrongAnswer(RuntimeError):
+    """The out-of-core statistics differ from the exact ones: the job fails, nothing is kept."""
+
+
+def require_exact(measurement: Measurement, path: str | Path) -> None:
+    """Raise WrongAnswer unless the reduce matched the exact statistics (check == ok)."""
+    if measurement.check != "ok":
+        raise WrongAnswer(
+            f"{path}: the out-of-core statistics of the {measurement.backend} store "
+            f"(engine {measurement.engine}) differ from "
+            f"the exact ones (check = {measurement.check}); no measurement is written"
+        )
 
 
 def write_measurement(measurement: Measurement, path: str | Path) -> None:

@@ -53,6 +53,7 @@ class ColumnStats:
     total: np.ndarray = field(init=False)
     low: np.ndarray = field(init=False)
     high: np.ndarray = field(init=False)
+    reported_mean: np.ndarray | None = None  # a mean computed by an engine itself
 
     def __post_init__(self) -> None:
         self.total = np.zeros(self.columns, dtype=self.dtype)
@@ -62,7 +63,18 @@ class ColumnStats:
 
     @property
     def mean(self) -> np.ndarray:
-        return self.total / self.rows
+        return self.total / self.rows if self.reported_mean is None else self.reported_mean
+
+    @classmethod
+    def computed(
+        cls, rows: int, total: np.ndarray, mean: np.ndarray, low: np.ndarray, high: np.ndarray
+    ) -> "ColumnStats":
+        """Statistics an engine computed in one go (its own mean, not total / rows)."""
+        stats = cls(len(total))
+        stats.rows = rows
+        stats.total, stats.low, stats.high = (np.asarray(v, dtype=np.float64) for v in (total, low, high))
+        stats.reported_mean = np.asarray(mean, dtype=np.float64)
+        return stats
 
     def add_block(self, block: np.ndarray) -> None:
         """Fold in a float64 block read from the store (the out-of-core path)."""

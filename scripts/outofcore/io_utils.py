@@ -3,6 +3,7 @@
 import logging
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,8 @@ def reading(path: str | Path) -> Iterator[None]:
     """
     try:
         yield
+    except InputReadError:
+        raise  # already one line naming the file
     except Exception as error:
         raise InputReadError(
             f"could not read {path}: {type(error).__name__}: {error} "
@@ -47,9 +50,15 @@ def reading(path: str | Path) -> Iterator[None]:
         ) from error
 
 
+def owner_tag() -> str:
+    """HOST-PID of this process: the end of every scratch name a job writes, so the start
+    of a run can tell a killed job's leftovers from a running one's (`plan.leftovers`)."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
 def partial_name(path: Path) -> Path:
     """Where an output is written before it is complete: same directory, hidden name."""
-    return path.with_name(f".{path.name}.partial-{os.getpid()}")
+    return path.with_name(f".{path.name}.partial-{owner_tag()}")
 
 
 def remove_path(path: Path) -> None:

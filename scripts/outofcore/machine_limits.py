@@ -14,8 +14,10 @@ import errno
 import mmap
 import os
 import platform
+import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +26,14 @@ import pandas as pd
 import psutil
 
 from outofcore.bandwidth import bandwidths_gbps
+from outofcore.io_utils import OutputWriteError, owner_tag
 from outofcore.timing import Timing, measure
 
 MB = 1 << 20
 CHUNK = 8 * MB  # bytes per write/read call: large enough to hide per-call costs
 COLUMNS = ["name", "value", "unit", "how"]
 CACHED = "CACHED"  # first word of a cold read's `how` when a cache served it
+PROBE_HEADROOM = 16 * MB  # left free beside the disk probe: other jobs write too
 
 
 def _write_file(path: Path, block: memoryview, nbytes: int, durable: bool) -> None:
@@ -114,7 +118,14 @@ def disk_timings(
     nbytes = max(CHUNK, nbytes // CHUNK * CHUNK)
     block = memoryview(np.random.default_rng(0).integers(0, 256, CHUNK, dtype=np.uint8).tobytes())
     buffer = bytearray(CHUNK)
-    path = Path(directory) / f".bandwidth-probe-{os.getpid()}"
+    path = Path(directory) / f".bandwidth-probe-{owner_tag()}"
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(directory).free
+    if nbytes + PROBE_HEADROOM > free:
+        raise OutputWriteError(
+            f"not enough free disk space for the disk probe {path}: it writes {nbytes / MB:,.0f} MiB "
+            f"(limits.disk_mb), {free / MB:,.0f} MiB free; lower limits.disk_mb or free some space"
+        )
     try:
         timed: dict[str, Callable[[], object]] = {
             "page_cache_write": lambda: _write_file(path, block, nbytes, durable=False),
@@ -131,6 +142,8 @@ def disk_timings(
         cold = (lambda: _read_direct(path, aligned)) if direct else (lambda: _read_file(path, buffer, True))
         result["cold_read"] = measure(cold, repeats=repeats, min_time=0)
         return result, direct
+    except OSError as error:  # the disk filled after the check (a shared disk): say which file
+        raise OutputWriteError(f"could not write the disk probe {path}: {error}") from error
     finally:
         path.unlink(missing_ok=True)
 
@@ -170,30 +183,49 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# Distribution names of every library a figure or the run depends on, as installed.
+LIBRARIES = {
+    "numpy": "numpy",
+    "h5py": "h5py",
+    "pytables": "tables",
+    "blosc": "blosc",
+    "blosc2": "blosc2",
+    "hdf5plugin": "hdf5plugin",
+    "zarr": "zarr",
+    "numcodecs": "numcodecs",
+    "dask": "dask",
+    "numexpr": "numexpr",
+    "pandas": "pandas",
+    "matplotlib": "matplotlib",
+    "psutil": "psutil",
+    "pyarrow": "pyarrow",
+    "duckdb": "duckdb",
+    "polars": "polars",
+    "snakemake": "snakemake",
+}
+
+
 def versions() -> dict[str, str]:
-    """Versions of the interpreter and of the libraries every figure depends on."""
-    import blosc
-    import blosc2
-    import duckdb
+    """Versions of the interpreter, of HDF5 and of the libraries every figure depends on.
+
+    A rule run in its own conda environment may lack a library it does not use: that
+    version reads "not installed here"."""
     import h5py
-    import polars
-    import pyarrow
     import tables
 
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "hdf5 (h5py)": h5py.version.hdf5_version,
-        "hdf5 (pytables)": tables.hdf5_version,
-        "h5py": h5py.__version__,
-        "pytables": tables.__version__,
-        "blosc": blosc.__version__,
-        "blosc2": blosc2.__version__,
-        "pandas": pd.__version__,
-        "pyarrow": pyarrow.__version__,
-        "duckdb": duckdb.__version__,
-        "polars": polars.__version__,
-    }
+    found = {"python": platform.python_version(), "hdf5 (h5py)": h5py.version.hdf5_version,
+             "hdf5 (pytables)": tables.hdf5_version}  # fmt: skip
+    for name, distribution in LIBRARIES.items():
+        try:
+            found[name] = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed here"
+    return found
+
+
+def three_digits(value: float) -> float:
+    """A measurement rounded to 3 significant digits: the timer and the load allow no more."""
+    return float(f"{value:.3g}")
 
 
 MEMORY_HOW = {
@@ -219,9 +251,10 @@ def memory_rows(memcpy_mb: int, threads: Iterable[int], repeats: int) -> list[di
     for name, (gbps, timing) in sorted(bandwidths_gbps(list(threads), memcpy_mb * MB, repeats, 0.05).items()):
         kind, t = name.split("_")
         how = MEMORY_HOW[kind].format(mb=memcpy_mb, t=t[:-1])
-        rows.append({"name": name, "value": gbps, "unit": "GB/s", "how": f"{how}, {sampled(timing)}"})
+        value = three_digits(gbps)
+        rows.append({"name": name, "value": value, "unit": "GB/s", "how": f"{how}, {sampled(timing)}"})
         if name == "copy_1t":
-            rows.append({"name": "memcpy", "value": gbps, "unit": "GB/s", "how": f"{how} (= copy_1t)"})
+            rows.append({"name": "memcpy", "value": value, "unit": "GB/s", "how": f"{how} (= copy_1t)"})
     return rows
 
 
@@ -238,7 +271,7 @@ def disk_rows(
         how = f"{how}, {where}, {sampled(timing)}"
         if name == "cold_read" and is_cached(gbps["cold_read"], gbps["warm_read"]):
             how = f"{CACHED} (faster than half the warm read: a cache served it, a reference only): {how}"
-        rows.append({"name": name, "value": gbps[name], "unit": "GB/s", "how": how})
+        rows.append({"name": name, "value": three_digits(gbps[name]), "unit": "GB/s", "how": how})
     return rows
 
 
@@ -255,14 +288,14 @@ def measure_limits(
     rows.append(
         {
             "name": "memory",
-            "value": psutil.virtual_memory().total / 2**30,
+            "value": three_digits(psutil.virtual_memory().total / 2**30),
             "unit": "GiB",
             "how": "psutil.virtual_memory().total",
         }
     )
     rows.append({"name": "cpu_model", "value": cpu_model(), "unit": "text", "how": "/proc/cpuinfo"})
     rows += [
-        {"name": f"version {lib}", "value": version, "unit": "version", "how": "imported module"}
+        {"name": f"version {lib}", "value": version, "unit": "version", "how": "installed package"}
         for lib, version in versions().items()
     ]
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -8,7 +8,7 @@ configured query with every method of `particle_queries`, checks that they all f
 the same rows and returns them with the timings, one `TimingRow` each.
 """
 
-import os
+import logging
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import tables
 
+from outofcore.io_utils import owner_tag
 from outofcore.particle_queries import (
     create_indexes,
     drop_indexes,
@@ -38,8 +39,9 @@ from outofcore.particle_table import (
     fill_row_by_row,
 )
 from outofcore.plan.query import Query
+from outofcore.progress import Progress
 from outofcore.query_engines import indexable_columns, to_numexpr
-from outofcore.timing import Point, Timing, measure_interleaved
+from outofcore.timing import Point, Timing, measure, measure_interleaved
 
 REPEATS = 3  # timed samples per method (median, min, max reported)
 NUMEXPR_METHODS = {"where", "read_where", "indexed", "pandas"}  # numexpr runs their condition
@@ -108,6 +110,19 @@ def fresh(path: Path) -> Callable[[], None]:
     return lambda: path.unlink(missing_ok=True)
 
 
+def timed(log: Any, what: str, func: Callable[[], object], repeats: int = REPEATS, **kwargs: Any) -> Timing:
+    """`measure` as a phase of the job's log: start, samples done every 10 s, end."""
+    with Progress(log or logging.getLogger("stage"), what, repeats, "samples") as progress:
+        return measure(func, repeats, on_sample=progress.advance, **kwargs)
+
+
+def timed_rounds(log: Any, what: str, points: dict[str, Point], repeats: int = REPEATS) -> dict[str, Timing]:
+    """`measure_interleaved` as a phase of the job's log: start, samples done every 10 s, end."""
+    total = len(points) * repeats
+    with Progress(log or logging.getLogger("stage"), what, total, "samples") as progress:
+        return measure_interleaved(points, repeats, on_sample=progress.advance)
+
+
 def time_fills(
     table_path: Path, scratch: Path, nrows: int, filters: tables.Filters, row_max: int, log: Any
 ) -> list[TimingRow]:
@@ -129,11 +144,13 @@ def time_fills(
     }
     if filters.complevel == 0:
         points["chunks"] = Point(lambda: fill_chunks(chunks_path, data), fresh(chunks_path))
-    timed = measure_interleaved(points, REPEATS)
-    check_table(row_path, data[:baseline_rows], "row-by-row")
-    check_table(table_path, data, "block")
-    if "chunks" in timed:
-        check_table(chunks_path, data, "chunks")
+    what = f"fill: {', '.join(points)} in rounds (row by row: {baseline_rows:,} rows)"
+    timed = timed_rounds(log, what, points, REPEATS)
+    with Progress(log, "check: the written tables"):
+        check_table(row_path, data[:baseline_rows], "row-by-row")
+        check_table(table_path, data, "block")
+        if "chunks" in timed:
+            check_table(chunks_path, data, "chunks")
     sizes = {name: path.stat().st_size for name, path in
              (("row", row_path), ("limit", npy_path), ("block", table_path), ("chunks", chunks_path))
              if path.exists()}  # fmt: skip
@@ -171,22 +188,28 @@ def run_queries(
 ) -> tuple[np.ndarray, list[TimingRow]]:
     """Time every query method on the table at `path`: (matching rows, timing rows)."""
     condition = to_numexpr(query)
+    log = log or logging.getLogger("stage")
     with open_table(path, "r", threads) as h5, indexed_copy(path, scratch, threads) as h5_indexed:
         table, indexed = h5.get_node(TABLE_PATH), h5_indexed.get_node(TABLE_PATH)
         nrows, timings, table_bytes = table.nrows, [], path.stat().st_size
         names = indexable_columns(query)
         if names:
             create_indexes(indexed, names)  # the indexed method's index, before its first call
-        if log is not None and not indexed.will_query_use_indexing(condition):
+        if not indexed.will_query_use_indexing(condition):
             log.warning(
                 "no index used for %s (column against column, only !=, or a nested (A & B) | (C & D) "
                 "that PyTables' index planner gets wrong): 'indexed' scans the table",
                 condition,
             )
 
-        data = table.read()  # the in-memory copy the numpy method masks (not timed)
+        with Progress(log, "query: read the table into memory (for the numpy method, not timed)"):
+            data = table.read()
         methods = query_methods(table, indexed, path, data, query)
-        results = {method: func() for method, func in methods.items()}
+        with Progress(log, "query: every method once, results compared", len(methods), "methods") as progress:
+            results = {}
+            for method, func in methods.items():
+                results[method] = func()
+                progress.advance()
         rows = matching_rows(results, table)  # before timing: a disagreement fails fast
         h5_indexed.flush()
         sizes = {"indexed": Path(h5_indexed.filename).stat().st_size, "numpy": None}
@@ -200,7 +223,7 @@ def run_queries(
             | {m: Point(f) for m, f in methods.items()}
             | {"read": Point(table.read)}
         )
-        timed = measure_interleaved(points, repeats)
+        timed = timed_rounds(log, f"query: {', '.join(points)} in rounds", points, repeats)
         if names:
             timings.append(
                 TimingRow.of(
@@ -215,8 +238,7 @@ def run_queries(
             if method in NUMEXPR_METHODS:
                 where["threads"] = threads
             timings.append(TimingRow.of("query", method, nrows, timing, matches=len(rows), **where))
-            if log is not None:
-                log.info("%s: %.3g s (%d matches)", method, timing.seconds, len(rows))
+            log.info("%s: %.3g s (%d matches)", method, timing.seconds, len(rows))
         timings.append(TimingRow.of("query", "read", nrows, timed["read"], file_bytes=table_bytes))
     return rows, timings
 
@@ -244,7 +266,7 @@ def scratch_dir(near: Path) -> Iterator[Path]:
     near.parent.mkdir(parents=True, exist_ok=True)
     for stale in near.parent.glob(".scratch-*"):  # left by a killed job
         shutil.rmtree(stale, ignore_errors=True)
-    path = near.with_name(f".scratch-{os.getpid()}")
+    path = near.with_name(f".scratch-{owner_tag()}")
     path.mkdir()
     try:
         yield path

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from outofcore.hdf5_safety import refuse_pickles
+from outofcore.hdf5_safety import refuse_unsafe
 from outofcore.particle_table import PARTICLE_DTYPE
 from outofcore.plan.query import Query, QueryError, columns_of
 from outofcore.query_engines import to_arrow, to_duckdb, to_hdfstore, to_polars
@@ -151,7 +151,7 @@ def engine_queries(paths: dict[str, Path], query: Query, threads: int) -> dict[s
         calls["arrow"] = lambda: ds.dataset(parquet, format="parquet").to_table(filter=arrow_filter)
     if "hdfstore" in paths:
         store = paths["hdfstore"]
-        refuse_pickles(store)  # pandas opens it with PyTables, which unpickles attributes
+        refuse_unsafe(store)  # pandas opens it with PyTables, which unpickles attributes
         try:
             where = to_hdfstore(query)
         except QueryError:

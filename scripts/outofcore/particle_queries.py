@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import tables
 
-from outofcore.hdf5_safety import refuse_pickles
+from outofcore.hdf5_safety import refuse_unsafe
 from outofcore.particle_table import TABLE_PATH
 from outofcore.plan.query import Query
 from outofcore.query_engines import evaluate, row_filter, to_numexpr
@@ -35,7 +35,7 @@ def open_table(path: str | Path, mode: str = "r", threads: int = 1) -> tables.Fi
     query. Those caches are off, so each timed call does the whole lookup. Scans read
     `QUERY_BUFFER` bytes at a time (16 MiB by default: evicted from the CPU cache before
     numexpr reads it again). A file with pickled attributes is refused first."""
-    refuse_pickles(path)
+    refuse_unsafe(path)
     return tables.open_file(
         path,
         mode=mode,

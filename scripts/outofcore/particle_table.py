@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import tables
 
-from outofcore.hdf5_safety import refuse_pickles
+from outofcore.hdf5_safety import refuse_unsafe
 
 
 class Particle(tables.IsDescription):
@@ -221,7 +221,7 @@ def fill_chunks(path: str | Path, particles: np.ndarray) -> None:
 
 def table_blocks(path: str | Path, block_rows: int = BLOCK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
     """(start, rows) of the table in consecutive blocks."""
-    refuse_pickles(path)  # PyTables would unpickle attributes on opening the table
+    refuse_unsafe(path)  # PyTables would unpickle attributes on opening the table
     with tables.open_file(path, mode="r") as h5:
         table = h5.get_node(TABLE_PATH)
         for start in range(0, table.nrows, block_rows):

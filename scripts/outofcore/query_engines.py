@@ -12,7 +12,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from outofcore.plan.query import COLUMN_TYPES, Column, Compare, Query, QueryError, fold
+from outofcore.plan.query import COLUMN_TYPES, Column, Compare, Query, QueryError, fold, to_text
 
 # The comparison functions of the tree's operators: they work on Python numbers, NumPy
 # arrays, pandas Series and the expression objects of the dataframe engines alike.
@@ -37,12 +37,7 @@ def _value_text(value: Any, row: str | None = None) -> str:
 
 def to_numexpr(query: Query) -> str:
     """The condition for numexpr, PyTables' `where` and pandas' `query`, fully parenthesized."""
-    return fold(
-        query,
-        lambda c: f"({c.column} {c.op} {_value_text(c.value)})",
-        lambda left, right: f"({left} & {right})",
-        lambda left, right: f"({left} | {right})",
-    )
+    return to_text(query)
 
 
 def _compared_columns(query: Query) -> tuple[set[str], set[str]]:

@@ -87,22 +87,28 @@ def summarize(totals: list[float], number: int) -> Timing:
     )
 
 
-def measure_interleaved(points: Mapping[K, Point], repeats: int = 3) -> dict[K, Timing]:
+def measure_interleaved(
+    points: Mapping[K, Point], repeats: int = 3, on_sample: Callable[[], object] | None = None
+) -> dict[K, Timing]:
     """Median seconds per call of every point over `repeats` samples taken in rounds.
 
     Each point is first calibrated (its last calibration trial is its first sample),
     then every further round takes one sample of each point in turn. Garbage collection
-    is off while timing, as in timeit.
+    is off while timing, as in timeit. `on_sample` is called after each sample of each
+    point (progress in the log).
     """
+    tick = on_sample or (lambda: None)
     timers = {key: timeit.Timer(p.func, setup=p.setup or (lambda: None)) for key, p in points.items()}
     numbers: dict[K, int] = {}
     totals: dict[K, list[float]] = {}
     for key, timer in timers.items():
         numbers[key], first = calibrate(timer, points[key].min_time)
         totals[key] = [first]
+        tick()
     for _ in range(repeats - 1):
         for key, timer in timers.items():
             totals[key].append(timer.timeit(numbers[key]))
+            tick()
     return {key: summarize(totals[key], numbers[key]) for key in points}
 
 
@@ -111,14 +117,17 @@ def measure(
     repeats: int = 3,
     min_time: float = 0.02,
     setup: Callable[[], object] | None = None,
+    on_sample: Callable[[], object] | None = None,
 ) -> Timing:
     """Median seconds per call of `func` over `repeats` autoranged samples.
 
     `setup` runs before each sample, outside the timed region (for example to reset a
-    file). The last calibration trial is a full sample of the final size, so it counts
-    as the first sample: a call slower than `min_time` runs `repeats` times in all.
+    file). Garbage collection is off while timing, as in timeit. The last calibration
+    trial is a full sample of the final size, so it counts as the first sample: a call
+    slower than `min_time` runs `repeats` times in all, not once more. `on_sample` is
+    called after each sample (progress in the log).
     """
-    return measure_interleaved({0: Point(func, setup, min_time)}, repeats)[0]
+    return measure_interleaved({0: Point(func, setup, min_time)}, repeats, on_sample)[0]
 
 
 def spread_of_parts(durations: Sequence[float], parts: int = 4) -> float:

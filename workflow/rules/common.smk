@@ -11,7 +11,9 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from outofcore.plan import (
     configcheck,
+    datasource,
     jobs,
+    leftovers,
     sizing,
 )  # noqa: E402 - needs scripts/ on the path
 
@@ -22,6 +24,11 @@ if "timing_lock" not in workflow.global_resources:
     workflow.global_resources["timing_lock"] = 1
 
 PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
+
+
+def labels(item, kind):
+    """Labels of a report item: what it shows, and as what (figure, table, CSV download)."""
+    return {"item": item, "format": kind}
 
 
 def validate_config(config, schema):
@@ -60,6 +67,7 @@ def data_artifacts():
         "results/datasets/random.h5",
         "results/datasets/summary.csv",
         "results/datasets/partial_read.csv",
+        "results/data/sources.csv",
         *expand(
             "results/particles/{rows}/{name}",
             rows=config["particles"]["rows"],
@@ -91,6 +99,7 @@ def timing_artifacts():
         "results/blosc/throughput.svg",
         "results/blosc/ratio.png",
         "results/blosc/scaling.png",
+        "results/blosc/matrix.png",
         "results/hugearray/summary.csv",
         "results/hugearray/memory.png",
         "results/hugearray/throughput.png",
@@ -110,6 +119,8 @@ def data_output(path, keep=False, is_directory=False):
 def all_outputs():
     """Every artifact of a full run."""
     return [
+        "results/decision.csv",
+        "results/decision.html",
         "results/limits.csv",
         "results/summary.csv",
         "results/summary.png",
@@ -117,3 +128,12 @@ def all_outputs():
         *data_artifacts(),
         *timing_artifacts(),
     ]
+
+
+onstart:
+    # Under this run's lock and only when jobs will run (never on a dry run): partials,
+    # disk probes and scratch directories of killed jobs of this host go. With --nolock
+    # nothing is removed: a run without the lock cannot know what else is running.
+    if workflow.execution_settings.lock:
+        for path in leftovers.remove_stale_leftovers("results"):
+            print(f"removed {path}: left by a killed job", file=sys.stderr)

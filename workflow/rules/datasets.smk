@@ -31,11 +31,25 @@ rule datasets_listing:
             "results/datasets/summary.csv",
             caption="../report/datasets_summary.rst",
             category=DATASETS_CATEGORY,
+            labels=labels("datasets in the file", "table as CSV"),
+        ),
+        summary_html=report(
+            "results/datasets/summary.html",
+            caption="../report/datasets_summary.rst",
+            category=DATASETS_CATEGORY,
+            labels=labels("datasets in the file", "table"),
         ),
         partial=report(
             "results/datasets/partial_read.csv",
             caption="../report/datasets_partial.rst",
             category=DATASETS_CATEGORY,
+            labels=labels("slice read back", "table as CSV"),
+        ),
+        partial_html=report(
+            "results/datasets/partial_read.html",
+            caption="../report/datasets_partial.rst",
+            category=DATASETS_CATEGORY,
+            labels=labels("slice read back", "table"),
         ),
     log:
         "logs/datasets_listing.log",

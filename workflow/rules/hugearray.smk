@@ -1,5 +1,6 @@
 # Stage 5: an on-disk array larger than memory, built block by block and reduced out of
-# core, one job per array size and backend; then its memory and throughput plots.
+# core, one job per array size, backend and reduce engine (each job writes its own store:
+# its peak RSS is that engine's); then its memory and throughput plots.
 # One rule per output suffix of the array stores (outofcore.plan.hugearray_stores):
 # `hugearray` for the .h5 backends, `use rule hugearray as hugearray_<name>` for each
 # other suffix. The arrays are temporary unless hugearray.keep_data is set.
@@ -12,28 +13,36 @@ HUGEARRAY_CATEGORY = "4. Huge on-disk array"
 rule hugearray:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{backend}.h5",
+            "results/hugearray/{size_mb}/{engine}/{backend}.h5",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".h5"),
         ),
-        table="results/hugearray/{size_mb}/{backend}.csv",
+        table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
     log:
-        "logs/hugearray_{size_mb}_{backend}.log",
+        "logs/hugearray_{size_mb}_{engine}_{backend}.log",
+    benchmark:
+        "benchmarks/hugearray_{size_mb}_{engine}_{backend}.tsv"
     wildcard_constraints:
-        size_mb=r"\d+",
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".h5"),
     conda:
         "../envs/hugearray.yaml"
     threads: HUGEARRAY["threads"]
     resources:
         timing_lock=1,
-        mem_mb=sizing.hugearray_mem_mb(
-            HUGEARRAY["threads"], HUGEARRAY["block_mb"], HUGEARRAY["chunk_kb"]
+        mem_mb=lambda wc: sizing.hugearray_mem_mb(
+            HUGEARRAY["threads"],
+            HUGEARRAY["block_mb"],
+            HUGEARRAY["chunk_kb"],
+            wc.backend,
+            wc.engine,
         ),
         runtime=lambda wc: sizing.hugearray_runtime(int(wc.size_mb)),
         disk_mb=lambda wc: sizing.hugearray_disk_mb(int(wc.size_mb)),
     params:  # the fields of outofcore.hugearray.HugeArrayJob, by name
         backend=lambda wc: wc.backend,
+        engine=lambda wc: wc.engine,
         size_mb=lambda wc: int(wc.size_mb),
         columns=HUGEARRAY["columns"],
         block_mb=HUGEARRAY["block_mb"],
@@ -41,6 +50,8 @@ rule hugearray:
         compression=HUGEARRAY["compression"],
         direct_chunks=HUGEARRAY["direct_chunks"],
         cold_read=HUGEARRAY["cold_read"],
+        zarr_shards=HUGEARRAY["zarr"]["shards"],
+        blosc2_block_kb=HUGEARRAY["blosc2"]["block_kb"],
         seed=config["seed"],
     script:
         "../../scripts/hugearray.py"
@@ -49,38 +60,74 @@ rule hugearray:
 use rule hugearray as hugearray_memmap with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{backend}.npy",
+            "results/hugearray/{size_mb}/{engine}/{backend}.npy",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".npy"),
         ),
-        table="results/hugearray/{size_mb}/{backend}.csv",
+        table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
     wildcard_constraints:
-        size_mb=r"\d+",
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".npy"),
+
+
+use rule hugearray as hugearray_zarr with:
+    output:
+        data=data_output(
+            "results/hugearray/{size_mb}/{engine}/{backend}.zarr",
+            keep=HUGEARRAY["keep_data"],
+            is_directory=hugearray_stores.stored_as_directory(".zarr"),
+        ),
+        table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+    wildcard_constraints:
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        engine=jobs.one_of(HUGEARRAY["engines"]),
+        backend=hugearray_stores.backends_stored_as(".zarr"),
+
+
+use rule hugearray as hugearray_blosc2 with:
+    output:
+        data=data_output(
+            "results/hugearray/{size_mb}/{engine}/{backend}.b2nd",
+            keep=HUGEARRAY["keep_data"],
+            is_directory=hugearray_stores.stored_as_directory(".b2nd"),
+        ),
+        table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+    wildcard_constraints:
+        size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        engine=jobs.one_of(HUGEARRAY["engines"]),
+        backend=hugearray_stores.backends_stored_as(".b2nd"),
 
 
 rule hugearray_plots:
     input:
-        expand(
-            "results/hugearray/{size_mb}/{backend}.csv",
-            size_mb=HUGEARRAY["sizes_mb"],
-            backend=HUGEARRAY["backends"],
+        hugearray_stores.job_tables(
+            HUGEARRAY["sizes_mb"], HUGEARRAY["backends"], HUGEARRAY["engines"]
         ),
     output:
         summary=report(
             "results/hugearray/summary.csv",
             caption="../report/hugearray_summary.rst",
             category=HUGEARRAY_CATEGORY,
+            labels=labels("measurements", "table as CSV"),
+        ),
+        summary_html=report(
+            "results/hugearray/summary.html",
+            caption="../report/hugearray_summary.rst",
+            category=HUGEARRAY_CATEGORY,
+            labels=labels("measurements", "table"),
         ),
         memory=report(
             "results/hugearray/memory.png",
             caption="../report/hugearray_memory.rst",
             category=HUGEARRAY_CATEGORY,
+            labels=labels("peak memory against array size", "figure"),
         ),
         throughput=report(
             "results/hugearray/throughput.png",
             caption="../report/hugearray_throughput.rst",
             category=HUGEARRAY_CATEGORY,
+            labels=labels("throughput against array size", "figure"),
         ),
         headline="results/hugearray/headline.csv",
     log:

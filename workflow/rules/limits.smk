@@ -1,5 +1,6 @@
 # The machine's own limits (memory copy, disk), measured in the same run as the stages.
-SUMMARY_CATEGORY = "0. Summary"
+DECISION_CATEGORY = "0. What to use"
+SUMMARY_CATEGORY = "5. Machine limits and summary"
 
 
 rule limits:
@@ -8,10 +9,18 @@ rule limits:
             "results/limits.csv",
             caption="../report/limits.rst",
             category=SUMMARY_CATEGORY,
-            labels={"table": "machine limits and versions"},
+            labels=labels("machine limits and versions", "table as CSV"),
+        ),
+        html=report(
+            "results/limits.html",
+            caption="../report/limits.rst",
+            category=SUMMARY_CATEGORY,
+            labels=labels("machine limits and versions", "table"),
         ),
     log:
         "logs/limits.log",
+    benchmark:
+        "benchmarks/limits.tsv"
     conda:
         "../envs/limits.yaml"
     threads: max(blosc_threads_request(), config["hugearray"]["threads"], PARTICLE_THREADS)

@@ -9,7 +9,13 @@ rule manifest:
             "results/manifest.csv",
             caption="../report/manifest.rst",
             category=SUMMARY_CATEGORY,
-            labels={"table": "data manifest (sha256)"},
+            labels=labels("data manifest (sha256)", "table as CSV"),
+        ),
+        html=report(
+            "results/manifest.html",
+            caption="../report/manifest.rst",
+            category=SUMMARY_CATEGORY,
+            labels=labels("data manifest (sha256)", "table"),
         ),
     log:
         "logs/manifest.log",

@@ -13,17 +13,35 @@ rule particles:
             caption="../report/particles_query.rst",
             category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
+            labels=labels("matching rows", "table as CSV"),
+        ),
+        query_html=report(
+            "results/particles/{rows}/query.html",
+            caption="../report/particles_query.rst",
+            category=PARTICLES_CATEGORY,
+            subcategory="{rows} rows",
+            labels=labels("matching rows", "table"),
         ),
         timings=report(
             "results/particles/{rows}/timings.csv",
             caption="../report/particles_timings.rst",
             category=PARTICLES_CATEGORY,
             subcategory="{rows} rows",
+            labels=labels("timings", "table as CSV"),
+        ),
+        timings_html=report(
+            "results/particles/{rows}/timings.html",
+            caption="../report/particles_timings.rst",
+            category=PARTICLES_CATEGORY,
+            subcategory="{rows} rows",
+            labels=labels("timings", "table"),
         ),
     log:
         "logs/particles_{rows}.log",
+    benchmark:
+        "benchmarks/particles_{rows}.tsv"
     wildcard_constraints:
-        rows=r"[1-9][0-9]*",
+        rows=jobs.one_of(config["particles"]["rows"]),
     conda:
         "../envs/particles.yaml"
     threads: PARTICLE_THREADS
@@ -55,11 +73,15 @@ rule particles_plot:
             "results/particles/query_time.png",
             caption="../report/particles_query_time.rst",
             category=PARTICLES_CATEGORY,
+            subcategory="all sizes",
+            labels=labels("query time against rows", "figure"),
         ),
         formats=report(
             "results/particles/formats.png",
             caption="../report/particles_formats.rst",
             category=PARTICLES_CATEGORY,
+            subcategory="all sizes",
+            labels=labels("PyTables, Parquet and HDFStore", "figure"),
         ),
         headline="results/particles/headline.csv",
     log:

@@ -1,4 +1,5 @@
-# Every stage's headline figures beside the machine limits of the same run.
+# Every stage's headline figures beside the machine limits of the same run, and the
+# "what to use" page: the fastest method of each job.
 
 
 rule summary:
@@ -13,13 +14,33 @@ rule summary:
             "results/summary.csv",
             caption="../report/summary.rst",
             category=SUMMARY_CATEGORY,
-            labels={"table": "headline figures as fractions of the limits"},
+            labels=labels(
+                "headline figures as fractions of the limits", "table as CSV"
+            ),
+        ),
+        html=report(
+            "results/summary.html",
+            caption="../report/summary.rst",
+            category=SUMMARY_CATEGORY,
+            labels=labels("headline figures as fractions of the limits", "table"),
         ),
         png=report(
             "results/summary.png",
             caption="../report/summary.rst",
             category=SUMMARY_CATEGORY,
-            labels={"figure": "fractions of the limits"},
+            labels=labels("fractions of the limits", "figure"),
+        ),
+        decision_csv=report(
+            "results/decision.csv",
+            caption="../report/decision.rst",
+            category=DECISION_CATEGORY,
+            labels=labels("what to use", "table as CSV"),
+        ),
+        decision_html=report(
+            "results/decision.html",
+            caption="../report/decision.rst",
+            category=DECISION_CATEGORY,
+            labels=labels("what to use", "table"),
         ),
     log:
         "logs/summary.log",

@@ -7,10 +7,12 @@ value, so a user can fix the file without reading a traceback.
 import math
 import re
 import reprlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
-from outofcore.plan.query import QueryError, parse_query
+from outofcore.plan import hugearray_stores
+from outofcore.plan.datasource import SourceError, check_sources
+from outofcore.plan.query import QueryError, parse_query, to_text
 
 INT64_MAX = 2**63 - 1
 # A config is a few dozen values. Far more means a mistake or a YAML alias bomb (a few
@@ -103,7 +105,26 @@ def schema_error(error: Any) -> ConfigError:
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return ConfigError(key_name([*path, missing[0]]), None, "required key is missing")
+    if error.validator in ("oneOf", "anyOf"):
+        return ConfigError(
+            key_name(path), value, "must be " + " or ".join(map(describe, error.validator_value))
+        )
     return ConfigError(key_name(path), value, error.message)
+
+
+def describe(schema: Mapping[str, Any]) -> str:
+    """A subschema of a oneOf in words, for an error message."""
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    if schema.get("type") == "object":
+        return (
+            "a mapping with "
+            + ", ".join(schema.get("required", []))
+            + " (keys: "
+            + ", ".join(schema.get("properties", {}))
+            + ")"
+        )
+    return str(schema.get("type", "another value"))
 
 
 DATASET_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
@@ -155,12 +176,23 @@ def check_datasets(datasets: Mapping[str, Any]) -> None:
         )
 
 
-def check_particles(particles: Mapping[str, Any]) -> None:
-    """The query must parse into the safe subset (it reaches numexpr)."""
+def check_particles(particles: MutableMapping[str, Any]) -> None:
+    """The query must parse into the safe subset (it reaches numexpr); it is then replaced
+    by its normal form (`to_text`), so no job, plot or report sees the user's text."""
     try:
-        parse_query(particles["query"])
+        particles["query"] = to_text(parse_query(particles["query"]))
     except QueryError as error:
         raise ConfigError("particles.query", particles["query"], str(error)) from None
+
+
+def check_blosc(section: Mapping[str, Any]) -> None:
+    """Filter pipelines: at most one trunc_prec, keeping 1 to 52 mantissa bits (float64's)."""
+    for i, pipeline in enumerate(section["filters"]):
+        bits = [int(part.split(":")[1]) for part in pipeline.split("+") if part.startswith("trunc_prec:")]
+        if len(bits) > 1:
+            raise ConfigError(f"blosc.filters[{i}]", pipeline, "at most one trunc_prec in a pipeline")
+        if bits and not 1 <= bits[0] <= 52:
+            raise ConfigError(f"blosc.filters[{i}]", pipeline, "trunc_prec keeps 1 to 52 mantissa bits")
 
 
 def check_hugearray(hugearray: Mapping[str, Any]) -> None:
@@ -184,6 +216,20 @@ def check_hugearray(hugearray: Mapping[str, Any]) -> None:
             chunk_kb,
             f"smaller than one row ({hugearray['columns']} float64 columns = {row_bytes} bytes)",
         )
+    for i, engine in enumerate(hugearray["engines"]):
+        if not hugearray_stores.stores_with_engine(engine, hugearray["backends"]):
+            only = ", ".join(hugearray_stores.ENGINES[engine] or ())
+            raise ConfigError(
+                f"hugearray.engines[{i}]", engine, f"runs only on the {only} backend, which is not listed"
+            )
+
+
+def check_data(items: list[Any]) -> None:
+    """Generator names known, labels unique, each file there and its header numeric."""
+    try:
+        check_sources(items)
+    except SourceError as error:
+        raise ConfigError(error.key, error.value, error.reason) from None
 
 
 def check_all(
@@ -210,6 +256,8 @@ def check_all(
 
 def check_config(config: Mapping[str, Any]) -> None:
     """Every check beyond the schema; raises ConfigError on the first problem."""
+    check_data(config["data"])
     check_datasets(config["datasets"])
     check_particles(config["particles"])
+    check_blosc(config["blosc"])
     check_hugearray(config["hugearray"])

@@ -1,5 +1,6 @@
 """The huge-array stage's stores as the rules see them: each backend's name, the suffix
-of its output and whether that output is one file or a directory.
+of its output and whether that output is one file or a directory; and the reduce engines,
+with the stores each one runs on.
 
 The job side (`outofcore.stores.registry`) holds the same facts beside the code that
 writes and reads each store, and refuses to load if the two disagree.
@@ -18,7 +19,35 @@ STORES: dict[str, StoreKind] = {
     "tables": StoreKind(".h5", directory=False),
     "h5py": StoreKind(".h5", directory=False),
     "memmap": StoreKind(".npy", directory=False),
+    "zarr": StoreKind(".zarr", directory=True),
+    "blosc2": StoreKind(".b2nd", directory=False),
+    "tables_filter": StoreKind(".h5", directory=False),
 }
+
+# Reduce engines -> the stores they run on (None: every store). `threads`: the stage's
+# own threaded block reduce; `dask`: dask.array over the store's library; `blosc2`: the
+# blosc2 NDArray's own reductions.
+ENGINES: dict[str, tuple[str, ...] | None] = {"threads": None, "dask": None, "blosc2": ("blosc2",)}
+
+
+def stores_with_engine(engine: str, backends: list[str]) -> list[str]:
+    """The `backends` that `engine` runs on, in order."""
+    only = ENGINES[engine]
+    return [name for name in backends if only is None or name in only]
+
+
+def jobs(backends: list[str], engines: list[str]) -> list[tuple[str, str]]:
+    """(backend, engine) of every job of one size: each engine on each store it runs on."""
+    return [(name, engine) for engine in engines for name in stores_with_engine(engine, backends)]
+
+
+def job_tables(sizes_mb: list[int], backends: list[str], engines: list[str]) -> list[str]:
+    """The per-job tables the stage gathers: one per size, store and engine."""
+    return [
+        f"results/hugearray/{size_mb}/{engine}/{backend}.csv"
+        for size_mb in sizes_mb
+        for backend, engine in jobs(backends, engines)
+    ]
 
 
 def backends_stored_as(suffix: str) -> str:

@@ -279,6 +279,23 @@ def fold(
     return join(fold(query.left, compare, both, either), fold(query.right, compare, both, either))
 
 
+def to_text(query: Query) -> str:
+    """The checked query as text: fully parenthesized, the column names and exact
+    literals only. The user's spelling (comments, spacing, `~`, inexact literals) is
+    gone: this is what numexpr gets and the only form a log, a plot or the report shows.
+    Parsing it again gives the same tree."""
+
+    def operand(value: Any) -> str:
+        return value.name if isinstance(value, Column) else repr(value)
+
+    return fold(
+        query,
+        lambda c: f"({c.column} {c.op} {operand(c.value)})",
+        lambda left, right: f"({left} & {right})",
+        lambda left, right: f"({left} | {right})",
+    )
+
+
 def count_comparisons(query: Query) -> int:
     return fold(query, lambda _: 1, operator.add, operator.add)
 

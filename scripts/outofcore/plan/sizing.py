@@ -55,12 +55,14 @@ def blosc_sweep_mem_mb(sizes: Sequence[int], method: str) -> int:
     return int(300 + max(arrays * largest_mb, 2 * max(largest_mb, 256)))
 
 
-def blosc_sweep_runtime(sizes: Sequence[int], threads: Sequence[int], repeats: int, min_time: float) -> int:
-    """Minutes. Each point: (repeats + 1 probe) calls per operation and thread count; the
-    slowest (zstd, pickle) move 0.3 GB/s here: allow 0.05; small sizes last ~2 x min_time
-    per call."""
+def blosc_sweep_runtime(
+    sizes: Sequence[int], threads: Sequence[int], repeats: int, min_time: float, pipelines: int = 1
+) -> int:
+    """Minutes. Each point: (repeats + 1 probe) calls per operation, thread count and
+    filter pipeline (blosc2 only); the slowest (zstd, pickle) move 0.3 GB/s here: allow
+    0.05; small sizes last ~2 x min_time per call."""
     seconds = sum(8 * n / 0.05e9 + 2 * min_time for n in sizes)
-    return 2 + int(2 * len(threads) * (repeats + 1) * seconds / 60)
+    return 2 + int(2 * len(threads) * pipelines * (repeats + 1) * seconds / 60)
 
 
 def datasets_bytes(arrays: Sequence[Mapping[str, Any]]) -> int:
@@ -109,12 +111,24 @@ def hugearray_disk_mb(size_mb: int) -> int:
     return math.ceil(array_disk_bytes(size_mb * MiB) / MiB)
 
 
-def hugearray_mem_mb(threads: int, block_mb: int, chunk_kb: int) -> int:
+def hugearray_mem_mb(
+    threads: int, block_mb: int, chunk_kb: int, backend: str = "tables", engine: str = "threads"
+) -> int:
     """Interpreter and libraries (~120 MiB), then per block: the float64 block, its
     uint16 source, its compressed chunks, and one block (or memmap window) per reading
     thread, plus two chunk buffers per thread. Measured peaks at block_mb 16/64/256
-    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap)."""
-    return math.ceil(150 + (threads + 1) * block_mb + 2 * threads * chunk_kb / 1024)
+    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap).
+
+    The dask engine adds its import (~50 MiB) and up to `threads + 1` blocks in flight
+    (each read returns a new block); zarr adds one block of decoded chunks per thread.
+    Measured at 4 GiB, 64 MiB blocks, 2 threads: 304 (tables), 360 (memmap), 374-475
+    (dask on tables, memmap, zarr) MiB."""
+    mem = 150 + (threads + 1) * block_mb + 2 * threads * chunk_kb / 1024
+    if engine == "dask":
+        mem += 50 + (threads + 1) * block_mb
+    if backend == "zarr":
+        mem += threads * block_mb
+    return math.ceil(mem)
 
 
 def hugearray_runtime(size_mb: int) -> int:

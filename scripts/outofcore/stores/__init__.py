@@ -7,8 +7,10 @@ write it, read it back in pieces, sync it, evict it from the page cache and meas
 blocks and chunks), `reading` (pieces read on parallel workers), `hdf5_chunks` (what
 the PyTables and h5py backends share).
 
-Backends today: ``tables`` (PyTables EArray), ``h5py`` (resizable chunked dataset) and
-``memmap`` (a .npy file through numpy.memmap windows).
+Backends today: ``tables`` (PyTables EArray), ``h5py`` (resizable chunked dataset),
+``memmap`` (a .npy file through numpy.memmap windows), ``zarr`` (Zarr v3, a directory),
+``blosc2`` (a blosc2 NDArray, .b2nd) and ``tables_filter`` (the EArray through the HDF5
+filter pipeline).
 
 A new store is one module here, one line in `registry.BACKENDS` (its suffix and file
 or directory also in `outofcore.plan.hugearray_stores`, which the rules read; the

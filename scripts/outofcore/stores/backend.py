@@ -11,13 +11,33 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from outofcore.io_utils import fsync_path
 from outofcore.stores.layout import Layout, StoreSpec
 from outofcore.stores.reading import PieceReader
+
+
+@dataclass
+class OpenArray:
+    """A store opened by its own library: an object with `shape`, `dtype` and row-slice
+    `__getitem__` that an array library (dask) reads from, and how to close it."""
+
+    array: Any
+    lock: bool  # the library must not be entered from two threads at once (HDF5)
+    close: Callable[[], None]
+
+
+@dataclass
+class NativeStats:
+    """Per-column sum, mean, min and max computed by the store's own library."""
+
+    total: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
 
 class Writer(Protocol):
@@ -37,12 +57,23 @@ class Backend:
     direct_chunks: bool  # can compress whole chunks with python-blosc2 and store them as is
     writer: Callable[[Path, StoreSpec], Writer]  # creates the store at the path
     reader: Callable[[Path, StoreSpec], PieceReader]  # hands the stored array back in pieces
+    # the store's array as its library opens it, for array libraries (engine `dask`)
+    opener: Callable[[Path, StoreSpec], OpenArray] | None = None
+    # per-column statistics by the store's own library (engine `blosc2`)
+    native: Callable[[Path, StoreSpec], NativeStats] | None = None
+    # the configured compression -> what the store applies (default: as configured)
+    stored_compression: Callable[[str], str] | None = None
 
-    def spec(self, layout: Layout, compression: str, threads: int, direct_chunks: bool) -> StoreSpec:
-        """What this backend really does with the configured compression and direct chunks."""
+    def spec(
+        self, layout: Layout, compression: str, threads: int, direct_chunks: bool, **options: Any
+    ) -> StoreSpec:
+        """What this backend really does with the configured compression and direct chunks;
+        `options` are the store-specific fields of `StoreSpec` (zarr shards, b2nd blocks)."""
         stored = compression if self.compresses else "none"
+        if self.stored_compression is not None:
+            stored = self.stored_compression(stored)
         direct = direct_chunks and self.direct_chunks and stored.startswith("blosc2:")
-        return StoreSpec(layout, stored, threads, direct)
+        return StoreSpec(layout, stored, threads, direct, **options)
 
     def files(self, path: Path) -> list[Path]:
         """Every regular file of the store at `path`."""

@@ -9,7 +9,8 @@ import h5py
 import hdf5plugin
 import numpy as np
 
-from outofcore.stores.backend import Backend
+from outofcore.hdf5_safety import refuse_foreign_layout
+from outofcore.stores.backend import Backend, OpenArray
 from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, block_chunks, chunk_codec
 from outofcore.stores.layout import StoreSpec, split_compression
 from outofcore.stores.reading import BlockReader, PieceReader
@@ -57,6 +58,7 @@ class H5pyWriter:
 
 def h5py_reader(path: Path, spec: StoreSpec) -> PieceReader:
     """h5py dataset: direct chunks, or blocks through the HDF5 filter pipeline."""
+    refuse_foreign_layout(path, complete=True)  # its bytes all in this file, every chunk allocated
     h5 = h5py.File(path, "r")
     dataset = h5[DATASET]
     if spec.direct:
@@ -77,6 +79,13 @@ def h5py_reader(path: Path, spec: StoreSpec) -> PieceReader:
     return reader
 
 
+def h5py_opener(path: Path, spec: StoreSpec) -> OpenArray:
+    """The dataset as h5py opens it (the HDF5 filter pipeline decompresses)."""
+    refuse_foreign_layout(path, complete=True)
+    h5 = h5py.File(path, "r")
+    return OpenArray(h5[DATASET], lock=True, close=h5.close)
+
+
 BACKEND = Backend(
     name="h5py",
     suffix=".h5",
@@ -85,4 +94,5 @@ BACKEND = Backend(
     direct_chunks=True,
     writer=H5pyWriter,
     reader=h5py_reader,
+    opener=h5py_opener,
 )

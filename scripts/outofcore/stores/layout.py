@@ -58,6 +58,8 @@ class StoreSpec:
     compression: str
     threads: int
     direct: bool
+    zarr_shards: bool = False  # Zarr: one shard per block, the chunks inside it
+    b2nd_block_kb: int = 256  # blosc2 NDArray: KiB of a block inside a chunk (whole rows)
 
 
 def split_compression(compression: str) -> tuple[str, str | None]:

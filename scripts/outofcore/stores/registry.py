@@ -8,7 +8,7 @@ loading this registry fails if that description and the entries below disagree.
 from collections.abc import Mapping
 
 from outofcore.plan import hugearray_stores
-from outofcore.stores import h5py_store, memmap_store, tables_store
+from outofcore.stores import blosc2_store, h5py_store, memmap_store, tables_store, zarr_store
 from outofcore.stores.backend import Backend
 
 BACKENDS: dict[str, Backend] = {
@@ -17,6 +17,9 @@ BACKENDS: dict[str, Backend] = {
         tables_store.BACKEND,
         h5py_store.BACKEND,
         memmap_store.BACKEND,
+        zarr_store.BACKEND,
+        blosc2_store.BACKEND,
+        tables_store.FILTER_BACKEND,
     )
 }
 
@@ -34,6 +37,13 @@ def disagreements(
                 f"{name}: registry {entry.suffix} directory={entry.directory}, "
                 f"rules {kind.suffix} directory={kind.directory}"
             )
+    for name in backends.keys() & described.keys():
+        can = {"dask": backends[name].opener is not None, "blosc2": backends[name].native is not None}
+        for engine, able in can.items():
+            if able != (name in hugearray_stores.stores_with_engine(engine, [name])):
+                problems.append(
+                    f"{name}: engine {engine} {'in the registry' if able else 'in the rules'} only"
+                )
     return sorted(problems)
 
 

@@ -1,0 +1,40 @@
+"""Rule `data_sources`: open every configured data source, refuse unusable files, list them."""
+
+import sys
+from typing import Any
+
+import pandas as pd
+
+from outofcore.data_sources import open_source, spec_of
+from outofcore.io_utils import log_to
+from outofcore.plan.datasource import SourceError
+from outofcore.tables import write_table
+
+
+def main(smk: Any) -> None:
+    log = log_to(smk.log[0])
+    rows = []
+    for params in smk.params.sources:
+        spec = spec_of(params)
+        try:
+            source = open_source(spec, smk.params.seed)
+        except SourceError as error:
+            log.error("%s", error)
+            print(error, file=sys.__stderr__)  # the one line, on the console too
+            sys.exit(1)
+        log.info("%s: %s", spec.label, source.description)
+        rows.append(
+            {
+                "data": spec.label,
+                "kind": spec.kind,
+                "file": spec.where,
+                "dtype": str(source.dtype),
+                "elements": source.length or "",
+                "description": source.description,
+            }
+        )
+    write_table(pd.DataFrame(rows), smk.output.csv, smk.output.html, "Data sources")
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821 - injected by Snakemake's script directive

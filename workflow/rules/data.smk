@@ -1,0 +1,38 @@
+# The data sources of the config (`data:`): built-in generators and the user's files. This
+# job opens every file with its library and refuses what the checks before the run could
+# not see (an HDF5 layout, text past a CSV's first rows); every job that reads data waits
+# for it, so a bad file stops the run before any measurement.
+
+DATA = datasource.parse_sources(config["data"])
+DATA_BY_LABEL = {spec.label: spec for spec in DATA}
+
+
+rule data_sources:
+    output:
+        csv=report(
+            "results/data/sources.csv",
+            caption="../report/data_sources.rst",
+            category=SUMMARY_CATEGORY,
+            labels=labels("data sources", "table as CSV"),
+        ),
+        html=report(
+            "results/data/sources.html",
+            caption="../report/data_sources.rst",
+            category=SUMMARY_CATEGORY,
+            labels=labels("data sources", "table"),
+        ),
+    log:
+        "logs/data_sources.log",
+    localrule: True
+    conda:
+        "../envs/blosc.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+        disk_mb=10,
+    params:
+        sources=[spec.as_params() for spec in DATA],
+        seed=config["seed"],
+    script:
+        "../../scripts/data_sources.py"
