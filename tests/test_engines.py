@@ -84,7 +84,7 @@ def test_a_changed_value_is_caught_by_every_engine(tmp_path, backend, engine):
         array = blosc2.open(str(job.path), mode="a")
     array[job.layout.rows - 5, 1] = array[job.layout.rows - 5, 1] + 1
     del array
-    _, stats = hugearray.reduce_array(job)
+    _, stats, _ = hugearray.reduce_array(job)
     assert not stats.matches(exact)
     assert stats.total[1] == exact.total[1] + 1 and stats.total[0] == exact.total[0]
 
@@ -158,7 +158,8 @@ def test_headline_names_every_store_and_engine_and_the_tutorials_way(tmp_path):
         for size, rss in ((256, 300.0), (4096, 300.0 + 100 * (backend == "zarr"))):
             path = tmp_path / f"{i}-{size}.csv"
             row = {"backend": backend, "engine": engine, "size_mb": size, "compression": "blosc2:lz4",
-                   "write_gbps": write, "reduce_gbps": reduce, "peak_rss_mb": rss, "check": "ok"}  # fmt: skip
+                   "write_gbps": write, "reduce_gbps": reduce, "peak_rss_mb": rss, "check": "ok",
+                   "rows": size * 2**14, "columns": 8, "file_bytes": size * 2**18}  # fmt: skip
             pd.DataFrame([row]).to_csv(path, index=False)
             paths.append(path)
     lines = headline(load_measurements(paths), threads=2, cold_read=True)
