@@ -62,6 +62,8 @@ def safe_form(command: str, tmp: Path) -> str:
             return 'make test ARGS="--collect-only -q"'
         if target == "report":
             return "make -n report"  # needs a finished run: make prints the command only
+        if target == "compare":  # needs two finished runs: make prints the command only
+            return command.replace("make ", "make -n ", 1)
         match = re.search(r'ARGS="([^"]*)"', command)
         args = match.group(1) if match else ""
         if "--unlock" in args or "--dry-run" in args:
