@@ -113,3 +113,17 @@ def test_contention_read_back_from_the_jobs_logs(tmp_path):
         {"job": "blosc_sweep_blosc2_lz4", "others_busy": 0.42, "steal": 0.01, "seconds": 12.5,
          "cores": contention.psutil.cpu_count()}
     ]  # fmt: skip
+
+
+def test_points_of_other_data_sources_and_stores_are_not_matched(tmp_path):
+    """Two data sources (and two stores) at the same point: each matched with its own."""
+    table = pd.concat(
+        [sweep({10**5: 1.0}).assign(data="linspace"), sweep({10**5: 3.0}).assign(data="counts")]
+    )
+    query = timings({"duckdb": 1.0})
+    stores = pd.concat([query.assign(format="parquet"), query.assign(format="hdfstore", seconds=5.0)])
+    a = results(tmp_path / "a", table, stores)
+    b = results(tmp_path / "b", table, stores)
+    frame = compare.compare_runs(a, b)
+    assert len(frame) == 4 and frame["agree"].all()  # no cross-pairs of sources or stores
+    assert frame["point"].str.contains("data=").sum() == 2

@@ -23,13 +23,17 @@ class Table:
     key: tuple[str, ...]  # columns that name a point
     n: str  # column of the point's size (elements, rows)
     values: tuple[str, ...]  # median seconds compared
+    optional: tuple[str, ...] = ()  # more key columns, where both runs' tables have them
 
 
 TABLES = (
-    Table("blosc/sweep.csv", ("method", "codec", "threads", "size", "operation"), "size", ("seconds",)),
-    Table("particles/*/timings.csv", ("step", "method", "rows"), "rows", ("seconds",)),
-    Table("hugearray/summary.csv", ("backend", "size_mb"), "rows", ("write_seconds", "reduce_seconds")),
-)
+    Table("blosc/sweep.csv", ("method", "codec", "threads", "size", "operation"), "size", ("seconds",),
+          ("data", "filters")),
+    Table("particles/*/timings.csv", ("step", "method", "rows"), "rows", ("seconds",), ("order", "format")),
+    Table("hugearray/summary.csv", ("backend", "size_mb"), "rows", ("write_seconds", "reduce_seconds"),
+          ("engine",)),
+)  # fmt: skip
+
 COLUMNS = ["table", "point", "n", "seconds_a", "seconds_b", "relative_difference", "agree"]
 
 
@@ -55,7 +59,7 @@ def matched_points(a: Path, b: Path, stable_only: bool = True) -> Iterator[dict]
         first, second = read_table(a, table), read_table(b, table)
         if first.empty or second.empty:
             continue
-        key = list(table.key)
+        key = [*table.key, *(c for c in table.optional if c in first and c in second)]
         both = first.merge(second, on=key, suffixes=("_a", "_b"))
         n = table.n if table.n in key else f"{table.n}_a"  # a key column keeps its name
         both = both[both[n] >= MIN_N]
