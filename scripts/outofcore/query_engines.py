@@ -125,6 +125,19 @@ def _widened(c: Compare) -> bool:
     return isinstance(c.value, Column) and COLUMN_TYPES[c.column] != COLUMN_TYPES[c.value.name]
 
 
+def _expression(query: Query, column: Callable[[str, bool], Any], constant: Callable[[Any], Any]) -> Any:
+    """The query as an engine's expression objects: `column(name, widen)` makes a column
+    (cast to float64 when `widen`, as NumPy compares mixed types), `constant(value)` a
+    literal; the engine's objects overload the comparison and `&`/`|` operators."""
+
+    def compare(c: Compare) -> Any:
+        widen = _widened(c)
+        right = column(c.value.name, widen) if isinstance(c.value, Column) else constant(c.value)
+        return OPERATORS[c.op](column(c.column, widen), right)
+
+    return fold(query, compare, operator.and_, operator.or_)
+
+
 def to_duckdb(query: Query) -> Any:
     """A DuckDB expression of the relational API (`relation.filter(expr)`): columns and
     constants as objects, so no text reaches DuckDB's SQL parser."""
@@ -136,14 +149,7 @@ def to_duckdb(query: Query) -> Any:
         expr = duckdb.ColumnExpression(name)
         return expr.cast(double) if widen else expr
 
-    def compare(c: Compare) -> Any:
-        widen = _widened(c)
-        right = (
-            column(c.value.name, widen) if isinstance(c.value, Column) else duckdb.ConstantExpression(c.value)
-        )
-        return OPERATORS[c.op](column(c.column, widen), right)
-
-    return fold(query, compare, operator.and_, operator.or_)
+    return _expression(query, column, duckdb.ConstantExpression)
 
 
 def to_polars(query: Query) -> Any:
@@ -153,12 +159,7 @@ def to_polars(query: Query) -> Any:
     def column(name: str, widen: bool) -> Any:
         return pl.col(name).cast(pl.Float64) if widen else pl.col(name)
 
-    def compare(c: Compare) -> Any:
-        widen = _widened(c)
-        right = column(c.value.name, widen) if isinstance(c.value, Column) else pl.lit(c.value)
-        return OPERATORS[c.op](column(c.column, widen), right)
-
-    return fold(query, compare, operator.and_, operator.or_)
+    return _expression(query, column, pl.lit)
 
 
 def to_arrow(query: Query) -> Any:
@@ -169,12 +170,7 @@ def to_arrow(query: Query) -> Any:
     def column(name: str, widen: bool) -> Any:
         return pc.field(name).cast(pa.float64(), safe=False) if widen else pc.field(name)  # as NumPy
 
-    def compare(c: Compare) -> Any:
-        widen = _widened(c)
-        right = column(c.value.name, widen) if isinstance(c.value, Column) else pc.scalar(c.value)
-        return OPERATORS[c.op](column(c.column, widen), right)
-
-    return fold(query, compare, operator.and_, operator.or_)
+    return _expression(query, column, pc.scalar)
 
 
 def to_hdfstore(query: Query) -> str:
