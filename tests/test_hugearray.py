@@ -5,6 +5,7 @@ space check, and the workflow's temporary files and artifacts."""
 import itertools
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -31,7 +32,7 @@ SEED = 11
 CSV_COLUMNS = [
     "backend", "engine", "size_mb", "rows", "columns", "compression", "file_bytes",
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
-    "write_spread", "reduce_spread", "spread", "stable", "others_busy",
+    "write_spread", "reduce_spread", "spread", "stable", "others_busy", "host",
 ]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and
@@ -288,6 +289,8 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
             assert row["write_seconds"] > 0 and row["reduce_gbps"] > 0 and row["peak_rss_mb"] > 0
             assert row["spread"] == max(row["write_spread"], row["reduce_spread"]) >= 0
             assert row["stable"] == (row["spread"] <= 0.15) and 0 <= row["others_busy"] <= 1
+            assert row["host"] == socket.gethostname()  # the limits job's node: nothing more measured
+            assert pd.read_csv(out / str(size) / "threads" / f"{backend}.node_limits.csv").empty
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 6 and set(summary["check"]) == {"ok"}
     assert set(summary["bounded"]) == {"yes"}  # 2 -> 4 MiB: memory did not follow the array

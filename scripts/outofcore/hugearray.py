@@ -141,6 +141,7 @@ class Measurement:
     spread: float = math.nan  # the larger of the two
     stable: bool = False  # spread <= 0.15
     others_busy: float = math.nan  # share of the cores other processes kept busy during the job
+    host: str = ""  # the node the job ran on
 
     @classmethod
     def csv_columns(cls) -> list[str]:

@@ -148,7 +148,8 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
     for item in writes.drop_duplicates("backend").itertuples():
         where = f"{item.backend}, {item.size_mb} MiB, {item.compression}"
         tutorial, note = item.backend == "tables_filter", memory_note(item)
-        sure = {"spread": float(getattr(item, "write_spread", math.nan)), "others_busy": busy_of(item)}
+        sure = {"spread": float(getattr(item, "write_spread", math.nan)), "others_busy": busy_of(item),
+                "host": host_of(item)}  # fmt: skip
         rows.append(Headline("hugearray", "write an array larger than memory", item.backend,
                              f"write, fsync included ({where})", float(item.write_gbps), "GB/s",
                              "durable_write", threads, tutorial=tutorial, note=note,
@@ -158,12 +159,19 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
         where = f"{name}, {item.size_mb} MiB, {item.compression}"
         tutorial, note = name == "tables_filter", memory_note(item)
         ratio = compression_ratio(item)
-        sure = {"spread": float(getattr(item, "reduce_spread", math.nan)), "others_busy": busy_of(item)}
+        sure = {"spread": float(getattr(item, "reduce_spread", math.nan)), "others_busy": busy_of(item),
+                "host": host_of(item)}  # fmt: skip
         rows.append(Headline("hugearray", "reduce an array larger than memory", name,
                              f"out-of-core reduce ({where}, {ratio:.2f}x compressed)",
                              float(item.reduce_gbps), "GB/s", read, threads, tutorial=tutorial, note=note,
                              compression_ratio=ratio, **sure))  # fmt: skip
     return rows
+
+
+def host_of(item) -> str:
+    """The node a job ran on ("" when its table names none)."""
+    host = getattr(item, "host", "")
+    return "" if pd.isna(host) else str(host)
 
 
 def memory_note(item) -> str:

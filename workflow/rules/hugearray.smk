@@ -11,6 +11,8 @@ HUGEARRAY_CATEGORY = "4. Huge on-disk array"
 
 
 rule hugearray:
+    input:
+        limits="results/limits.csv",  # its node: a job elsewhere measures its own node's
     output:
         data=data_output(
             "results/hugearray/{size_mb}/{engine}/{backend}.h5",
@@ -18,6 +20,7 @@ rule hugearray:
             is_directory=hugearray_stores.stored_as_directory(".h5"),
         ),
         table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+        node_limits="results/hugearray/{size_mb}/{engine}/{backend}.node_limits.csv",
     log:
         "logs/hugearray_{size_mb}_{engine}_{backend}.log",
     benchmark:
@@ -53,6 +56,7 @@ rule hugearray:
         zarr_shards=HUGEARRAY["zarr"]["shards"],
         blosc2_block_kb=HUGEARRAY["blosc2"]["block_kb"],
         seed=config["seed"],
+        node_limits=config["limits"],  # measured if this job's node is not the limits job's
     script:
         "../../scripts/hugearray.py"
 
@@ -65,6 +69,7 @@ use rule hugearray as hugearray_memmap with:
             is_directory=hugearray_stores.stored_as_directory(".npy"),
         ),
         table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+        node_limits="results/hugearray/{size_mb}/{engine}/{backend}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         engine=jobs.one_of(HUGEARRAY["engines"]),
@@ -79,6 +84,7 @@ use rule hugearray as hugearray_zarr with:
             is_directory=hugearray_stores.stored_as_directory(".zarr"),
         ),
         table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+        node_limits="results/hugearray/{size_mb}/{engine}/{backend}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         engine=jobs.one_of(HUGEARRAY["engines"]),
@@ -93,6 +99,7 @@ use rule hugearray as hugearray_blosc2 with:
             is_directory=hugearray_stores.stored_as_directory(".b2nd"),
         ),
         table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+        node_limits="results/hugearray/{size_mb}/{engine}/{backend}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         engine=jobs.one_of(HUGEARRAY["engines"]),
@@ -101,8 +108,14 @@ use rule hugearray as hugearray_blosc2 with:
 
 rule hugearray_plots:
     input:
-        hugearray_stores.job_tables(
+        tables=hugearray_stores.job_tables(
             HUGEARRAY["sizes_mb"], HUGEARRAY["backends"], HUGEARRAY["engines"]
+        ),
+        node_limits=hugearray_stores.job_tables(
+            HUGEARRAY["sizes_mb"],
+            HUGEARRAY["backends"],
+            HUGEARRAY["engines"],
+            ".node_limits.csv",
         ),
     output:
         summary=report(
@@ -130,6 +143,7 @@ rule hugearray_plots:
             labels=labels("throughput against array size", "figure"),
         ),
         headline="results/hugearray/headline.csv",
+        node_limits="results/hugearray/node_limits.csv",
     log:
         "logs/hugearray_plots.log",
     conda:

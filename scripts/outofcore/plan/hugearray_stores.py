@@ -41,10 +41,13 @@ def jobs(backends: list[str], engines: list[str]) -> list[tuple[str, str]]:
     return [(name, engine) for engine in engines for name in stores_with_engine(engine, backends)]
 
 
-def job_tables(sizes_mb: list[int], backends: list[str], engines: list[str]) -> list[str]:
-    """The per-job tables the stage gathers: one per size, store and engine."""
+def job_tables(
+    sizes_mb: list[int], backends: list[str], engines: list[str], suffix: str = ".csv"
+) -> list[str]:
+    """The per-job tables the stage gathers: one per size, store and engine (`suffix`:
+    the measurements, or ".node_limits.csv", the limits a job measured on another node)."""
     return [
-        f"results/hugearray/{size_mb}/{engine}/{backend}.csv"
+        f"results/hugearray/{size_mb}/{engine}/{backend}{suffix}"
         for size_mb in sizes_mb
         for backend, engine in jobs(backends, engines)
     ]
