@@ -227,7 +227,11 @@ def table_reader(
 
     on_disk = os.path.getsize(spec.path)
     if max_bytes is not None and on_disk > max_bytes:
-        raise refuse(spec, f"{on_disk:,} bytes on disk, more than the {max_bytes:,} it may hold in memory")
+        raise refuse(
+            spec,
+            f"{on_disk:,} bytes on disk, more than the {max_bytes:,} a job may hold (read whole; "
+            "a .npy or HDF5 file is read in slices)",
+        )
 
     columns = list(spec.columns) or None
     if spec.kind == "csv":
@@ -245,7 +249,9 @@ def table_reader(
     dtype = np.result_type(*[np.dtype(frame[name].dtype) for name in frame.columns])
     if max_bytes is not None and frame.shape[0] * frame.shape[1] * dtype.itemsize > max_bytes:
         raise refuse(
-            spec, f"{frame.size:,} {dtype} values, more than the {max_bytes:,} bytes it may hold in memory"
+            spec,
+            f"{frame.size:,} {dtype} values, more than the {max_bytes:,} bytes a job may hold (read whole; "
+            "a .npy or HDF5 file is read in slices)",
         )
     flat = np.concatenate([frame[name].to_numpy(dtype=dtype) for name in frame.columns])
     return numeric(spec, flat.dtype), flat.size, lambda start, stop: flat[start:stop]

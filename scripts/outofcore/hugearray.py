@@ -5,8 +5,8 @@ one size and one backend the job (`HugeArrayJob`, `run`):
 
 1. generates the array block by block from its data source (`hugearray_source`: the
    stage's own integers from the config's seed, or any source of `data:`; never the
-   whole array in memory) and appends each block to the on-disk store, timing only the store's
-   work (appends, close and fsync: the data is on disk when the clock stops);
+   whole array in memory) and appends each block to the on-disk store, timing only
+   the store's work (appends, close and fsync: the data is on disk when the clock stops);
 2. evicts the store from the page cache (``cold_read``), so the reduce reads the disk;
 3. computes per-column sum, mean, min and max piece by piece from the store with its
    ``engine`` (`hugearray_engines`): the stage's own reduce on ``threads`` workers,
@@ -202,7 +202,7 @@ def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnS
     is written under a hidden partial name (a file or a directory) renamed when complete.
     """
     store, spec = job.store, job.spec
-    blocks, exact = open_blocks(job.seed, spec.layout, job.source)
+    blocks, exact = open_blocks(job.seed, spec.layout, job.source, job.block_mb * MiB)
     buffer = np.empty((spec.layout.block_rows, spec.layout.columns))  # reused: no new pages per block
     watch = Stopwatch()
     rows = Progress(log, f"write {job.backend}", total=spec.layout.rows, unit="rows")

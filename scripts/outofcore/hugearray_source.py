@@ -99,14 +99,15 @@ def reference_dtype(dtype: np.dtype) -> type:
 
 
 def open_blocks(
-    seed: int, layout: Layout, source: Mapping[str, Any] | None
+    seed: int, layout: Layout, source: Mapping[str, Any] | None, budget: int | None = None
 ) -> tuple[Iterator[np.ndarray], ColumnStats]:
     """The blocks of the job's data source (None: the stage's own) and its empty reference
-    statistics; a file is opened (and refused, naming it, if unusable) here."""
+    statistics; a file is opened (and refused, naming it, if unusable) here. `budget`:
+    bytes of a file held whole at most (block_mb; default the layout's block)."""
     spec = spec_of(source) if source else SourceSpec(label=OWN_DATA, kind=OWN_DATA, key="hugearray.data")
     if spec.kind == OWN_DATA:
         return generate_blocks(seed, layout), ColumnStats(layout.columns, dtype=np.int64)
-    opened = open_source(spec, seed, max_bytes=layout.block_nbytes)
+    opened = open_source(spec, seed, max_bytes=budget or layout.block_nbytes)
     storable(spec, opened.dtype)
     return source_blocks(spec, opened, layout), ColumnStats(
         layout.columns, dtype=reference_dtype(opened.dtype)
