@@ -10,6 +10,9 @@ What needs numpy, h5py or pandas (an HDF5 layout, every value of a CSV column) i
 by the first job that reads the file (`outofcore.data_sources`); what the bytes' headers
 already say (a .npy header's dtype, a pickle instead of a .npy, a missing CSV column) is
 checked here, so a bad file stops the run before any job starts.
+
+`hugearray.data` names its sources (`stage_sources`): the huge-array stage's own
+`uniform_int16`, a generator, or an entry of `data:` by its label.
 """
 
 import ast
