@@ -25,7 +25,7 @@ def main(smk: Any) -> None:
         measurement = dataclasses.replace(measurement, others_busy=busy.others, host=this_host())
         log.info("while timing, %s", busy)
         log.info("out-of-core statistics:\n%s", stats.table().to_string())
-        log.info("exact statistics of the generated integers:\n%s", exact.table().to_string())
+        log.info("reference statistics of the source (before writing):\n%s", exact.table().to_string())
         log.info("measurement: %s", measurement)
         require_exact(measurement, smk.output.data)  # a wrong answer fails the job
         write_measurement(measurement, smk.output.table)

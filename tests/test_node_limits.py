@@ -19,7 +19,8 @@ HERE = with_host("node-a")  # the limits job ran on node-a
 
 def on(host: str) -> pd.DataFrame:
     """The huge-array headline rows as measured on `host`."""
-    return headline_frame(hugearray_figures.headline(ARRAYS.assign(host=host), threads=2, cold_read=True))
+    arrays = ARRAYS.assign(host=host)
+    return headline_frame(hugearray_figures.headline(arrays, threads=2, cold_read=True))
 
 
 def node_b(scale: float) -> pd.DataFrame:
