@@ -8,7 +8,8 @@ blocks asked for.
 
 Generators (seeded from the config's `seed`, `outofcore.seeding`):
 - `linspace`: the tutorial's `np.linspace(0, 100, size)`, float64 (bit for bit);
-- `random_int`: integers uniform in [0, 1000], int32;
+- `random_int`: integers uniform in [low, high] (inclusive) as an 8- to 64-bit integer
+  dtype; by default [0, 1000], int32;
 - `smooth`: a sensor-like float64 signal: two slow sines plus small Gaussian noise,
   quantized to 0.01;
 - `noisy_float`: standard normal float64 (every mantissa bit random);
@@ -28,7 +29,14 @@ from typing import Any
 import numpy as np
 
 from outofcore.hdf5_safety import dataset_layout_problems
-from outofcore.plan.datasource import GENERATORS, SourceError, SourceSpec, check_file
+from outofcore.plan.datasource import (
+    GENERATORS,
+    RANDOM_INT,
+    RANDOM_INT_DEFAULT,
+    SourceError,
+    SourceSpec,
+    check_file,
+)
 from outofcore.seeding import rng_for
 
 CHUNK = 1 << 16  # generators draw in chunks of this many elements, each from its own stream
@@ -87,8 +95,14 @@ def chunked(draw: Callable[[np.random.Generator, int, int], np.ndarray], seed: i
     return read
 
 
-def draw_random_int(rng: np.random.Generator, offset: int, count: int) -> np.ndarray:
-    return rng.integers(0, 1000, size=count, endpoint=True, dtype=np.int32)
+def random_int_draw(low: int, high: int, dtype: str) -> Callable[[np.random.Generator, int, int], np.ndarray]:
+    """Integers uniform in [low, high] as `dtype`; the default [0, 1000] int32 draws exactly
+    what the plain `random_int` always drew, so its values for a seed are unchanged."""
+
+    def draw(rng: np.random.Generator, offset: int, count: int) -> np.ndarray:
+        return rng.integers(low, high, size=count, endpoint=True, dtype=np.dtype(dtype))
+
+    return draw
 
 
 def draw_smooth(rng: np.random.Generator, offset: int, count: int) -> np.ndarray:
@@ -109,18 +123,29 @@ def draw_sparse(rng: np.random.Generator, offset: int, count: int) -> np.ndarray
 
 
 GENERATOR_DRAWS = {
-    "random_int": (draw_random_int, np.int32, "integers uniform in [0, 1000], int32"),
     "smooth": (draw_smooth, np.float64, "two slow sines plus Gaussian noise (sd 0.05), rounded to 0.01"),
     "noisy_float": (draw_noisy_float, np.float64, "standard normal float64"),
     "sparse": (draw_sparse, np.float64, "99 % zeros, 1 % standard normal, float64"),
 }
 
 
-def generator(name: str, seed: int) -> Source:
+def generator(
+    name: str, seed: int, int_range: tuple[int, int, str] = RANDOM_INT_DEFAULT, label: str = ""
+) -> Source:
+    """A built-in generator; `int_range` is random_int's (low, high, dtype). Every range
+    draws from the same streams `data/random_int/<chunk>`: its values follow from the
+    seed, the range and the dtype, not from the label."""
+    label = label or name
     if name == "linspace":
-        return Source(name, np.dtype(np.float64), None, linspace_block, "np.linspace(0, 100, n), float64")
+        return Source(label, np.dtype(np.float64), None, linspace_block, "np.linspace(0, 100, n), float64")
+    if name == RANDOM_INT:
+        low, high, dtype = int_range
+        description = f"integers uniform in [{low}, {high}], {dtype}"
+        return Source(
+            label, np.dtype(dtype), None, chunked(random_int_draw(*int_range), seed, name), description
+        )
     draw, dtype, description = GENERATOR_DRAWS[name]
-    return Source(name, np.dtype(dtype), None, chunked(draw, seed, name), description)
+    return Source(label, np.dtype(dtype), None, chunked(draw, seed, name), description)
 
 
 # --- files ---
@@ -282,7 +307,7 @@ def open_source(spec: SourceSpec, seed: int, max_bytes: int | None = None) -> So
     `max_bytes` bounds what a reader holds at once: a CSV or Parquet file (read whole) and
     one row of an HDF5 dataset (reads cover whole rows); None: no bound."""
     if spec.kind in GENERATORS:
-        return generator(spec.kind, seed)
+        return generator(spec.kind, seed, spec.int_range, spec.label)
     return open_file(spec, max_bytes)
 
 

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from outofcore.headline import Headline
-from outofcore.plan.datasource import OWN_DATA
+from outofcore.plan.hugearray_sources import OWN_DATA
 from outofcore.timing import STABLE_SPREAD
 
 GROWTH_LIMIT_MB = 64  # peak RSS may grow less than this from the smallest to the largest array

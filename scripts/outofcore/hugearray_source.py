@@ -30,10 +30,9 @@ import numpy as np
 
 from outofcore.data_sources import Source, open_source, spec_of
 from outofcore.hugearray_data import ColumnStats, generate_blocks
-from outofcore.plan.datasource import OWN_DATA, SourceError, SourceSpec
+from outofcore.plan.datasource import SourceError, SourceSpec
+from outofcore.plan.hugearray_sources import EXACT_INTEGERS, OWN_DATA
 from outofcore.stores.layout import Layout
-
-EXACT_INTEGERS = 2**53  # float64 holds every integer of at most this magnitude
 
 
 def periodic(whole: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -68,7 +67,7 @@ def exact_in_float64(spec: SourceSpec, values: np.ndarray) -> np.ndarray:
     if low < -EXACT_INTEGERS or high > EXACT_INTEGERS:
         raise SourceError(
             spec.key,
-            spec.where,
+            spec.where or spec.label,
             f"value {high if high > EXACT_INTEGERS else low} is beyond +-2**53: float64, which the "
             "stores hold, cannot represent every such integer",
         )

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from outofcore.plan import hugearray_stores
-from outofcore.plan.datasource import SourceError, SourceSpec, check_sources, check_whole_file, stage_sources
+from outofcore.plan.datasource import SourceError, SourceSpec, check_sources
+from outofcore.plan.hugearray_sources import check_exact_range, check_whole_file, stage_sources
 from outofcore.plan.query import QueryError, parse_query, to_text
 
 INT64_MAX = 2**63 - 1
@@ -106,10 +107,29 @@ def schema_error(error: Any) -> ConfigError:
         missing = [k for k in error.validator_value if k not in error.instance]
         return ConfigError(key_name([*path, missing[0]]), None, "required key is missing")
     if error.validator in ("oneOf", "anyOf"):
+        named = named_alternative(error)
+        if named is not None:
+            return schema_error(named)
         return ConfigError(
             key_name(path), value, "must be " + " or ".join(map(describe, error.validator_value))
         )
     return ConfigError(key_name(path), value, error.message)
+
+
+def named_alternative(error: Any) -> Any:
+    """For a mapping that names its alternative by its required keys ({file: ...} or
+    {random_int: ...}), that alternative's first error: it says what is wrong inside."""
+    if not isinstance(error.instance, Mapping):
+        return None
+    named = [
+        index
+        for index, alternative in enumerate(error.validator_value)
+        if alternative.get("required") and set(alternative["required"]) <= set(error.instance)
+    ]
+    if len(named) != 1:
+        return None
+    inside = [sub for sub in error.context if sub.relative_schema_path[0] == named[0]]
+    return inside[0] if inside else None
 
 
 def describe(schema: Mapping[str, Any]) -> str:
@@ -233,10 +253,12 @@ def check_data(items: list[Any]) -> list[SourceSpec]:
 
 
 def check_hugearray_data(hugearray: Mapping[str, Any], specs: list[SourceSpec]) -> None:
-    """Every name of hugearray.data is a source; a CSV or Parquet file fits one block."""
+    """Every name of hugearray.data is a source; a CSV or Parquet file fits one block; a
+    random_int range is exact in float64."""
     try:
         for index, spec in enumerate(stage_sources(hugearray["data"], specs, "hugearray.data")):
             check_whole_file(spec, f"hugearray.data[{index}]", hugearray["block_mb"])
+            check_exact_range(spec, f"hugearray.data[{index}]")
     except SourceError as error:
         raise ConfigError(error.key, error.value, error.reason) from None
 

@@ -2,17 +2,18 @@
 library can do before any job runs.
 
 An entry is a built-in generator's name (`linspace`, `random_int`, `smooth`,
-`noisy_float`, `sparse`) or a user's file: `{file: path}` with an optional `name` (the
-label in tables, figures and file names) and, for Parquet and CSV, `columns`. HDF5
-datasets are written `path.h5:/group/dataset`.
+`noisy_float`, `sparse`), a configured `random_int`: `{random_int: {low, high, dtype}}`
+(inclusive range, any 8- to 64-bit integer dtype; defaults [0, 1000] int32, the plain
+`random_int`), or a user's file: `{file: path}`, both with an optional `name` (the label in
+tables, figures and file names) and, for Parquet and CSV, `columns`. HDF5 datasets are
+written `path.h5:/group/dataset`.
 
 What needs numpy, h5py or pandas (an HDF5 layout, every value of a CSV column) is checked
 by the first job that reads the file (`outofcore.data_sources`); what the bytes' headers
 already say (a .npy header's dtype, a pickle instead of a .npy, a missing CSV column) is
 checked here, so a bad file stops the run before any job starts.
 
-`hugearray.data` names its sources (`stage_sources`): the huge-array stage's own
-`uniform_int16`, a generator, or an entry of `data:` by its label.
+`hugearray.data` names its sources among these (`outofcore.plan.hugearray_sources`).
 """
 
 import ast
@@ -41,6 +42,14 @@ PARQUET_MAGIC = b"PAR1"
 # Plain numbers only (bool, signed and unsigned ints, floats), one field, any byte order.
 NUMERIC_DESCR = re.compile(r"^[<>|=]?[biuf][0-9]{1,2}$")
 CSV_ROWS_CHECKED = 1000  # before any job: the header and the first rows; the job reads all
+RANDOM_INT = "random_int"
+# The plain `random_int`: integers uniform in [0, 1000], int32 (same values for a seed).
+RANDOM_INT_DEFAULT = (0, 1000, "int32")
+INT_DTYPES = {
+    f"{kind}{bits}": ((-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if kind == "int" else (0, 2**bits - 1))
+    for kind in ("int", "uint")
+    for bits in (8, 16, 32, 64)
+}
 
 
 class SourceError(ValueError):
@@ -61,6 +70,9 @@ class SourceSpec:
     path: str = ""
     dataset: str = ""  # HDF5 only: the dataset's path inside the file
     columns: tuple[str, ...] = ()  # Parquet and CSV: the columns read (empty: all)
+    low: int | None = None  # random_int only: its inclusive range and dtype (None: the default)
+    high: int | None = None
+    dtype: str = ""
 
     @property
     def is_file(self) -> bool:
@@ -70,6 +82,16 @@ class SourceSpec:
     def where(self) -> str:
         """The file as the user wrote it (path:/dataset for HDF5)."""
         return f"{self.path}:{self.dataset}" if self.dataset else self.path
+
+    @property
+    def int_range(self) -> tuple[int, int, str]:
+        """random_int's (low, high, dtype), the defaults where not configured."""
+        low, high, dtype = RANDOM_INT_DEFAULT
+        return (
+            low if self.low is None else self.low,
+            high if self.high is None else self.high,
+            self.dtype or dtype,
+        )
 
     def as_params(self) -> dict[str, Any]:
         """Plain values for a rule's params (Snakemake passes them to the job's script)."""
@@ -91,6 +113,8 @@ def parse_source(item: Any, index: int) -> SourceSpec:
         if item not in GENERATORS:
             raise SourceError(key, item, f"unknown generator (known: {', '.join(GENERATORS)})")
         return SourceSpec(label=item, kind=item, key=key)
+    if RANDOM_INT in item:
+        return parse_random_int(item, index)
     text = str(item["file"])
     key = f"{key}.file"
     match = HDF5_PATH.match(text)
@@ -109,6 +133,46 @@ def parse_source(item: Any, index: int) -> SourceSpec:
     return SourceSpec(label=label, kind=kind, key=key, path=path, dataset=dataset, columns=columns)
 
 
+def integer(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SourceError(key, value, "must be a whole number")
+    return value
+
+
+def parse_random_int(item: Mapping[str, Any], index: int) -> SourceSpec:
+    """{random_int: {low, high, dtype}, name}: integers uniform in [low, high] as dtype."""
+    key = f"data[{index}].{RANDOM_INT}"
+    unknown = sorted(set(item) - {RANDOM_INT, "name"})
+    if unknown:
+        raise SourceError(
+            f"data[{index}].{unknown[0]}", item[unknown[0]], "unknown key (allowed: name, random_int)"
+        )
+    options = item[RANDOM_INT] if item[RANDOM_INT] is not None else {}
+    if not isinstance(options, Mapping):
+        raise SourceError(key, options, "must be a mapping with low, high, dtype (each optional)")
+    unknown = sorted(set(options) - {"low", "high", "dtype"})
+    if unknown:
+        raise SourceError(
+            f"{key}.{unknown[0]}", options[unknown[0]], "unknown key (allowed: dtype, high, low)"
+        )
+    default_low, default_high, default_dtype = RANDOM_INT_DEFAULT
+    dtype = options.get("dtype", default_dtype)
+    if dtype not in INT_DTYPES:
+        raise SourceError(f"{key}.dtype", dtype, f"unknown integer dtype (known: {', '.join(INT_DTYPES)})")
+    low = integer(f"{key}.low", options.get("low", default_low))
+    high = integer(f"{key}.high", options.get("high", default_high))
+    if low > high:
+        raise SourceError(f"{key}.high", high, f"must be >= low ({low})")
+    smallest, largest = INT_DTYPES[dtype]
+    for bound, value in (("low", low), ("high", high)):
+        if not smallest <= value <= largest:
+            raise SourceError(f"{key}.{bound}", value, f"outside {dtype} [{smallest}, {largest}]")
+    label = item.get("name") or f"{RANDOM_INT}_{low}_{high}_{dtype}"
+    if not LABEL.match(label):
+        raise SourceError(f"data[{index}].name", label, "letters, digits, _ and - only")
+    return SourceSpec(label=label, kind=RANDOM_INT, key=key, low=low, high=high, dtype=dtype)
+
+
 def parse_sources(items: Sequence[Any]) -> list[SourceSpec]:
     """Every data entry as a spec; labels must be unique (they name files and columns)."""
     specs: list[SourceSpec] = []
@@ -116,9 +180,19 @@ def parse_sources(items: Sequence[Any]) -> list[SourceSpec]:
         spec = parse_source(item, index)
         if any(other.label == spec.label for other in specs):
             if isinstance(item, Mapping):
-                reason = "two files with the same label (give one a different `name`)"
+                reason = "two entries with the same label (give one a different `name`)"
                 raise SourceError(f"data[{index}].name", spec.label, reason)
             raise SourceError(f"data[{index}]", spec.label, "listed twice")
+        same = [
+            other
+            for other in specs
+            if spec.kind == other.kind == RANDOM_INT and spec.int_range == other.int_range
+        ]
+        if same:  # the values depend on range and dtype only: the same data twice
+            low, high, dtype = spec.int_range
+            raise SourceError(
+                spec.key, spec.label, f"the same values as {same[0].label} ([{low}, {high}], {dtype})"
+            )
         specs.append(spec)
     return specs
 
@@ -208,49 +282,3 @@ def check_sources(items: Sequence[Any]) -> list[SourceSpec]:
         if spec.is_file:
             check_file(spec)
     return specs
-
-
-# --- the sources of the huge-array stage (`hugearray.data`) ---
-
-OWN_DATA = "uniform_int16"  # the stage's own: integers uniform in [0, 2**16), as an ADC gives
-# A CSV or Parquet source is read whole once per job (its columns are laid out one after
-# another): its file must be at most one block (hugearray.block_mb) on disk.
-WHOLE_FILE_KINDS = ("csv", "parquet")
-
-
-def stage_sources(names: Sequence[str], specs: Sequence[SourceSpec], key: str) -> list[SourceSpec]:
-    """The sources `names` (the config's `key`, e.g. hugearray.data) name: the stage's own
-    data (`uniform_int16`), a built-in generator, or an entry of `data:` by its label
-    (a user's file is declared, and checked, once, in `data:`)."""
-    by_label = {spec.label: spec for spec in specs}
-    sources = []
-    for index, name in enumerate(names):
-        where = f"{key}[{index}]"
-        if name == OWN_DATA and name in by_label:
-            raise SourceError(
-                where, name, f"{OWN_DATA} is the stage's own data; give the file in data: another `name`"
-            )
-        if name in by_label:
-            sources.append(by_label[name])
-        elif name in (OWN_DATA, *GENERATORS):
-            sources.append(SourceSpec(label=name, kind=name, key=where))
-        else:
-            files = [spec.label for spec in specs if spec.is_file]
-            known = ", ".join([OWN_DATA, *GENERATORS, *files])
-            raise SourceError(where, name, f"unknown data source (known: {known}; a file is listed in data:)")
-    return sources
-
-
-def check_whole_file(spec: SourceSpec, key: str, budget_mb: int) -> None:
-    """A CSV or Parquet source of the huge-array stage must fit one block on disk."""
-    if spec.kind not in WHOLE_FILE_KINDS:
-        return
-    size_mb = Path(spec.path).stat().st_size / 2**20
-    if size_mb > budget_mb:
-        raise SourceError(
-            key,
-            spec.label,
-            f"{spec.where} ({spec.key}) is {size_mb:,.1f} MiB; a {spec.kind.upper()} source is read whole "
-            f"and may be at most one block (hugearray.block_mb = {budget_mb} MiB): raise block_mb "
-            "or save the values as .npy or HDF5 (read in slices)",
-        )
