@@ -37,6 +37,44 @@ BAD_CONFIGS = {
     "data repeated": (with_change("data", ["smooth", "smooth"]), "data[1]", "'smooth'"),
     "data file of unknown type": (with_change("data", [{"file": "x.txt"}]), "data[0].file", "'x.txt'"),
     "data file missing": (with_change("data", [{"file": "no/such.npy"}]), "data[0].file", "'no/such.npy'"),
+    "random_int low above high": (
+        with_change("data", [{"random_int": {"low": 10, "high": 5}}]),
+        "data[0].random_int.high",
+        "5: must be >= low (10)",
+    ),
+    "random_int outside its dtype": (
+        with_change("data", ["linspace", {"random_int": {"low": -1, "high": 255, "dtype": "uint8"}}]),
+        "data[1].random_int.low",
+        "-1: outside uint8 [0, 255]",
+    ),
+    "random_int unknown dtype": (
+        with_change("data", [{"random_int": {"dtype": "int128"}}]),
+        "data[0].random_int.dtype",
+        "'int128'",
+    ),
+    "random_int unknown key": (
+        with_change("data", [{"random_int": {"low": 0, "max": 9}}]),
+        "data[0].random_int.max",
+        "9: unknown key (allowed: dtype, high, low)",
+    ),
+    "random_int unknown key beside it": (
+        with_change("data", [{"random_int": {}, "label": "x"}]),
+        "data[0].label",
+        "'x': unknown key (allowed: name, random_int)",
+    ),
+    "random_int the same range twice": (
+        with_change("data", ["random_int", {"random_int": {"high": 1000}, "name": "again"}]),
+        "data[1].random_int",
+        "'again': the same values as random_int",
+    ),
+    "huge array random_int beyond 2**53": (
+        {
+            **with_change("data", [{"random_int": {"high": 2**60, "dtype": "int64"}, "name": "ns"}]),
+            "hugearray": {**DEFAULT["hugearray"], "data": ["ns"]},
+        },
+        "hugearray.data[0]",
+        "'ns': random_int [0, 1152921504606846976] (int64) reaches beyond +-2**53",
+    ),
     "data HDF5 without a dataset": (with_change("data", [{"file": "a.h5"}]), "data[0].file", "'a.h5'"),
     "data columns of a .npy": (
         with_change("data", [{"file": "a.npy", "columns": ["x"]}]),
@@ -295,6 +333,7 @@ THROUGH_WORKFLOW = [
     "huge array below one block",
     "huge array unknown data source",
     "huge array data file missing",
+    "random_int outside its dtype",
     "memory copy larger than any machine",
 ]
 

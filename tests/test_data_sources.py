@@ -188,3 +188,101 @@ def test_labels_must_be_unique(tmp_path):
         parse_sources(["linspace", "linspace"])
     with pytest.raises(SourceError, match=r"data\[1\]\.name"):
         parse_sources([{"file": "a/x.npy"}, {"file": "b/x.npy"}])
+
+
+# --- random_int with a range and dtype of its own ---
+
+INT_RANGES = [
+    (-128, 127, "int8"),
+    (0, 255, "uint8"),
+    (-5, 5, "int16"),
+    (7, 7, "uint32"),
+    (-(2**63), 2**63 - 1, "int64"),
+    (0, 2**64 - 1, "uint64"),
+    (2**40, 2**40 + 3, "int64"),
+]
+
+
+@pytest.mark.parametrize("low,high,dtype", INT_RANGES, ids=[f"{r[2]}[{r[0]},{r[1]}]" for r in INT_RANGES])
+def test_random_int_draws_its_range_in_its_dtype(low, high, dtype):
+    item = {"random_int": {"low": low, "high": high, "dtype": dtype}}
+    size = CHUNK + 1000
+    ints = source(item)
+    assert ints.label == f"random_int_{low}_{high}_{dtype}" and ints.dtype == np.dtype(dtype)
+    values = ints.array(size)
+    assert values.dtype == np.dtype(dtype) and values.shape == (size,)
+    assert low <= int(values.min()) and int(values.max()) <= high
+    if high - low < 1000:  # a small range: both ends drawn
+        assert int(values.min()) == low and int(values.max()) == high
+    assert np.array_equal(source(item).array(size), values)  # from `seed`
+    assert np.array_equal(np.concatenate(list(ints.blocks(size, 9999))), values)
+    assert np.array_equal(source(item, seed=7).array(size), values) == (low == high)
+
+
+def test_plain_random_int_keeps_its_values():
+    """[0, 1000] int32 from the streams data/random_int/<chunk>, whichever way it is written."""
+    from outofcore.seeding import rng_for
+
+    expected = rng_for(42, "data/random_int/0").integers(0, 1000, size=CHUNK, endpoint=True, dtype=np.int32)
+    assert np.array_equal(source("random_int").array(CHUNK), expected)
+    for item in ({"random_int": {}}, {"random_int": None}, {"random_int": {"high": 1000}, "name": "same"}):
+        ints = source(item)
+        assert ints.dtype == np.int32 and np.array_equal(ints.array(CHUNK), expected)
+    assert source({"random_int": None}).label == "random_int_0_1000_int32"
+    assert source({"random_int": {"high": 1000}, "name": "same"}).label == "same"
+
+
+def test_random_int_variants_are_told_apart():
+    small = {"random_int": {"low": -3, "high": 3, "dtype": "int8"}, "name": "small"}
+    specs = parse_sources(["random_int", {"random_int": {"high": 255, "dtype": "uint8"}}, small])
+    assert [s.label for s in specs] == ["random_int", "random_int_0_255_uint8", "small"]
+    assert [s.int_range for s in specs] == [(0, 1000, "int32"), (0, 255, "uint8"), (-3, 3, "int8")]
+    assert parse_sources([{"random_int": {"low": -128, "high": 127, "dtype": "int8"}}])[0].label == (
+        "random_int_-128_127_int8"
+    )
+
+
+@pytest.mark.parametrize(
+    "item,key,reason",
+    [
+        ({"random_int": {"low": 3, "high": 2}}, r"data\[0\]\.random_int\.high = 2", r"must be >= low \(3\)"),
+        (
+            {"random_int": {"high": 256, "dtype": "uint8"}},
+            r"data\[0\]\.random_int\.high = 256",
+            r"outside uint8 \[0, 255\]",
+        ),
+        (
+            {"random_int": {"low": -(2**31) - 1}},
+            r"data\[0\]\.random_int\.low = -2147483649",
+            r"outside int32",
+        ),
+        (
+            {"random_int": {"dtype": "float32"}},
+            r"data\[0\]\.random_int\.dtype = 'float32'",
+            "unknown integer dtype",
+        ),
+        ({"random_int": {"low": 1.5}}, r"data\[0\]\.random_int\.low = 1\.5", "must be a whole number"),
+        ({"random_int": {"low": True}}, r"data\[0\]\.random_int\.low = True", "must be a whole number"),
+        (
+            {"random_int": {"size": 3}},
+            r"data\[0\]\.random_int\.size = 3",
+            r"unknown key \(allowed: dtype, high, low\)",
+        ),
+        ({"random_int": {}, "file": "x.npy"}, r"data\[0\]\.file = 'x\.npy'", "unknown key"),
+        ({"random_int": [1, 2]}, r"data\[0\]\.random_int = \[1, 2\]", "must be a mapping"),
+        ({"random_int": {}, "name": "a/b"}, r"data\[0\]\.name = 'a/b'", "letters, digits"),
+    ],
+)
+def test_random_int_refusals(item, key, reason):
+    with pytest.raises(SourceError, match=f"^config error: {key}: {reason}"):
+        parse_sources([item])
+
+
+def test_the_same_random_int_twice_is_refused():
+    with pytest.raises(
+        SourceError, match=r"data\[1\]\.random_int = 'b': the same values as a \(\[0, 9\], int8\)"
+    ):
+        nine = {"high": 9, "dtype": "int8"}
+        parse_sources([{"random_int": nine, "name": "a"}, {"random_int": nine, "name": "b"}])
+    with pytest.raises(SourceError, match=r"data\[1\]\.name = 'random_int_0_9_int8': two entries"):
+        parse_sources([{"random_int": {"high": 9, "dtype": "int8"}}, {"file": "random_int_0_9_int8.npy"}])

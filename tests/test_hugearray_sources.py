@@ -79,7 +79,11 @@ def test_csv_columns_one_after_another(tmp_path):
     assert np.array_equal(array_of({"file": str(tmp_path / "t.csv")}), expected(flat))
 
 
-@pytest.mark.parametrize("name", ["linspace", "random_int", "smooth", "noisy_float", "sparse"])
+BYTES = {"random_int": {"high": 255, "dtype": "uint8"}}
+WIDE = {"random_int": {"low": -(2**53), "high": 2**53, "dtype": "int64"}}
+
+
+@pytest.mark.parametrize("name", ["linspace", "random_int", "smooth", "noisy_float", "sparse", BYTES, WIDE])
 def test_a_generator_is_the_source_at_the_arrays_size(name):
     """The same values the blosc sweep compresses at rows x columns elements."""
     size = LAYOUT.rows * LAYOUT.columns
@@ -147,6 +151,16 @@ def test_integer_file_sources_are_checked_exactly(tmp_path):
     assert stored(one).tobytes() == expected(values).astype(np.float64).tobytes()
 
 
+def test_random_int_in_its_dtype_is_checked_exactly(tmp_path):
+    """uint8 values are kept as integers until the copy into float64: exact sums."""
+    one = job(tmp_path, "h5py", "threads", BYTES)
+    measurement, _, exact = hugearray.run(one)
+    assert measurement.check == "ok" and measurement.data == "random_int_0_255_uint8" and exact.exact_sums()
+    values = array_of(BYTES)
+    assert values.dtype == np.uint8 and values.min() == 0 and values.max() == 255
+    assert stored(one).tobytes() == values.astype(np.float64).tobytes()
+
+
 def test_large_integers_fall_back_to_the_bound():
     """rows x largest |value| >= 2**53: float sums of them may round, so not exact."""
     stats = ColumnStats(2, dtype=np.int64)
@@ -169,6 +183,18 @@ def refused(item, match: str, layout: Layout = LAYOUT) -> None:
 def test_64_bit_integers_beyond_2_53_are_refused(tmp_path):
     np.save(tmp_path / "ns.npy", np.array([1_700_000_000_000_000_000, 5], dtype=np.int64))
     refused({"file": str(tmp_path / "ns.npy")}, r"ns\.npy': value 1700000000000000000 is beyond \+-2\*\*53")
+
+
+def test_random_int_beyond_2_53_is_refused_before_and_in_the_job():
+    item = {"random_int": {"low": 0, "high": 2**62, "dtype": "int64"}, "name": "wide"}
+    with pytest.raises(
+        SourceError, match=r"^config error: data\[0\]\.random_int = 'wide': value \d+ is beyond"
+    ):
+        list(open_blocks(SEED, LAYOUT, spec(item).as_params())[0])
+    config = with_change("data", [item])
+    config["hugearray"] = {**config["hugearray"], "data": ["wide"]}
+    error = first_error(config)
+    assert error is not None and error.key == "hugearray.data[0]" and "reaches beyond +-2**53" in str(error)
 
 
 def test_long_double_is_refused(tmp_path):
