@@ -230,6 +230,9 @@ def test_a_file_named_uniform_int16_is_refused(tmp_path):
 # --- the workflow ----------------------------------------------------------------------------
 
 
+RANGED = "random_int_-1000_1000_int16"  # the label made from its range and dtype
+
+
 def test_stage_on_a_users_npy_an_hdf5_dataset_and_a_generator(workflow_runner):
     workdir = workflow_runner.workdir
     workdir.mkdir(parents=True, exist_ok=True)
@@ -242,9 +245,9 @@ def test_stage_on_a_users_npy_an_hdf5_dataset_and_a_generator(workflow_runner):
     workflow_runner(config, "hugearray_plots")
     out = workdir / "results" / "hugearray"
     summary = pd.read_csv(out / "summary.csv")
-    assert set(summary["data"]) == {"noisy_float", "mine", "sensors"} and set(summary["check"]) == {"ok"}
+    assert set(summary["data"]) == {RANGED, "mine", "sensors"} and set(summary["check"]) == {"ok"}
     assert len(summary) == 6  # 3 sources x 2 backends
-    for data in ("noisy_float", "mine", "sensors"):
+    for data in (RANGED, "mine", "sensors"):
         row = pd.read_csv(out / "2" / data / "threads" / "h5py.csv").iloc[0]
         assert row["data"] == data and row["check"] == "ok"
     layout = Layout.from_sizes(2, 3, 1, 64)
@@ -252,6 +255,9 @@ def test_stage_on_a_users_npy_an_hdf5_dataset_and_a_generator(workflow_runner):
     assert np.array_equal(np.load(kept), expected(npy, layout))  # kept: the lossless round trip
     with h5py.File(out / "2" / "sensors" / "threads" / "h5py.h5", "r") as file:
         assert np.array_equal(file[DATASET][()], expected(h5, layout))
+    drawn = open_source(spec(config["data"][2]), config["seed"]).array(layout.rows * 3)
+    assert drawn.dtype == np.int16 and drawn.min() >= -1000 and drawn.max() <= 1000
+    assert np.array_equal(np.load(out / "2" / RANGED / "threads" / "memmap.npy"), drawn.reshape(-1, 3))
     headline = pd.read_csv(out / "headline.csv")
-    for data in ("noisy_float", "mine", "sensors"):
+    for data in (RANGED, "mine", "sensors"):
         assert headline["figure"].str.contains(f"data {data}").sum() == 4  # 2 writes, 2 reduces

@@ -106,6 +106,7 @@ def test_blosc_sweep_on_generators_and_user_files(workflow_runner):
     with h5py.File(workdir / "mine.h5", "w") as h5:
         h5.create_dataset("g/counts", data=np.random.default_rng(2).poisson(3, (200, 10)).astype(np.int16))
     data = ["linspace", "noisy_float", {"file": "mine.npy"}, {"file": "mine.h5:/g/counts", "name": "counts"}]
+    data.append({"random_int": {"low": -100, "high": 100, "dtype": "int8"}, "name": "small"})
     filters = ["shuffle", "shuffle+bytedelta", "trunc_prec:16+shuffle"]
     blosc = {**BLOSC_TINY["blosc"], "methods": ["blosc2"], "threads": [2], "filters": filters}
     workflow_runner({"data": data, "blosc": {**blosc, "sizes": [1000, 10000]}}, "blosc_plots")
@@ -113,17 +114,21 @@ def test_blosc_sweep_on_generators_and_user_files(workflow_runner):
     sources = pd.read_csv(results / "data" / "sources.csv").set_index("data")
     assert sources.loc["counts", "dtype"] == "int16" and sources.loc["counts", "elements"] == 2000
     assert sources.loc["mine", "file"] == "mine.npy"
+    assert (
+        sources.loc["small", "dtype"] == "int8" and "[-100, 100], int8" in sources.loc["small", "description"]
+    )
     sweep = pd.read_csv(results / "blosc" / "sweep.csv")
     rows = sweep[sweep["method"] != "memcpy"]
-    assert set(rows["data"]) == {"linspace", "noisy_float", "mine", "counts"}
-    assert rows.groupby("data")["dtype"].first()["mine"] == "float32"
+    assert set(rows["data"]) == {"linspace", "noisy_float", "mine", "counts", "small"}
+    dtypes = rows.groupby("data")["dtype"].agg(set)
+    assert dtypes["mine"] == {"float32"} and dtypes["small"] == {"int8"}
     lossy = rows["filters"] == "trunc_prec:16+shuffle"
     assert set(rows.loc[lossy, "data"]) == {"linspace", "noisy_float", "mine"}  # floats only
     assert (rows.loc[lossy, "max_error"] > 0).all() and (rows.loc[~lossy, "max_error"] == 0).all()
     assert matplotlib.image.imread(results / "blosc" / "matrix.png").ndim == 3
     headline = pd.read_csv(results / "blosc" / "headline.csv")
     picks = headline[headline["job"].str.contains(": ")]
-    assert len(picks) == 4 * 3 and not picks["method"].str.contains("trunc_prec").any()
+    assert len(picks) == 5 * 3 and not picks["method"].str.contains("trunc_prec").any()
 
 
 def test_blosc_sweep_jobs_are_timed_alone_with_the_most_threads(workflow_runner):
