@@ -11,7 +11,9 @@ from outofcore.plan import hugearray_sources, hugearray_stores
 HUGEARRAY = config["hugearray"]
 HUGEARRAY_DATA = {
     spec.label: spec
-    for spec in hugearray_sources.stage_sources(HUGEARRAY["data"], DATA, "hugearray.data")
+    for spec in hugearray_sources.stage_sources(
+        HUGEARRAY["data"], DATA, "hugearray.data"
+    )
 }
 HUGEARRAY_CATEGORY = "4. Huge on-disk array"
 
