@@ -261,6 +261,11 @@ def test_random_int_variants_are_told_apart():
             r"data\[0\]\.random_int\.dtype = 'float32'",
             "unknown integer dtype",
         ),
+        (
+            {"random_int": {"dtype": ["int8"]}},
+            r"data\[0\]\.random_int\.dtype = \['int8'\]",
+            "unknown integer",
+        ),
         ({"random_int": {"low": 1.5}}, r"data\[0\]\.random_int\.low = 1\.5", "must be a whole number"),
         ({"random_int": {"low": True}}, r"data\[0\]\.random_int\.low = True", "must be a whole number"),
         (

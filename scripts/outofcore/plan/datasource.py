@@ -157,7 +157,7 @@ def parse_random_int(item: Mapping[str, Any], index: int) -> SourceSpec:
         )
     default_low, default_high, default_dtype = RANDOM_INT_DEFAULT
     dtype = options.get("dtype", default_dtype)
-    if dtype not in INT_DTYPES:
+    if not isinstance(dtype, str) or dtype not in INT_DTYPES:
         raise SourceError(f"{key}.dtype", dtype, f"unknown integer dtype (known: {', '.join(INT_DTYPES)})")
     low = integer(f"{key}.low", options.get("low", default_low))
     high = integer(f"{key}.high", options.get("high", default_high))
