@@ -7,8 +7,15 @@ the writes behind the compression; compressing several chunks at once, one blosc
 thread each, keeps every core busy without blosc2's per-chunk thread handoffs. At most
 `2 * workers` compressed chunks wait at a time: memory stays a few chunks whatever the
 array's size.
+
+The chunks' buffers, of slightly different sizes, are allocated on the workers and freed
+on the main thread; glibc's per-thread malloc arenas then keep ever more free holes
+resident (peak RSS grew by about 45 MiB from a 256 MiB to an 8 GiB array). Giving the
+free pages back after each block (`malloc_trim`) keeps the growth to the HDF5 library's
+own (about 12 MiB) at no measurable cost.
 """
 
+import ctypes
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,6 +46,7 @@ class ChunkPipeline:
             pending.append((start + offset, self.pool.submit(self.codec.encode, chunk)))
         while pending:
             self.write_oldest(pending)
+        release_free_memory()
 
     def write_oldest(self, pending: deque[tuple[int, Future[bytes]]]) -> None:
         row, stored = pending.popleft()
@@ -46,6 +54,20 @@ class ChunkPipeline:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _malloc_trim() -> Callable[[], None]:
+    """glibc's `malloc_trim(0)`: the free pages of every malloc arena back to the OS (a
+    no-op where the C library has none, e.g. macOS)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: trim(0)
+
+
+release_free_memory = _malloc_trim()
 
 
 def chunk_pipeline(spec: StoreSpec, write: WriteChunk) -> ChunkPipeline | None:
