@@ -3,6 +3,7 @@ written once each, in row order, with a bounded number waiting; stored chunks de
 exactly, also when their frame is not the one this stage writes; the background sync
 of earlier appends syncs each file of a directory store and hands its failure back."""
 
+import socket
 import threading
 from pathlib import Path
 
@@ -109,15 +110,17 @@ def test_writeback_syncs_each_file_of_a_directory_once(tmp_path):
 
 
 def test_writeback_failure_is_raised_by_the_append(tmp_path):
-    def files(path: Path) -> list[Path]:
-        raise PermissionError("cannot list the store")
-
-    writeback = Writeback(tmp_path, files, directory=True)
-    with pytest.raises(PermissionError), writeback.during_append():
-        pass
-    not_yet = Writeback(tmp_path / "missing.h5", files, directory=False)
+    """A file the background sync cannot open (a socket) fails the append that waited."""
+    unopenable = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(unopenable))
+        writeback = Writeback(tmp_path, lambda path: [unopenable], directory=True)
+        with pytest.raises(OSError), writeback.during_append():
+            pass
+    not_yet = Writeback(tmp_path / "missing.h5", lambda path: [], directory=False)
     with not_yet.during_append():  # a single file not created yet: nothing to sync
         pass
+    assert not_yet.synced == set()
 
 
 @pytest.mark.parametrize("rows_", [1, 100, 127, 128, 129, 5000, 65536 + 7])

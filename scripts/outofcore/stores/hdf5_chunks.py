@@ -41,6 +41,7 @@ class ChunkCodec:
         self.shape = (chunk_rows, columns)
         self.blocks = (min(chunk_rows, power_of_two_at_most(B2ND_BLOCK_BYTES // (8 * columns))), columns)
         self.threads = threads
+        self.local = threading.local()  # each thread's b2nd array to compress into
         self.cparams = blosc2.CParams(
             codec=blosc2.Codec[codec.upper()],
             clevel=CLEVEL,
@@ -55,10 +56,13 @@ class ChunkCodec:
             padded = np.zeros(self.shape)
             padded[: len(chunk)] = chunk
             chunk = padded
-        # an empty b2nd frame of one chunk (no data), whose chunk is then compressed
-        # from the rows (GIL released) and the frame serialized
-        shapes = {"chunks": self.shape, "blocks": self.blocks}
-        array = blosc2.uninit(self.shape, np.float64, **shapes, cparams=self.cparams, contiguous=False)
+        # a b2nd array of one chunk, this thread's own, whose chunk is replaced by the
+        # rows compressed (GIL released), then serialized as a frame
+        array = getattr(self.local, "array", None)
+        if array is None:
+            shapes = {"chunks": self.shape, "blocks": self.blocks}
+            array = blosc2.uninit(self.shape, np.float64, **shapes, cparams=self.cparams, contiguous=False)
+            self.local.array = array
         array.schunk.update_data(0, np.ascontiguousarray(chunk), copy=False)
         return array.to_cframe()
 

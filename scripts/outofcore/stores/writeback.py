@@ -29,15 +29,20 @@ class Writeback:
         self.synced: set[Path] = set()
         self.failure: BaseException | None = None
 
-    def sync_earlier_appends(self) -> None:
+    def earlier_files(self) -> list[Path]:
+        """The files of a directory store to sync now, listed before the append starts:
+        those not synced yet (all complete by now)."""
+        if not self.directory:
+            return []
+        return [file for file in self.files(self.path) if file not in self.synced]
+
+    def sync(self, files: list[Path]) -> None:
         try:
-            if not self.directory:
+            if not self.directory:  # one file: it keeps growing, synced every time
                 sync_file(self.path, os.fdatasync)
-                return
-            for file in self.files(self.path):
-                if file not in self.synced:
-                    sync_file(file, os.fsync)
-                    self.synced.add(file)
+            for file in files:  # none for a single file
+                sync_file(file, os.fsync)
+                self.synced.add(file)
         except BaseException as error:  # raised by the append that waited for it
             self.failure = error
 
@@ -50,13 +55,16 @@ class _Running:
 
     def __init__(self, writeback: Writeback) -> None:
         self.writeback = writeback
-        self.thread = threading.Thread(target=writeback.sync_earlier_appends, name="hugearray-writeback")
+        self.thread: threading.Thread | None = None
 
     def __enter__(self) -> None:
+        files = self.writeback.earlier_files()
+        self.thread = threading.Thread(target=self.writeback.sync, args=(files,), name="hugearray-writeback")
         self.thread.start()
 
     def __exit__(self, *exc: object) -> None:
-        self.thread.join()
+        if self.thread is not None:
+            self.thread.join()
         failure, self.writeback.failure = self.writeback.failure, None
         if failure is not None and exc[0] is None:
             raise failure
