@@ -12,6 +12,7 @@ only as a reference, never as a bound.
 
 import os
 import platform
+import socket
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -33,6 +34,7 @@ from outofcore.disk_limits import (
 from outofcore.timing import Timing
 
 COLUMNS = ["name", "value", "unit", "how"]
+HOST = "host"  # the row naming the node the limits were measured on
 CACHED = "CACHED"  # first word of a cold read's `how` when a cache served it
 
 
@@ -43,6 +45,10 @@ def thread_counts(cores: int, configured: Iterable[int] = ()) -> list[int]:
         counts.add(t)
         t *= 2
     return sorted(c for c in counts if c >= 1)
+
+
+def this_host() -> str:
+    return socket.gethostname()
 
 
 def sampled(timing: Timing) -> str:
@@ -181,6 +187,7 @@ def measure_limits(
         }
     )
     rows.append({"name": "cpu_model", "value": cpu_model(), "unit": "text", "how": "/proc/cpuinfo"})
+    rows.append({"name": HOST, "value": this_host(), "unit": "text", "how": "socket.gethostname()"})
     rows += [
         {"name": f"version {lib}", "value": version, "unit": "version", "how": "installed package"}
         for lib, version in versions().items()
