@@ -98,8 +98,8 @@ def node_of(item, nodes: dict[str, NodeLimits]) -> tuple[NodeLimits, str]:
     """The limits of the node a figure was measured on, and a flag when nobody measured
     that node's: the limits job's node then stands in, as a reference only."""
     host = "" if pd.isna(getattr(item, "host", "")) else str(getattr(item, "host", ""))
-    if host in nodes:
-        return nodes[host], ""
+    if host in nodes or not nodes[""].host:  # limits naming no node: taken as every job's
+        return nodes.get(host, nodes[""]), ""
     return nodes[""], f"measured on {host}, limits of {nodes[''].host}: another node"
 
 
