@@ -1,8 +1,12 @@
 """The summary table: each stage's headline figures, limits from the same run."""
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
+from conftest import REPO
 from outofcore import blosc_figures, hugearray_figures, particle_figures, summary_table
 from outofcore.headline import COLUMNS, headline_frame, read_headlines, write_headline
 
@@ -292,3 +296,19 @@ def test_what_to_use_is_the_fastest_own_method_of_each_job():
     reduce_row = by_job.loc["reduce an array larger than memory"]
     assert reduce_row["method"] == "tables" and pd.isna(reduce_row["vs_tutorial"])  # no tutorial way
     assert reduce_row["fraction_of_limit"] == pytest.approx(6.0 / 12.0)  # min(warm 8 x ratio 4, copy_2t)
+
+
+def test_headline_table_prints_every_figure_its_fraction_and_the_contention(tmp_path, table):
+    """`make bench` ends with this tool on the run's summary.csv."""
+    busy = table.assign(others_busy=[0.05 * (i % 3) for i in range(len(table))])
+    busy.to_csv(tmp_path / "summary.csv", index=False)
+    tool = [sys.executable, str(REPO / "scripts" / "headline_table.py")]
+    proc = subprocess.run([*tool, str(tmp_path / "summary.csv")], capture_output=True, text=True, check=True)
+    lines = proc.stdout.splitlines()
+    header = ["stage", "figure", "value", "unit", "limit", "fraction", "bound", "others_busy"]
+    assert lines[0].split() == header
+    assert sum(line.strip().startswith(("particles", "blosc", "hugearray")) for line in lines) == len(table)
+    assert "table fill, block appends (1,000 rows)" in proc.stdout and "0.50" in proc.stdout
+    assert lines[-1] == "other processes kept 0%-10% of the cores busy while the jobs timed"
+    missing = subprocess.run([*tool, str(tmp_path / "nope.csv")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "nope.csv" in missing.stderr
