@@ -235,10 +235,13 @@ def headline_text(summary: pd.DataFrame) -> str:
     table["fraction_of_limit"] = table["fraction_of_limit"].map(lambda v: f"{v:.2f}")
     table["others_busy"] = table["others_busy"].map(lambda v: "?" if pd.isna(v) else f"{v:.0%}")
     table = table.rename(columns={"fraction_of_limit": "fraction"})
+    for column in ("stage", "figure", "limit", "bound"):  # text reads left-aligned
+        width = int(table[column].astype(str).str.len().max()) if len(table) else 0
+        table[column] = table[column].astype(str).str.ljust(width)
     busy = summary["others_busy"].dropna()
     contention = (
         f"other processes kept {busy.min():.0%}-{busy.max():.0%} of the cores busy while the jobs timed"
         if len(busy)
         else "contention unknown (no job logged it)"
     )
-    return f"{table.to_string(index=False)}\n\n{contention}"
+    return f"{table.to_string(index=False, justify='left')}\n\n{contention}"
