@@ -46,6 +46,10 @@ from outofcore.query_engines import indexable_columns, to_numexpr
 from outofcore.timing import Point, Timing, measure, measure_interleaved
 
 REPEATS = 3  # timed samples per method (median, min, max reported)
+# From this many rows a fill sample is a single call (nothing for autoranging to average),
+# and on a shared machine one busy spell then moves a median of 3: such fills get more
+# rounds (a few seconds at 10^7 rows; the default sizes stay at REPEATS).
+LARGE_FILL_ROWS, LARGE_FILL_REPEATS = 2**22, 7
 NUMEXPR_METHODS = {"where", "read_where", "indexed", "pandas", "pandas_bytes"}  # numexpr runs their condition
 
 
@@ -150,7 +154,7 @@ def time_fills(
     if filters.complevel == 0:
         points["chunks"] = Point(lambda: fill_chunks(chunks_path, data), fresh(chunks_path))
     what = f"fill: {', '.join(points)} in rounds (row by row: {baseline_rows:,} rows)"
-    timed = timed_rounds(log, what, points, REPEATS)
+    timed = timed_rounds(log, what, points, LARGE_FILL_REPEATS if nrows >= LARGE_FILL_ROWS else REPEATS)
     with Progress(log, "check: the written tables"):
         check_table(row_path, data[:baseline_rows], "row-by-row")
         check_table(block_path, data, "block")
