@@ -1,23 +1,31 @@
 """Rule `hugearray`: an on-disk array larger than memory: built block by block, reduced out of core."""
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from outofcore import contention
 from outofcore.exclusive import timed_job
 from outofcore.hugearray import HugeArrayJob, require_exact, run, write_measurement
 from outofcore.io_utils import log_to
+from outofcore.node_limits import measure_here, this_host, write_node_limits
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     with timed_job("hugearray", log):  # no other timed job on this machine meanwhile, in any run
+        p = smk.params.node_limits
+        node = measure_here(smk.input.limits, Path(smk.output.table).parent, p["memcpy_mb"], p["disk_mb"],
+                            p["repeats"], smk.threads)  # fmt: skip
+        if not node.empty:
+            log.info("limits of this node (not the limits job's):\n%s", node.to_string(index=False))
+        write_node_limits(node, smk.output.node_limits)
         with contention.watch() as busy:
             measurement, stats, exact = run(HugeArrayJob.from_snakemake(smk), log)
-        measurement = dataclasses.replace(measurement, others_busy=busy.others)
+        measurement = dataclasses.replace(measurement, others_busy=busy.others, host=this_host())
         log.info("while timing, %s", busy)
         log.info("out-of-core statistics:\n%s", stats.table().to_string())
-        log.info("exact statistics of the generated integers:\n%s", exact.table().to_string())
+        log.info("reference statistics of the source (before writing):\n%s", exact.table().to_string())
         log.info("measurement: %s", measurement)
         require_exact(measurement, smk.output.data)  # a wrong answer fails the job
         write_measurement(measurement, smk.output.table)

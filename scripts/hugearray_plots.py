@@ -5,17 +5,21 @@ from typing import Any
 from outofcore.headline import write_headline
 from outofcore.hugearray_figures import headline, load_measurements, plot_memory, plot_throughput
 from outofcore.io_utils import log_to, save_figure
+from outofcore.node_limits import collect, write_node_limits
 from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    frame = load_measurements(smk.input)
+    frame = load_measurements(smk.input.tables)
     log.info("measurements:\n%s", frame.to_string(index=False))
     write_table(frame, smk.output.summary, smk.output.summary_html, "Arrays larger than memory: measurements")
     save_figure(plot_memory(frame), smk.output.memory)
     save_figure(plot_throughput(frame, smk.params.cold_read), smk.output.throughput)
     write_headline(headline(frame, smk.params.threads, smk.params.cold_read), smk.output.headline)
+    nodes = collect(smk.input.node_limits)  # limits of the nodes other than the limits job's
+    log.info("limits measured by the jobs on their own nodes: %s", sorted(set(nodes["host"])) or "none")
+    write_node_limits(nodes, smk.output.node_limits)
 
 
 if "snakemake" in globals():

@@ -14,7 +14,8 @@ from outofcore.tables import write_table
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     limits, headlines = pd.read_csv(smk.input.limits), read_headlines(smk.input.headlines)
-    summary = summarize(limits, headlines)
+    nodes = pd.read_csv(smk.input.node_limits, dtype={"host": str})
+    summary = summarize(limits, headlines, nodes)
     log.info("summary:\n%s", summary.to_string(index=False))
     for row in above_bound(summary).itertuples(index=False):
         log.warning(
@@ -25,7 +26,7 @@ def main(smk: Any) -> None:
         log.warning("%s: %s: %s", row.stage, row.figure, row.flags)
     write_table(summary, smk.output.csv, smk.output.html, "Headline figures beside the machine's limits")
     save_figure(plot_fractions(summary), smk.output.png)
-    decision = decide(limits, headlines)
+    decision = decide(limits, headlines, nodes)
     log.info("what to use:\n%s", decision.to_string(index=False))
     units = {"fraction_of_limit": "1 = the limit", "vs_tutorial": "x the tutorial's speed"}
     write_table(decision, smk.output.decision_csv, smk.output.decision_html, "What to use",

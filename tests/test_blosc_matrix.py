@@ -37,6 +37,19 @@ def test_a_lossy_result_beyond_its_bound_is_caught():
         blosc_bench.check_round_trip(array, array * (1 + 2.0**-10), "x", bits=20)
 
 
+def test_a_lossless_round_trip_must_give_back_the_same_bits():
+    values = np.array([0.0, np.nan, 1.5, -2.0])
+    assert blosc_filters.same_bits(values, values.copy())
+    assert not blosc_filters.same_bits(values, np.array([-0.0, np.nan, 1.5, -2.0]))  # equal, not same
+    assert not blosc_filters.same_bits(values, values.astype(np.float32))
+    assert blosc_filters.same_bits(np.arange(6, dtype=np.int16)[::2], np.array([0, 2, 4], dtype=np.int16))
+    original = np.linspace(0, 1, 1000)
+    restored = original.copy()
+    restored[7] = np.nextafter(restored[7], 2)
+    with pytest.raises(blosc_bench.RoundTripError, match="differ"):
+        blosc_bench.check_round_trip(original, restored, "one ulp off")
+
+
 def test_unknown_filters_are_refused_and_trunc_prec_skips_integers():
     with pytest.raises(ValueError, match="unknown filter"):
         blosc_filters.parse("shuffle+zigzag")

@@ -43,6 +43,24 @@ BAD_CONFIGS = {
         "data[0].columns",
         "['x']",
     ),
+    "huge array unknown data source": (
+        with_change("hugearray.data", ["uniform_int16", "gaussian"]),
+        "hugearray.data[1]",
+        "'gaussian'",
+    ),
+    "huge array data not a name": (
+        with_change("hugearray.data", ["my file"]),
+        "hugearray.data[0]",
+        "'my file'",
+    ),
+    "huge array data file missing": (
+        {
+            **with_change("data", ["linspace", {"file": "no/such.h5:/values", "name": "mine"}]),
+            "hugearray": {**DEFAULT["hugearray"], "data": ["mine"]},
+        },
+        "data[1].file",
+        "'no/such.h5:/values'",
+    ),
     "unknown dataset key": (
         with_change("datasets.arrays.0", {**DEFAULT["datasets"]["arrays"][0], "dtype": "f4"}),
         "datasets.arrays[0].dtype",
@@ -275,6 +293,8 @@ THROUGH_WORKFLOW = [
     "slice past the smallest array",
     "particle query call",
     "huge array below one block",
+    "huge array unknown data source",
+    "huge array data file missing",
     "memory copy larger than any machine",
 ]
 

@@ -5,6 +5,7 @@ space check, and the workflow's temporary files and artifacts."""
 import itertools
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -31,7 +32,7 @@ SEED = 11
 CSV_COLUMNS = [
     "backend", "engine", "size_mb", "rows", "columns", "compression", "file_bytes",
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
-    "write_spread", "reduce_spread", "spread", "stable", "others_busy",
+    "write_spread", "reduce_spread", "spread", "stable", "others_busy", "data", "host",
 ]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and
@@ -166,7 +167,8 @@ def test_a_wrong_row_fails_the_plots(tmp_path):
 @pytest.mark.parametrize(
     "target",
     [
-        "results/hugearray/0/threads/tables.csv",
+        "results/hugearray/0/uniform_int16/threads/tables.csv",
+        "results/hugearray/2/linspace/threads/tables.csv",
         "results/particles/7/timings.csv",
     ],
 )
@@ -273,7 +275,7 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
     out = workflow_runner.workdir / "results" / "hugearray"
     for size in (2, 4):
         for backend in ("tables", "h5py", "memmap"):
-            row = pd.read_csv(out / str(size) / "threads" / f"{backend}.csv")
+            row = pd.read_csv(out / str(size) / "uniform_int16" / "threads" / f"{backend}.csv")
             assert list(row.columns) == CSV_COLUMNS
             assert len(row) == 1
             row = row.iloc[0]
@@ -283,11 +285,15 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
                 size,
                 3,
             )
-            assert row["rows"] == size * 2**20 // 24
+            assert row["rows"] == size * 2**20 // 24 and row["data"] == "uniform_int16"
             assert row["check"] == "ok"
             assert row["write_seconds"] > 0 and row["reduce_gbps"] > 0 and row["peak_rss_mb"] > 0
             assert row["spread"] == max(row["write_spread"], row["reduce_spread"]) >= 0
             assert row["stable"] == (row["spread"] <= 0.15) and 0 <= row["others_busy"] <= 1
+            assert row["host"] == socket.gethostname()  # the limits job's node: nothing more measured
+            assert pd.read_csv(
+                out / str(size) / "uniform_int16" / "threads" / f"{backend}.node_limits.csv"
+            ).empty
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 6 and set(summary["check"]) == {"ok"}
     assert set(summary["bounded"]) == {"yes"}  # 2 -> 4 MiB: memory did not follow the array
@@ -296,7 +302,8 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
     suffixes = {store.suffix for store in BACKENDS.values()}
     leftovers = [p.name for p in out.rglob("*") if p.suffix in suffixes or ".partial-" in p.name]
     assert leftovers == []  # temp(): the arrays are gone once their job is done
-    assert (workflow_runner.workdir / "logs" / "hugearray_4_threads_tables.log").stat().st_size > 0
+    log = workflow_runner.workdir / "logs" / "hugearray_4_uniform_int16_threads_tables.log"
+    assert log.stat().st_size > 0
 
 
 def test_keep_data_keeps_the_arrays(workflow_runner):
@@ -304,7 +311,7 @@ def test_keep_data_keeps_the_arrays(workflow_runner):
         "hugearray": {**TINY["hugearray"], "sizes_mb": [2], "backends": ["h5py", "memmap"], "keep_data": True}
     }
     workflow_runner(config, "hugearray_plots")
-    out = workflow_runner.workdir / "results" / "hugearray" / "2" / "threads"
+    out = workflow_runner.workdir / "results" / "hugearray" / "2" / "uniform_int16" / "threads"
     layout = Layout.from_sizes(2, 3, 1, 64)
     data = whole_array(42, layout)  # the default seed
     np.testing.assert_array_equal(read_back(out / "h5py.h5", "h5py")[0], data)
@@ -319,7 +326,8 @@ def test_workflow_reports_missing_disk_space(workflow_runner):
     config = {"hugearray": {**TINY["hugearray"], "sizes_mb": [size], "backends": ["tables"]}}
     proc = workflow_runner(config, "hugearray_plots", check=False)
     assert proc.returncode != 0
-    log = (workflow_runner.workdir / "logs" / f"hugearray_{size}_threads_tables.log").read_text()
-    assert f"not enough free disk space for results/hugearray/{size}/threads/tables.h5" in log
+    log_name = f"hugearray_{size}_uniform_int16_threads_tables.log"
+    log = (workflow_runner.workdir / "logs" / log_name).read_text()
+    assert f"not enough free disk space for results/hugearray/{size}/uniform_int16/threads/tables.h5" in log
     folder = workflow_runner.workdir / "results" / "hugearray" / str(size)
     assert [p for p in folder.rglob("*") if not p.is_dir()] == []  # no file, no partial file

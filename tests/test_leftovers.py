@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from conftest import REPO, load_config, run_workflow, workflow_command
-from outofcore import exclusive, machine_limits
+from outofcore import disk_limits, exclusive
 from outofcore.hugearray import HugeArrayJob, write_array
 from outofcore.io_utils import OutputWriteError
 from outofcore.manifest import sha256_of
@@ -112,7 +112,7 @@ def test_full_disk_errors_name_the_file_and_leave_nothing(small_disk):
     with pytest.raises(
         OutputWriteError, match=r"not enough free disk space for the disk probe .*\.bandwidth-probe-"
     ):
-        machine_limits.disk_gbps(small_disk, 128 * machine_limits.MB, repeats=1)
+        disk_limits.disk_gbps(small_disk, 128 * disk_limits.MB, repeats=1)
 
     # the memmap store larger than the disk, the free-space check passed (another job
     # filled the disk since): the file is allocated whole first, so ENOSPC, not SIGBUS

@@ -4,25 +4,42 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outofcore import machine_limits
+from outofcore import disk_limits, machine_limits
 
 
 def test_disk_probe_measures_all_and_cleans_up(tmp_path):
-    result = machine_limits.disk_gbps(tmp_path, 8 * machine_limits.MB, repeats=1)
-    assert set(result) == {"page_cache_write", "durable_write", "warm_read", "cold_read"}
+    result = disk_limits.disk_gbps(tmp_path, 8 * disk_limits.MB, repeats=1)
+    expected = {"page_cache_write", "durable_write", "warm_read", "cold_read"}
+    assert (
+        expected | {"cold_read_buffered", "cold_read_mmap"}
+        <= set(result)
+        <= expected | set(disk_limits.COLD_WAYS)
+    )
     assert all(value > 0 for value in result.values())
     assert list(tmp_path.iterdir()) == []  # scratch file removed
 
 
+def test_cold_read_is_the_fastest_way_to_read_the_device(tmp_path):
+    rows = {row["name"]: row for row in machine_limits.disk_rows(tmp_path, 8, 2)}
+    ways = {name: rows[name]["value"] for name in disk_limits.COLD_WAYS if name in rows}
+    assert rows["cold_read"]["value"] == max(ways.values())
+    best = max(ways, key=ways.get)
+    assert f"fastest device read ({best})" in rows["cold_read"]["how"]
+    assert all(name in rows["cold_read"]["how"] for name in ways)  # the others are named too
+
+
+def test_mapped_read_touches_every_page(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(bytes(3 * disk_limits.CHUNK + 5))
+    assert disk_limits._read_mapped(path) == 3 * disk_limits.CHUNK + 5
+
+
 def test_read_helper_reads_every_byte(tmp_path):
     path = tmp_path / "f"
-    block = memoryview(np.arange(machine_limits.CHUNK, dtype=np.uint8).tobytes())
-    machine_limits._write_file(path, block, 3 * machine_limits.CHUNK, durable=True)
-    assert path.stat().st_size == 3 * machine_limits.CHUNK
-    assert (
-        machine_limits._read_file(path, bytearray(machine_limits.CHUNK), cold=True)
-        == 3 * machine_limits.CHUNK
-    )
+    block = memoryview(np.arange(disk_limits.CHUNK, dtype=np.uint8).tobytes())
+    disk_limits._write_file(path, block, 3 * disk_limits.CHUNK, durable=True)
+    assert path.stat().st_size == 3 * disk_limits.CHUNK
+    assert disk_limits._read_file(path, bytearray(disk_limits.CHUNK), cold=True) == 3 * disk_limits.CHUNK
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +54,7 @@ def test_limits_table_has_every_row(table):
     names = set(table["name"])
     expected = {"memcpy", "page_cache_write", "durable_write", "warm_read", "cold_read", "cores", "memory"}
     expected |= {f"{kind}_{t}t" for kind in ("copy", "write", "read") for t in (1, 2)}
+    expected |= {"cold_read_buffered", "cold_read_mmap"} | ({"cold_read_direct"} & names)
     assert expected <= names and "cpu_model" in names
     for lib in (
         "python",
@@ -68,28 +86,26 @@ def test_memory_bandwidths_say_threads_and_spread(table):
 
 def test_cold_read_uses_o_direct_where_the_file_system_allows_it(tmp_path):
     path = tmp_path / "f"
-    path.write_bytes(bytes(machine_limits.CHUNK))
+    path.write_bytes(bytes(disk_limits.CHUNK))
     import mmap
 
-    buffer = mmap.mmap(-1, machine_limits.CHUNK)
-    if machine_limits.direct_read_works(path, buffer):  # ext4, xfs...: the device read
-        assert (
-            machine_limits._read_direct(path, [buffer, mmap.mmap(-1, machine_limits.CHUNK)])
-            == machine_limits.CHUNK
-        )
-        how = machine_limits.disk_rows(tmp_path, 8, 1)[-1]["how"]
-        assert "O_DIRECT (page cache bypassed)" in how
+    buffer = mmap.mmap(-1, disk_limits.CHUNK)
+    if disk_limits.direct_read_works(path, buffer):  # ext4, xfs...: the device read
+        assert disk_limits._read_direct(path, [buffer, mmap.mmap(-1, disk_limits.CHUNK)]) == disk_limits.CHUNK
+        rows = {row["name"]: row for row in machine_limits.disk_rows(tmp_path, 8, 1)}
+        assert "O_DIRECT (page cache bypassed)" in rows["cold_read_direct"]["how"]
 
 
 def test_cold_read_falls_back_to_fadvise_without_o_direct(tmp_path):
     rows = {row["name"]: row for row in machine_limits.disk_rows(tmp_path, 8, 1, allow_direct=False)}
-    assert "posix_fadvise(DONTNEED)" in rows["cold_read"]["how"] and "no O_DIRECT" in rows["cold_read"]["how"]
+    assert "cold_read_direct" not in rows and "O_DIRECT" not in rows["cold_read"]["how"]
+    assert "posix_fadvise(DONTNEED)" in rows["cold_read"]["how"]
     assert rows["cold_read"]["value"] > 0 and list(tmp_path.iterdir()) == []
 
 
 def test_a_cold_read_faster_than_half_the_warm_read_is_cached():
-    assert machine_limits.is_cached(cold_gbps=3.0, warm_gbps=5.0)
-    assert not machine_limits.is_cached(cold_gbps=1.0, warm_gbps=5.0)
+    assert disk_limits.is_cached(cold_gbps=3.0, warm_gbps=5.0)
+    assert not disk_limits.is_cached(cold_gbps=1.0, warm_gbps=5.0)
 
 
 def test_thread_counts_double_up_to_the_cores_and_add_the_configured():

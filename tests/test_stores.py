@@ -87,7 +87,7 @@ def test_config_schema_and_rules_know_every_backend():
     assert schema["properties"]["hugearray"]["properties"]["backends"]["items"]["enum"] == list(BACKENDS)
     rules = (REPO / "workflow" / "rules" / "hugearray.smk").read_text()
     outputs = re.findall(
-        r'data=data_output\(\s*"results/hugearray/\{size_mb\}/\{engine\}/\{backend\}(\.[\w.]+)",'
+        r'data=data_output\(\s*"results/hugearray/\{size_mb\}/\{data\}/\{engine\}/\{backend\}(\.[\w.]+)",'
         r'\s*keep=HUGEARRAY\["keep_data"\],'
         r'\s*is_directory=hugearray_stores\.stored_as_directory\("([^"]+)"\),',
         rules,
@@ -113,6 +113,8 @@ def test_resource_requests_of_the_default_config():
     assert sizing.hugearray_mem_mb(2, 64, 4096, "memmap", "dask") == 358 + 50 + 192
     assert sizing.hugearray_mem_mb(2, 64, 4096, "zarr", "threads") == 358 + 128
     assert [sizing.hugearray_runtime(size) for size in (256, 1024)] == [3, 4]
+    # another data source: its values, the pieces they come from, a CSV or Parquet held whole
+    assert sizing.hugearray_mem_mb(2, 64, 4096, own_data=False) == 358 + 192
 
 
 # --- a store that is a directory: one .npy file per block ---------------------------------------

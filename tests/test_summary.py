@@ -85,7 +85,9 @@ ARRAYS = pd.DataFrame(
         "write_gbps",
         "reduce_gbps",
     ],
-).assign(engine="threads", rss_growth_mb=0.0, bounded="yes")  # as hugearray_figures.load_measurements gives
+).assign(
+    engine="threads", rss_growth_mb=0.0, bounded="yes", data="uniform_int16"
+)  # as load_measurements gives
 
 
 def headlines(cold_read: bool = False) -> pd.DataFrame:

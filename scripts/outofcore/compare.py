@@ -31,7 +31,7 @@ TABLES = (
           ("data", "filters")),
     Table("particles/*/timings.csv", ("step", "method", "rows"), "rows", ("seconds",), ("order", "format")),
     Table("hugearray/summary.csv", ("backend", "size_mb"), "rows", ("write_seconds", "reduce_seconds"),
-          ("engine",)),
+          ("engine", "data")),
 )  # fmt: skip
 
 COLUMNS = ["table", "point", "n", "seconds_a", "seconds_b", "relative_difference", "agree"]

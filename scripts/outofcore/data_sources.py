@@ -151,7 +151,9 @@ def numeric(spec: SourceSpec, dtype: np.dtype, what: str = "data") -> np.dtype:
     return dtype
 
 
-def npy_reader(spec: SourceSpec) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
+def npy_reader(
+    spec: SourceSpec, max_bytes: int | None = None
+) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
     with open(spec.path, "rb") as handle:
         version = np.lib.format.read_magic(handle)
         read_header = (
@@ -187,7 +189,9 @@ def hdf5_dataset(spec: SourceSpec, h5: Any) -> Any:
     return node
 
 
-def hdf5_reader(spec: SourceSpec) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
+def hdf5_reader(
+    spec: SourceSpec, max_bytes: int | None = None
+) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
     import h5py
     import hdf5plugin  # noqa: F401 - registers the compression filters a dataset may use
 
@@ -195,6 +199,11 @@ def hdf5_reader(spec: SourceSpec) -> tuple[np.dtype, int, Callable[[int, int], n
         dataset = hdf5_dataset(spec, h5)
         dtype, shape = numeric(spec, dataset.dtype), dataset.shape
     row = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
+    if max_bytes is not None and row * dtype.itemsize > max_bytes:  # a read covers whole rows
+        raise refuse(
+            spec,
+            f"one row along the first axis holds {row * dtype.itemsize:,} bytes, more than {max_bytes:,}",
+        )
 
     def read(start: int, stop: int) -> np.ndarray:
         """Whole rows covering [start, stop) along the first axis, then the elements asked."""
@@ -209,9 +218,20 @@ def hdf5_reader(spec: SourceSpec) -> tuple[np.dtype, int, Callable[[int, int], n
     return dtype, int(np.prod(shape, dtype=np.int64)), read
 
 
-def table_reader(spec: SourceSpec) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
-    """Parquet or CSV numeric columns, column after column, in their common dtype (in memory)."""
+def table_reader(
+    spec: SourceSpec, max_bytes: int | None = None
+) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
+    """Parquet or CSV numeric columns, column after column, in their common dtype (in
+    memory: refused, naming the file, beyond `max_bytes` on disk or in memory)."""
     import pandas as pd
+
+    on_disk = os.path.getsize(spec.path)
+    if max_bytes is not None and on_disk > max_bytes:
+        raise refuse(
+            spec,
+            f"{on_disk:,} bytes on disk, more than the {max_bytes:,} a job may hold (read whole; "
+            "a .npy or HDF5 file is read in slices)",
+        )
 
     columns = list(spec.columns) or None
     if spec.kind == "csv":
@@ -227,6 +247,12 @@ def table_reader(spec: SourceSpec) -> tuple[np.dtype, int, Callable[[int, int], 
         if not pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind):
             raise refuse(spec, f"column {name!r} is not numbers ({kind})")
     dtype = np.result_type(*[np.dtype(frame[name].dtype) for name in frame.columns])
+    if max_bytes is not None and frame.shape[0] * frame.shape[1] * dtype.itemsize > max_bytes:
+        raise refuse(
+            spec,
+            f"{frame.size:,} {dtype} values, more than the {max_bytes:,} bytes a job may hold (read whole; "
+            "a .npy or HDF5 file is read in slices)",
+        )
     flat = np.concatenate([frame[name].to_numpy(dtype=dtype) for name in frame.columns])
     return numeric(spec, flat.dtype), flat.size, lambda start, stop: flat[start:stop]
 
@@ -234,10 +260,10 @@ def table_reader(spec: SourceSpec) -> tuple[np.dtype, int, Callable[[int, int], 
 READERS = {"npy": npy_reader, "hdf5": hdf5_reader, "parquet": table_reader, "csv": table_reader}
 
 
-def open_file(spec: SourceSpec) -> Source:
+def open_file(spec: SourceSpec, max_bytes: int | None = None) -> Source:
     check_file(spec)  # the checks the config check made, again: the file may have changed
     try:
-        dtype, length, flat_read = READERS[spec.kind](spec)
+        dtype, length, flat_read = READERS[spec.kind](spec, max_bytes)
     except SourceError:
         raise
     except Exception as error:  # a library's own error: say which file and what it said
@@ -251,11 +277,13 @@ def open_file(spec: SourceSpec) -> Source:
     return Source(spec.label, np.dtype(dtype), length, tiled(flat_read, length), description)
 
 
-def open_source(spec: SourceSpec, seed: int) -> Source:
-    """The source of a spec; a file is checked and refused here, naming it, if unusable."""
+def open_source(spec: SourceSpec, seed: int, max_bytes: int | None = None) -> Source:
+    """The source of a spec; a file is checked and refused here, naming it, if unusable.
+    `max_bytes` bounds what a reader holds at once: a CSV or Parquet file (read whole) and
+    one row of an HDF5 dataset (reads cover whole rows); None: no bound."""
     if spec.kind in GENERATORS:
         return generator(spec.kind, seed)
-    return open_file(spec)
+    return open_file(spec, max_bytes)
 
 
 def spec_of(params: dict[str, Any]) -> SourceSpec:

@@ -48,6 +48,7 @@ class Headline:
     compression_ratio: float = math.nan  # uncompressed / stored bytes of data read from disk
     spread: float = math.nan  # (max - min) / median of the figure's samples
     others_busy: float = math.nan  # share of the cores other processes kept busy meanwhile
+    host: str = ""  # the node that measured it ("" = where the limits job ran)
 
 
 COLUMNS = [field.name for field in fields(Headline)]
@@ -64,7 +65,9 @@ def write_headline(rows: Iterable[Headline], path: str | Path) -> None:
 def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Every stage's headline rows, in the order of `paths`."""
     frames = [
-        pd.read_csv(path, dtype={"note": object, "bound": object}).fillna({"note": "", "bound": "yes"})
+        pd.read_csv(path, dtype={"note": object, "bound": object, "host": object}).fillna(
+            {"note": "", "bound": "yes", "host": ""}
+        )
         for path in paths
     ]
     frames = [frame for frame in frames if not frame.empty]

@@ -3,16 +3,18 @@
 The classic recipe "building a huge numpy array using PyTables", made measurable. For
 one size and one backend the job (`HugeArrayJob`, `run`):
 
-1. generates the array block by block from the config's seed (never the whole array
-   in memory) and appends each block to the on-disk store, timing only the store's
-   work (appends, close and fsync: the data is on disk when the clock stops);
+1. generates the array block by block from its data source (`hugearray_source`: the
+   stage's own integers from the config's seed, or any source of `data:`; never the
+   whole array in memory) and appends each block to the on-disk store, timing only
+   the store's work (appends, close and fsync: the data is on disk when the clock stops);
 2. evicts the store from the page cache (``cold_read``), so the reduce reads the disk;
 3. computes per-column sum, mean, min and max piece by piece from the store with its
    ``engine`` (`hugearray_engines`): the stage's own reduce on ``threads`` workers,
    each holding one piece at a time, dask.array, or the blosc2 NDArray's own;
-4. checks them against the same statistics computed exactly from the generated
-   integers before they were written (integer arithmetic on the source, not floats
-   read back): ``check`` is ``ok`` only if every value matches exactly.
+4. checks them against the same statistics computed from the source's values before
+   they were written (integers in exact integer arithmetic, not floats read back;
+   float sums within a bound that holds for any order of additions):
+   ``check`` is ``ok`` only if every value matches.
 
 The data and its statistics are in `hugearray_data`; the backends (PyTables EArray,
 h5py dataset, numpy.memmap, Zarr v3, blosc2 NDArray), one `Backend` object each, in
@@ -35,7 +37,7 @@ import resource
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from itertools import pairwise
@@ -46,8 +48,9 @@ import blosc2
 import numpy as np
 import pandas as pd
 
-from outofcore.hugearray_data import ColumnStats, generate_blocks
+from outofcore.hugearray_data import ColumnStats
 from outofcore.hugearray_engines import get_engine
+from outofcore.hugearray_source import OWN_DATA, open_blocks
 from outofcore.io_utils import atomic_output, write_csv
 from outofcore.plan.sizing import MiB, array_disk_bytes
 from outofcore.progress import Progress
@@ -87,6 +90,8 @@ class HugeArrayJob:
     engine: str = "threads"  # computes the statistics: outofcore.hugearray_engines
     zarr_shards: bool = False  # the zarr store: one shard per block
     blosc2_block_kb: int = 256  # the blosc2 store: KiB of a blosc2 block
+    data: str = OWN_DATA  # the data source's label
+    source: Mapping[str, Any] | None = None  # its spec (`SourceSpec.as_params`); None: the stage's own
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
@@ -141,6 +146,8 @@ class Measurement:
     spread: float = math.nan  # the larger of the two
     stable: bool = False  # spread <= 0.15
     others_busy: float = math.nan  # share of the cores other processes kept busy during the job
+    data: str = OWN_DATA  # the data source the array holds
+    host: str = ""  # the node the job ran on
 
     @classmethod
     def csv_columns(cls) -> list[str]:
@@ -196,7 +203,7 @@ def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnS
     is written under a hidden partial name (a file or a directory) renamed when complete.
     """
     store, spec = job.store, job.spec
-    exact = ColumnStats(spec.layout.columns, dtype=np.int64)
+    blocks, exact = open_blocks(job.seed, spec.layout, job.source, job.block_mb * MiB)
     buffer = np.empty((spec.layout.block_rows, spec.layout.columns))  # reused: no new pages per block
     watch = Stopwatch()
     rows = Progress(log, f"write {job.backend}", total=spec.layout.rows, unit="rows")
@@ -204,7 +211,7 @@ def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnS
         with watch.phase("create"):
             writer = store.writer(tmp, spec)
         try:
-            for source in generate_blocks(job.seed, spec.layout):
+            for source in blocks:
                 block = buffer[: len(source)]
                 np.copyto(block, source)
                 exact.add_source(source)
@@ -285,6 +292,7 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
         reduce_spread=reduce_spread,
         spread=spread,
         stable=bool(spread <= STABLE_SPREAD),
+        data=job.data,
     )
     return measurement, stats, exact
 

@@ -1,8 +1,8 @@
 """Plots of the huge-array stage: peak memory and throughput against array size, per
-backend and reduce engine.
+data source, backend and reduce engine.
 
 Reads every per-job CSV (one row each), writes them together as one table with each
-(backend, engine)'s memory growth from the smallest size, and draws `memory.png` (peak
+(data, backend, engine)'s memory growth from the smallest size, and draws `memory.png` (peak
 RSS vs size: flat lines mean memory bounded by the block, not by the array) and
 `throughput.png` (write and reduce GB/s vs size).
 """
@@ -20,14 +20,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from outofcore.headline import Headline
+from outofcore.plan.datasource import OWN_DATA
 from outofcore.timing import STABLE_SPREAD
 
 GROWTH_LIMIT_MB = 64  # peak RSS may grow less than this from the smallest to the largest array
+LINE = ["data", "backend", "engine"]  # one line of the plots, one memory growth
 
 
 def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """All per-job rows, ordered by backend, engine, then size, with each (backend,
-    engine)'s peak RSS growth from its smallest size (`rss_growth_mb`) and `bounded`:
+    """All per-job rows, ordered by data, backend, engine, then size, with each (data,
+    backend, engine)'s peak RSS growth from its smallest size (`rss_growth_mb`) and `bounded`:
     "yes" if that growth stays under GROWTH_LIMIT_MB at every size, "NO" if not, "-"
     with a single size (nothing to compare). A row whose check is not `ok` (a job's
     wrong answer, which its job refuses to write) fails here too."""
@@ -36,10 +38,12 @@ def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
         if (rows["check"] != "ok").any():
             raise ValueError(f"{path}: check = {rows['check'].tolist()}: the out-of-core result was wrong")
     frame = pd.concat(frames, ignore_index=True)
-    frame = frame.sort_values(["backend", "engine", "size_mb"], kind="stable").reset_index(drop=True)
-    groups = frame.groupby(["backend", "engine"], sort=False)["peak_rss_mb"]
+    if "data" not in frame:  # a table written before the stage had data sources
+        frame["data"] = OWN_DATA
+    frame = frame.sort_values([*LINE, "size_mb"], kind="stable").reset_index(drop=True)
+    groups = frame.groupby(LINE, sort=False)["peak_rss_mb"]
     frame["rss_growth_mb"] = frame["peak_rss_mb"] - groups.transform("first")
-    worst = frame.groupby(["backend", "engine"], sort=False)["rss_growth_mb"].transform("max")
+    worst = frame.groupby(LINE, sort=False)["rss_growth_mb"].transform("max")
     sizes = groups.transform("size")
     frame["bounded"] = [
         "-" if n < 2 else ("yes" if w < GROWTH_LIMIT_MB else "NO") for n, w in zip(sizes, worst, strict=True)
@@ -58,11 +62,13 @@ def method(backend: str, engine: str) -> str:
 
 
 def backend_lines(frame: pd.DataFrame):
-    """(label, rows, plot style) per (backend, engine), in the frame's order; the label
-    says when the job's memory was not bounded."""
-    for i, ((backend, engine), rows) in enumerate(frame.groupby(["backend", "engine"], sort=False)):
+    """(label, rows, plot style) per (data, backend, engine), in the frame's order; the
+    label names the data source when there are several, and says when the job's memory
+    was not bounded."""
+    several = frame["data"].nunique() > 1
+    for i, ((data, backend, engine), rows) in enumerate(frame.groupby(LINE, sort=False)):
         marker, dashes = STYLES[i % len(STYLES)]
-        label = f"{method(backend, engine)} ({rows['compression'].iloc[0]})"
+        label = f"{method(backend, engine)} ({rows['compression'].iloc[0]}{f', {data}' if several else ''})"
         if (rows["bounded"] == "NO").any():
             label += f" NOT BOUNDED: +{rows['rss_growth_mb'].max():.0f} MiB"
         yield label, rows, {"marker": marker, "linestyle": dashes, "markersize": max(3.0, 8 - 0.6 * i)}
@@ -133,37 +139,45 @@ def compression_ratio(item) -> float:
 
 
 def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headline]:
-    """At the largest size: each backend's write (once per backend: every engine's job
-    writes the same store; its `threads` job if it ran) and each (backend, engine)'s
-    out-of-core reduce. The write fsyncs: it is set against durable write. The reduce
-    reads the store from the device when the job evicted it from the page cache first
-    (cold read), else from the cache (warm read). The store holds compressed bytes, so
-    the summary bounds both figures, counted in uncompressed bytes, by min(disk rate x
-    the store's compression ratio, copy over the job's threads). `tables_filter` is the
-    tutorial's way; a note says when a job's memory was not bounded."""
+    """At the largest size, per data source (named in the figure): each backend's write
+    (once per backend: every engine's job writes the same store; its `threads` job if
+    it ran) and each (backend, engine)'s out-of-core reduce. The write fsyncs: it is
+    set against durable write. The reduce reads the store from the device when the job
+    evicted it from the page cache first (cold read), else from the cache (warm read).
+    The store holds compressed bytes, so the summary bounds both figures, counted in
+    uncompressed bytes, by min(disk rate x the store's compression ratio, copy over the
+    job's threads). `tables_filter` is the tutorial's way; a note says when a job's memory was not bounded."""
     read = "cold_read" if cold_read else "warm_read"
     largest = frame[frame["size_mb"] == frame["size_mb"].max()]
     writes = largest.sort_values("engine", key=lambda e: e != "threads", kind="stable")
     rows = []
-    for item in writes.drop_duplicates("backend").itertuples():
-        where = f"{item.backend}, {item.size_mb} MiB, {item.compression}"
+    for item in writes.drop_duplicates(["data", "backend"]).itertuples():
+        where = f"{item.backend}, {item.size_mb} MiB, {item.compression}, data {item.data}"
         tutorial, note = item.backend == "tables_filter", memory_note(item)
-        sure = {"spread": float(getattr(item, "write_spread", math.nan)), "others_busy": busy_of(item)}
+        sure = {"spread": float(getattr(item, "write_spread", math.nan)), "others_busy": busy_of(item),
+                "host": host_of(item)}  # fmt: skip
         rows.append(Headline("hugearray", "write an array larger than memory", item.backend,
                              f"write, fsync included ({where})", float(item.write_gbps), "GB/s",
                              "durable_write", threads, tutorial=tutorial, note=note,
                              compression_ratio=compression_ratio(item), **sure))  # fmt: skip
     for item in largest.itertuples():
         name = method(item.backend, item.engine)
-        where = f"{name}, {item.size_mb} MiB, {item.compression}"
+        where = f"{name}, {item.size_mb} MiB, {item.compression}, data {item.data}"
         tutorial, note = name == "tables_filter", memory_note(item)
         ratio = compression_ratio(item)
-        sure = {"spread": float(getattr(item, "reduce_spread", math.nan)), "others_busy": busy_of(item)}
+        sure = {"spread": float(getattr(item, "reduce_spread", math.nan)), "others_busy": busy_of(item),
+                "host": host_of(item)}  # fmt: skip
         rows.append(Headline("hugearray", "reduce an array larger than memory", name,
                              f"out-of-core reduce ({where}, {ratio:.2f}x compressed)",
                              float(item.reduce_gbps), "GB/s", read, threads, tutorial=tutorial, note=note,
                              compression_ratio=ratio, **sure))  # fmt: skip
     return rows
+
+
+def host_of(item) -> str:
+    """The node a job ran on ("" when its table names none)."""
+    host = getattr(item, "host", "")
+    return "" if pd.isna(host) else str(host)
 
 
 def memory_note(item) -> str:

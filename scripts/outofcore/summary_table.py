@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from outofcore.node_limits import NodeLimits, by_host
+
 COLUMNS = [
     "stage",
     "figure",
@@ -38,7 +40,6 @@ COLUMNS = [
 ABOVE = 1.05  # a figure above this fraction of a bound: the bound is wrong
 BUSY = 0.1  # others kept more than this share of the cores busy: a shared machine
 STABLE_SPREAD = 0.15
-CACHED = "CACHED"  # first word of a limit's `how` when a cache served the "device" read
 # Disk rates count stored bytes: a figure over compressed data counts more (uncompressed) bytes
 DISK_RATES = ("cold_read", "warm_read", "durable_write", "page_cache_write")
 
@@ -61,16 +62,6 @@ def limit_label(name: str) -> str:
     return LIMIT_NAMES.get(name, name)
 
 
-def limit_values(limits: pd.DataFrame) -> dict[str, float]:
-    rows = limits[limits["unit"] == "GB/s"]
-    return {name: float(value) for name, value in zip(rows["name"], rows["value"], strict=True)}
-
-
-def cached_limits(limits: pd.DataFrame) -> set[str]:
-    """Limits whose measurement a cache served: references, never bounds."""
-    return set(limits.loc[limits["how"].astype(str).str.startswith(CACHED), "name"])
-
-
 def lookup(values: dict[str, float], name: str) -> tuple[str, float]:
     """(name used, value) of a limit; a bandwidth over more threads than were measured
     falls back to the most threads measured below it (more threads than cores copy no faster)."""
@@ -87,8 +78,10 @@ def lookup(values: dict[str, float], name: str) -> tuple[str, float]:
     raise ValueError(f"limit {name!r} is not in limits.csv")
 
 
-def bound_of(item, values: dict[str, float], cached: set[str]) -> tuple[str, float, str]:
-    """(limit label, limit value, yes/reference) of one headline row."""
+def bound_of(item, node: NodeLimits) -> tuple[str, float, str]:
+    """(limit label, limit value, yes/reference) of one headline row, read against the
+    limits of the node that measured it."""
+    values, cached = node.values, node.cached
     own = not pd.isna(item.limit_value)
     name, value = (item.limit, float(item.limit_value)) if own else lookup(values, item.limit)
     label = limit_label(name)
@@ -99,6 +92,15 @@ def bound_of(item, values: dict[str, float], cached: set[str]) -> tuple[str, flo
         label = f"min({label} x {ratio:.2f}, {limit_label(copy_name)})"
         value = min(value * ratio, copy)
     return label, value, bound
+
+
+def node_of(item, nodes: dict[str, NodeLimits]) -> tuple[NodeLimits, str]:
+    """The limits of the node a figure was measured on, and a flag when nobody measured
+    that node's: the limits job's node then stands in, as a reference only."""
+    host = "" if pd.isna(getattr(item, "host", "")) else str(getattr(item, "host", ""))
+    if host in nodes:
+        return nodes[host], ""
+    return nodes[""], f"measured on {host}, limits of {nodes[''].host}: another node"
 
 
 def flags(fraction: float, bound: str, spread: float, others_busy: float) -> str:
@@ -112,16 +114,25 @@ def flags(fraction: float, bound: str, spread: float, others_busy: float) -> str
     return "; ".join(notes)
 
 
-def summarize(limits: pd.DataFrame, headlines: pd.DataFrame) -> pd.DataFrame:
+def summarize(
+    limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The summary table: every stage's headline figure with the value of its limit (from
-    `limits.csv`, or measured by the stage itself), the fraction, and its flags."""
-    values, cached = limit_values(limits), cached_limits(limits)
+    `limits.csv`, from `nodes` (limits the jobs measured on other nodes, see
+    `outofcore.node_limits`) for a figure measured on another node, or measured by the
+    stage itself), the fraction, and its flags."""
+    known = by_host(limits, nodes)
     rows = []
     for item in headlines.itertuples(index=False):
+        node, elsewhere = node_of(item, known)
         try:
-            label, limit_value, bound = bound_of(item, values, cached)
+            label, limit_value, bound = bound_of(item, node)
         except ValueError as error:
             raise ValueError(f"{item.stage}: {error}") from None
+        if elsewhere:
+            bound = "reference"
+        elif node is not known[""]:
+            label = f"{label} on {node.host}"
         fraction = float(item.value) / limit_value
         spread, busy = float(item.spread), float(item.others_busy)
         rows.append(
@@ -138,7 +149,7 @@ def summarize(limits: pd.DataFrame, headlines: pd.DataFrame) -> pd.DataFrame:
                 "spread": spread,
                 "stable": bool(spread <= STABLE_SPREAD) if math.isfinite(spread) else pd.NA,
                 "others_busy": busy,
-                "flags": flags(fraction, bound, spread, busy),
+                "flags": "; ".join(filter(None, [flags(fraction, bound, spread, busy), elsewhere])),
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -159,11 +170,11 @@ DECISION_INTRO = (
 DECISION_COLUMNS = ["job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial"]
 
 
-def decide(limits: pd.DataFrame, headlines: pd.DataFrame) -> pd.DataFrame:
+def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | None = None) -> pd.DataFrame:
     """The "what to use" table: for each job, the fastest method of this run that is not
     the tutorial's way, its fraction of the limit, and value / the tutorial's value (how
     many times faster; empty where the tutorial has no way of doing the job)."""
-    summary = summarize(limits, headlines)
+    summary = summarize(limits, headlines, nodes)
     table = headlines.reset_index(drop=True).assign(
         value=summary["value"], fraction_of_limit=summary["fraction_of_limit"]
     )

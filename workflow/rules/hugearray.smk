@@ -1,29 +1,42 @@
 # Stage 5: an on-disk array larger than memory, built block by block and reduced out of
-# core, one job per array size, backend and reduce engine (each job writes its own store:
-# its peak RSS is that engine's); then its memory and throughput plots.
+# core, one job per array size, data source, backend and reduce engine (each job writes
+# its own store: its peak RSS is that engine's); then its memory and throughput plots.
+# `hugearray.data` names the sources: the stage's own uniform_int16, a generator, or an
+# entry of `data:` (a user's file: its job waits for the data_sources job's checks).
 # One rule per output suffix of the array stores (outofcore.plan.hugearray_stores):
 # `hugearray` for the .h5 backends, `use rule hugearray as hugearray_<name>` for each
 # other suffix. The arrays are temporary unless hugearray.keep_data is set.
 from outofcore.plan import hugearray_stores
 
 HUGEARRAY = config["hugearray"]
+HUGEARRAY_DATA = {
+    spec.label: spec
+    for spec in datasource.stage_sources(HUGEARRAY["data"], DATA, "hugearray.data")
+}
 HUGEARRAY_CATEGORY = "4. Huge on-disk array"
 
 
 rule hugearray:
+    input:
+        sources=lambda wc: hugearray_stores.source_inputs(
+            HUGEARRAY_DATA[wc.data].is_file
+        ),
+        limits="results/limits.csv",  # its node: a job elsewhere measures its own node's
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{engine}/{backend}.h5",
+            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.h5",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".h5"),
         ),
-        table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
+        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
     log:
-        "logs/hugearray_{size_mb}_{engine}_{backend}.log",
+        "logs/hugearray_{size_mb}_{data}_{engine}_{backend}.log",
     benchmark:
-        "benchmarks/hugearray_{size_mb}_{engine}_{backend}.tsv"
+        "benchmarks/hugearray_{size_mb}_{data}_{engine}_{backend}.tsv"
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        data=jobs.one_of(HUGEARRAY_DATA),
         engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".h5"),
     conda:
@@ -37,12 +50,15 @@ rule hugearray:
             HUGEARRAY["chunk_kb"],
             wc.backend,
             wc.engine,
+            own_data=wc.data == datasource.OWN_DATA,
         ),
         runtime=lambda wc: sizing.hugearray_runtime(int(wc.size_mb)),
         disk_mb=lambda wc: sizing.hugearray_disk_mb(int(wc.size_mb)),
     params:  # the fields of outofcore.hugearray.HugeArrayJob, by name
         backend=lambda wc: wc.backend,
         engine=lambda wc: wc.engine,
+        data=lambda wc: wc.data,
+        source=lambda wc: HUGEARRAY_DATA[wc.data].as_params(),
         size_mb=lambda wc: int(wc.size_mb),
         columns=HUGEARRAY["columns"],
         block_mb=HUGEARRAY["block_mb"],
@@ -53,6 +69,7 @@ rule hugearray:
         zarr_shards=HUGEARRAY["zarr"]["shards"],
         blosc2_block_kb=HUGEARRAY["blosc2"]["block_kb"],
         seed=config["seed"],
+        node_limits=config["limits"],  # measured if this job's node is not the limits job's
     script:
         "../../scripts/hugearray.py"
 
@@ -60,13 +77,15 @@ rule hugearray:
 use rule hugearray as hugearray_memmap with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{engine}/{backend}.npy",
+            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.npy",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".npy"),
         ),
-        table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
+        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        data=jobs.one_of(HUGEARRAY_DATA),
         engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".npy"),
 
@@ -74,13 +93,15 @@ use rule hugearray as hugearray_memmap with:
 use rule hugearray as hugearray_zarr with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{engine}/{backend}.zarr",
+            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.zarr",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".zarr"),
         ),
-        table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
+        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        data=jobs.one_of(HUGEARRAY_DATA),
         engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".zarr"),
 
@@ -88,21 +109,33 @@ use rule hugearray as hugearray_zarr with:
 use rule hugearray as hugearray_blosc2 with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{engine}/{backend}.b2nd",
+            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.b2nd",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".b2nd"),
         ),
-        table="results/hugearray/{size_mb}/{engine}/{backend}.csv",
+        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
+        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
+        data=jobs.one_of(HUGEARRAY_DATA),
         engine=jobs.one_of(HUGEARRAY["engines"]),
         backend=hugearray_stores.backends_stored_as(".b2nd"),
 
 
 rule hugearray_plots:
     input:
-        hugearray_stores.job_tables(
-            HUGEARRAY["sizes_mb"], HUGEARRAY["backends"], HUGEARRAY["engines"]
+        tables=hugearray_stores.job_tables(
+            HUGEARRAY["sizes_mb"],
+            list(HUGEARRAY_DATA),
+            HUGEARRAY["backends"],
+            HUGEARRAY["engines"],
+        ),
+        node_limits=hugearray_stores.job_tables(
+            HUGEARRAY["sizes_mb"],
+            list(HUGEARRAY_DATA),
+            HUGEARRAY["backends"],
+            HUGEARRAY["engines"],
+            ".node_limits.csv",
         ),
     output:
         summary=report(
@@ -130,6 +163,7 @@ rule hugearray_plots:
             labels=labels("throughput against array size", "figure"),
         ),
         headline="results/hugearray/headline.csv",
+        node_limits="results/hugearray/node_limits.csv",
     log:
         "logs/hugearray_plots.log",
     conda:

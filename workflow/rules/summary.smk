@@ -5,6 +5,7 @@
 rule summary:
     input:
         limits="results/limits.csv",
+        node_limits="results/hugearray/node_limits.csv",
         headlines=[
             f"results/{stage}/headline.csv"
             for stage in ("particles", "blosc", "hugearray")

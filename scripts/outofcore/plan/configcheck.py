@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from outofcore.plan import hugearray_stores
-from outofcore.plan.datasource import SourceError, check_sources
+from outofcore.plan.datasource import SourceError, SourceSpec, check_sources, check_whole_file, stage_sources
 from outofcore.plan.query import QueryError, parse_query, to_text
 
 INT64_MAX = 2**63 - 1
@@ -224,10 +224,19 @@ def check_hugearray(hugearray: Mapping[str, Any]) -> None:
             )
 
 
-def check_data(items: list[Any]) -> None:
+def check_data(items: list[Any]) -> list[SourceSpec]:
     """Generator names known, labels unique, each file there and its header numeric."""
     try:
-        check_sources(items)
+        return check_sources(items)
+    except SourceError as error:
+        raise ConfigError(error.key, error.value, error.reason) from None
+
+
+def check_hugearray_data(hugearray: Mapping[str, Any], specs: list[SourceSpec]) -> None:
+    """Every name of hugearray.data is a source; a CSV or Parquet file fits one block."""
+    try:
+        for index, spec in enumerate(stage_sources(hugearray["data"], specs, "hugearray.data")):
+            check_whole_file(spec, f"hugearray.data[{index}]", hugearray["block_mb"])
     except SourceError as error:
         raise ConfigError(error.key, error.value, error.reason) from None
 
@@ -256,8 +265,9 @@ def check_all(
 
 def check_config(config: Mapping[str, Any]) -> None:
     """Every check beyond the schema; raises ConfigError on the first problem."""
-    check_data(config["data"])
+    specs = check_data(config["data"])
     check_datasets(config["datasets"])
     check_particles(config["particles"])
     check_blosc(config["blosc"])
     check_hugearray(config["hugearray"])
+    check_hugearray_data(config["hugearray"], specs)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class StoreKind:
-    suffix: str  # of the output, e.g. ".h5": `results/hugearray/{size_mb}/{backend}{suffix}`
+    suffix: str  # of the output, e.g. ".h5": `results/hugearray/{size_mb}/{data}/{engine}/{backend}{suffix}`
     directory: bool  # the store is a directory (Snakemake `directory()` output), not a file
 
 
@@ -41,13 +41,24 @@ def jobs(backends: list[str], engines: list[str]) -> list[tuple[str, str]]:
     return [(name, engine) for engine in engines for name in stores_with_engine(engine, backends)]
 
 
-def job_tables(sizes_mb: list[int], backends: list[str], engines: list[str]) -> list[str]:
-    """The per-job tables the stage gathers: one per size, store and engine."""
+def job_tables(
+    sizes_mb: list[int], data: list[str], backends: list[str], engines: list[str], suffix: str = ".csv"
+) -> list[str]:
+    """The per-job tables the stage gathers: one per size, data source, store and engine
+    (`suffix`: the measurements, or ".node_limits.csv", the limits a job measured on
+    another node than the limits job's)."""
     return [
-        f"results/hugearray/{size_mb}/{engine}/{backend}.csv"
+        f"results/hugearray/{size_mb}/{source}/{engine}/{backend}{suffix}"
         for size_mb in sizes_mb
+        for source in data
         for backend, engine in jobs(backends, engines)
     ]
+
+
+def source_inputs(is_file: bool) -> list[str]:
+    """A job reading a user's file waits for the data_sources job, which opens every file
+    with its library and refuses what the config check could not see."""
+    return ["results/data/sources.csv"] if is_file else []
 
 
 def backends_stored_as(suffix: str) -> str:

@@ -112,7 +112,12 @@ def hugearray_disk_mb(size_mb: int) -> int:
 
 
 def hugearray_mem_mb(
-    threads: int, block_mb: int, chunk_kb: int, backend: str = "tables", engine: str = "threads"
+    threads: int,
+    block_mb: int,
+    chunk_kb: int,
+    backend: str = "tables",
+    engine: str = "threads",
+    own_data: bool = True,
 ) -> int:
     """Interpreter and libraries (~120 MiB), then per block: the float64 block, its
     uint16 source, its compressed chunks, and one block (or memmap window) per reading
@@ -122,12 +127,18 @@ def hugearray_mem_mb(
     The dask engine adds its import (~50 MiB) and up to `threads + 1` blocks in flight
     (each read returns a new block); zarr adds one block of decoded chunks per thread.
     Measured at 4 GiB, 64 MiB blocks, 2 threads: 304 (tables), 360 (memmap), 374-475
-    (dask on tables, memmap, zarr) MiB."""
+    (dask on tables, memmap, zarr) MiB.
+
+    A source other than the stage's own 16-bit integers (`own_data` false) adds up to
+    three blocks: its values (up to float64, four times the uint16 source), the pieces
+    they are drawn or tiled from, and a CSV or Parquet file held whole (at most a block)."""
     mem = 150 + (threads + 1) * block_mb + 2 * threads * chunk_kb / 1024
     if engine == "dask":
         mem += 50 + (threads + 1) * block_mb
     if backend == "zarr":
         mem += threads * block_mb
+    if not own_data:
+        mem += 3 * block_mb
     return math.ceil(mem)
 
 
