@@ -81,6 +81,7 @@ def test_limits_table_has_every_row(table):
 def test_memory_bandwidths_say_threads_and_spread(table):
     rows = table.set_index("name")
     assert "split over 2 threads" in rows.loc["copy_2t", "how"] and "spread" in rows.loc["copy_2t", "how"]
+    assert "split over 1 thread," in rows.loc["copy_1t", "how"]
     assert rows.loc["memcpy", "value"] == rows.loc["copy_1t", "value"]
 
 

@@ -111,10 +111,10 @@ def three_digits(value: float) -> float:
 
 
 MEMORY_HOW = {
-    "copy": "np.copyto of {mb} MiB into a preallocated array, split over {t} threads",
-    "write": "fill of {mb} MiB (writes only), split over {t} threads",
+    "copy": "np.copyto of {mb} MiB into a preallocated array, split over {threads}",
+    "write": "fill of {mb} MiB (writes only), split over {threads}",
     "read": "read of {mb} MiB in 1 MiB pieces into a cache-resident buffer (reads only), "
-    "split over {t} threads",
+    "split over {threads}",
 }
 DISK_HOW = {
     "page_cache_write": "os.write of {mb} MiB in 8 MiB calls, no fsync (lands in the page cache)",
@@ -136,7 +136,8 @@ def memory_rows(memcpy_mb: int, threads: Iterable[int], repeats: int) -> list[di
     rows = []
     for name, (gbps, timing) in sorted(bandwidths_gbps(list(threads), memcpy_mb * MB, repeats, 0.05).items()):
         kind, t = name.split("_")
-        how = MEMORY_HOW[kind].format(mb=memcpy_mb, t=t[:-1])
+        count = int(t[:-1])
+        how = MEMORY_HOW[kind].format(mb=memcpy_mb, threads=f"{count} thread{'s' if count > 1 else ''}")
         value = three_digits(gbps)
         rows.append({"name": name, "value": value, "unit": "GB/s", "how": f"{how}, {sampled(timing)}"})
         if name == "copy_1t":
