@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run report smoke test lint clean compare
+.PHONY: run report smoke bench test lint clean compare
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ smoke: $(BIN)/.installed
 		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/tests/configs/tiny.yaml \
 		$(if $(NO_JOBS),,$(REPORT)) $(ARGS)
 
+# The benchmark (config/bench.yaml: a 10^7-row particle table, a 4 GiB array) in bench/,
+# report included, then its headline table: every figure, its limit, the fraction, and
+# how busy other processes kept the cores while each job timed.
+bench: $(BIN)/.installed
+	$(BIN)/snakemake -s $(CURDIR)/Snakefile --directory bench --cores all \
+		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/config/bench.yaml \
+		$(if $(NO_JOBS),,$(REPORT)) $(ARGS)
+	$(if $(NO_JOBS),,$(BIN)/python scripts/headline_table.py bench/results/summary.csv)
+
 # Timings of two results folders side by side: make compare A=results B=other/results
 compare: $(BIN)/.installed
 	$(BIN)/python scripts/compare_runs.py $(A) $(B)
@@ -56,4 +65,4 @@ lint: $(BIN)/.installed
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results logs benchmarks .snakemake smoke
+	rm -rf results logs benchmarks .snakemake smoke bench

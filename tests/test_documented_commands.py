@@ -18,6 +18,7 @@ import pytest
 from conftest import REPO
 
 DOCUMENTS = ["README.md", "config/config.yaml", "config/cluster.yaml", "config/hugearray_targets.yaml",
+             "config/bench.yaml",
              "config/hugearray_stores.yaml",
              "profiles/slurm/config.yaml"]  # fmt: skip
 PROGRAMS = ("make ", "snakemake ", ".venv/bin/snakemake ", "conda ", "printf ")
@@ -108,7 +109,7 @@ RUNS = list({safe_form(c, Path("/tmp")): (d, c) for d, c in COMMANDS}.values())
 
 def test_the_documents_show_the_commands_a_user_needs():
     commands = [command.split("#")[0].strip() for _, command in COMMANDS]
-    for expected in ("make run", "make test", 'make run ARGS="--dry-run"', "make smoke"):
+    for expected in ("make run", "make test", 'make run ARGS="--dry-run"', "make smoke", "make bench"):
         assert expected in commands, expected
     assert any("--profile profiles/slurm" in c for c in commands)
     # the target comes before --configfile, which takes every following word as a file

@@ -63,3 +63,8 @@ def test_a_figure_from_an_unmeasured_node_is_a_reference_only():
     table = summary_table.summarize(HERE, on("node-c"), node_b(scale=2.0))
     assert (table["bound"] == "reference").all()
     assert table["flags"].str.contains("measured on node-c, limits of node-a").all()
+
+
+def test_limits_naming_no_node_are_every_jobs():
+    table = summary_table.summarize(LIMITS, on("node-c"))  # a limits.csv older than its host row
+    assert (table["bound"] == "yes").all() and not table["flags"].str.contains("another node").any()

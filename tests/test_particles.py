@@ -201,6 +201,7 @@ def test_tutorial_query_on_ten_rows(tmp_path):
         "read_where",
         "indexed",
         "pandas",
+        "pandas_bytes",
         "numpy",
         "read",
     ]
@@ -407,6 +408,7 @@ def test_particles_stage_end_to_end(workflow_runner):
             "read_where",
             "indexed",
             "pandas",
+            "pandas_bytes",
             "numpy",
             "read",
         }
@@ -471,6 +473,20 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
     ]
     particle_table.check_table(table, particle_table.make_particles(0, 3000), "block")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.h5"]  # scratch files removed
+    assert particle_table.delivered_fill(particle_table.filters_for("none")) == "chunks"
+    assert particle_table.delivered_fill(particle_table.filters_for("zlib")) == "block"
+
+
+def test_bytes_frame_keeps_names_as_bytes_and_numbers_as_views():
+    records = particle_table.make_particles(999_998, 1_000_003)
+    frame = particle_queries.bytes_frame(records)
+    assert list(frame.columns) == list(records.dtype.names)
+    assert frame["name"].tolist() == [particle_table.tutorial_name(i) for i in range(999_998, 1_000_003)]
+    assert np.shares_memory(frame["energy"].to_numpy(), records)  # a view: no copy of the numbers
+    assert frame["pressure"].dtype == np.float32
+    assert frame["idnumber"].tolist() == records["idnumber"].tolist()
+    found = frame.query("pressure > 1e12").index.to_numpy()
+    assert found.tolist() == np.flatnonzero(records["pressure"] > 1e12).tolist()
 
 
 @pytest.mark.parametrize(
@@ -489,4 +505,5 @@ def test_queries_without_matches_or_index(tmp_path, text, matches, indexed):
     assert len(rows) == matches and len(particle_queries.query_frame(rows)) == matches
     methods = {t.method for t in timings}
     assert ("create_csindex" in methods) == indexed
-    assert {"iterrows", "where", "read_where", "indexed", "pandas", "numpy", "read"} <= methods
+    assert {"iterrows", "where", "read_where", "indexed", "pandas", "pandas_bytes", "numpy"} <= methods
+    assert "read" in methods

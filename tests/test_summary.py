@@ -1,8 +1,12 @@
 """The summary table: each stage's headline figures, limits from the same run."""
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
+from conftest import REPO
 from outofcore import blosc_figures, hugearray_figures, particle_figures, summary_table
 from outofcore.headline import COLUMNS, headline_frame, read_headlines, write_headline
 
@@ -22,7 +26,8 @@ LIMITS = pd.DataFrame(
 )
 
 
-def timings(nrows: int, block_rate: float) -> pd.DataFrame:
+def timings(nrows: int, block_rate: float, full: bool = False) -> pd.DataFrame:
+    """A job's timings; `full`: with direct chunk writes, table.read() and pandas' two ways."""
     rows = [
         ("fill", "block", block_rate),
         ("fill", "row", block_rate / 100),
@@ -30,13 +35,17 @@ def timings(nrows: int, block_rate: float) -> pd.DataFrame:
         ("query", "where", 1e8),
         ("query", "iterrows", 1e6),
     ]
+    if full:
+        rows += [("fill", "chunks", 1.8 * block_rate), ("query", "read", 2e8),
+                 ("query", "pandas", 1e6), ("query", "pandas_bytes", 5e7)]  # fmt: skip
     return pd.DataFrame(
         [
-            {"step": s, "method": m, "rows": nrows, "rows_per_s": r, "order": "sorted", "format": fmt}
+            {"step": s, "method": m, "rows": nrows, "rows_per_s": r, "seconds": nrows / r, "order": "sorted",
+             "format": fmt}
             for s, m, r in rows
             for fmt in ["npy" if m == "limit" else "pytables"]
         ]
-    )
+    )  # fmt: skip
 
 
 SWEEP = pd.DataFrame(
@@ -123,12 +132,28 @@ def test_columns_and_fraction_is_value_over_limit(table):
 
 def test_particles_use_the_largest_table_and_np_save_of_the_same_job(table):
     rows = table[table["stage"] == "particles"]
-    assert len(rows) == 4 and rows["figure"].str.contains("1,000 rows").all()
+    assert len(rows) == 5 and rows["figure"].str.contains("1,000 rows").all()
     fill = rows[rows["figure"].str.startswith("table fill, block")].iloc[0]
     assert fill["value"] == pytest.approx(4e7 * 36 / 1e9)
     assert fill["fraction_of_limit"] == pytest.approx(0.5)
     scan = rows[rows["figure"].str.startswith("in-kernel where")].iloc[0]
     assert scan["limit_value"] == 8.0  # warm read from limits.csv
+    slower = rows[rows["figure"].str.startswith("iterrows against in-kernel where")].iloc[0]
+    assert slower["fraction_of_limit"] == pytest.approx(1e6 / 1e8) and slower["bound"] == "reference"
+
+
+def test_same_job_comparisons_of_the_delivered_fill_the_scan_and_pandas():
+    rows = headline_frame(particle_figures.headline([timings(1000, 4e7, full=True)], threads=2))
+    table = summary_table.summarize(LIMITS, rows).set_index("figure")
+    delivered = table.loc["table fill, direct chunk writes: the delivered table (1,000 rows)"]
+    assert delivered["fraction_of_limit"] == pytest.approx(0.9) and delivered["bound"] == "yes"
+    scan = table.loc["in-kernel where against table.read() (1,000 rows)"]
+    assert scan["fraction_of_limit"] == pytest.approx(0.5) and scan["bound"] == "reference"
+    both = 1000 / 1e8 + 1000 / 2e8  # seconds of where + table.read()
+    fast = table.loc["pandas query, names as Arrow bytes, against where + table.read() (1,000 rows)"]
+    assert fast["fraction_of_limit"] == pytest.approx(both / (1000 / 5e7))
+    slow = table.loc["pandas query, read_hdf, names as str, against where + table.read() (1,000 rows)"]
+    assert slow["fraction_of_limit"] == pytest.approx(both / (1000 / 1e6))
 
 
 def test_blosc_compression_against_memory_read_and_decompression_against_write_of_the_job(table):
@@ -177,7 +202,8 @@ def test_a_cached_cold_read_is_a_reference_never_a_bound():
     table = summary_table.summarize(limits, headlines(cold_read=True))
     reduce_rows = table[table["figure"].str.startswith("out-of-core reduce")]
     assert (reduce_rows["bound"] == "reference").all()
-    assert (table.loc[~table.index.isin(reduce_rows.index), "bound"] == "yes").all()
+    same_job = table["figure"].str.contains(" against ")  # same-job comparisons: references
+    assert (table.loc[~table.index.isin(reduce_rows.index) & ~same_job, "bound"] == "yes").all()
     fig = summary_table.plot_fractions(table)
     assert any(bar.get_hatch() == "//" for bar in fig.axes[0].patches)
 
@@ -232,7 +258,8 @@ def test_queries_that_may_skip_rows_are_references_not_bounded_by_a_full_read():
     duckdb = table[table.index.str.startswith("DuckDB")].iloc[0]
     assert duckdb["bound"] == "reference" and duckdb["fraction_of_limit"] > 1.05
     assert duckdb["flags"] == ""  # a reference above 1 is no bug in a bound
-    assert (table.loc[~table.index.str.startswith("DuckDB"), "bound"] == "yes").all()
+    own = ~table.index.str.startswith("DuckDB") & ~table.index.str.contains(" against ")
+    assert (table.loc[own, "bound"] == "yes").all()
 
 
 def test_a_bandwidth_limit_is_the_fastest_sample_not_the_median():
@@ -271,3 +298,19 @@ def test_what_to_use_is_the_fastest_own_method_of_each_job():
     reduce_row = by_job.loc["reduce an array larger than memory"]
     assert reduce_row["method"] == "tables" and pd.isna(reduce_row["vs_tutorial"])  # no tutorial way
     assert reduce_row["fraction_of_limit"] == pytest.approx(6.0 / 12.0)  # min(warm 8 x ratio 4, copy_2t)
+
+
+def test_headline_table_prints_every_figure_its_fraction_and_the_contention(tmp_path, table):
+    """`make bench` ends with this tool on the run's summary.csv."""
+    busy = table.assign(others_busy=[0.05 * (i % 3) for i in range(len(table))])
+    busy.to_csv(tmp_path / "summary.csv", index=False)
+    tool = [sys.executable, str(REPO / "scripts" / "headline_table.py")]
+    proc = subprocess.run([*tool, str(tmp_path / "summary.csv")], capture_output=True, text=True, check=True)
+    lines = proc.stdout.splitlines()
+    header = ["stage", "figure", "value", "unit", "limit", "fraction", "bound", "others_busy"]
+    assert lines[0].split() == header
+    assert sum(line.strip().startswith(("particles", "blosc", "hugearray")) for line in lines) == len(table)
+    assert "table fill, block appends (1,000 rows)" in proc.stdout and "0.50" in proc.stdout
+    assert lines[-1] == "other processes kept 0%-10% of the cores busy while the jobs timed"
+    missing = subprocess.run([*tool, str(tmp_path / "nope.csv")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "nope.csv" in missing.stderr

@@ -57,6 +57,7 @@ from outofcore.progress import Progress
 from outofcore.stores.backend import Backend
 from outofcore.stores.layout import Layout, StoreSpec
 from outofcore.stores.registry import get_backend
+from outofcore.stores.writeback import Writeback
 from outofcore.timing import STABLE_SPREAD, spread_of_parts
 
 GB = 1e9  # throughputs are in GB/s of uncompressed array bytes (10**9 bytes)
@@ -199,7 +200,8 @@ def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnS
     """Generate and write the array; returns (Stopwatch of the write, exact statistics).
 
     The stopwatch runs only while the store works: creating it, appending, closing and
-    the fsync that puts the data on disk; drawing the numbers is not counted. The store
+    the fsync that puts the data on disk; drawing the numbers is not counted. Each
+    append also syncs, meanwhile, what the earlier ones wrote (`Writeback`). The store
     is written under a hidden partial name (a file or a directory) renamed when complete.
     """
     store, spec = job.store, job.spec
@@ -210,12 +212,13 @@ def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnS
     with atomic_output(job.path, directory=store.directory) as tmp, rows:
         with watch.phase("create"):
             writer = store.writer(tmp, spec)
+        writeback = Writeback(tmp, store.files, store.directory)  # earlier blocks to disk meanwhile
         try:
             for source in blocks:
                 block = buffer[: len(source)]
                 np.copyto(block, source)
                 exact.add_source(source)
-                with watch.phase("append"):
+                with watch.phase("append"), writeback.during_append():
                     writer.append(block)
                 rows.advance(len(source))
         finally:

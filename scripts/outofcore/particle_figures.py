@@ -17,12 +17,14 @@ from outofcore.plan.sizing import PARTICLE_BYTES
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
 # scan costs at least) and the index build are drawn as references.
-METHODS = ["iterrows", "pandas", "read_where", "where", "numpy", "indexed"]
+METHODS = ["iterrows", "pandas", "pandas_bytes", "read_where", "where", "numpy", "indexed"]
 ENGINES = ["hdfstore", "arrow", "polars", "duckdb"]  # the other stores' query engines
 REFERENCES = {"read": "--", "create_csindex": ":"}
 LABELS = {
     "read": "table.read() (reference)",
     "create_csindex": "index build (create_csindex)",
+    "pandas": "pandas (read_hdf, names as str)",
+    "pandas_bytes": "pandas (table.read(), names as bytes)",
     "hdfstore": "HDFStore.select (pandas)",
     "arrow": "pyarrow.dataset (Parquet)",
     "polars": "Polars scan_parquet",
@@ -102,6 +104,7 @@ def is_stable(rows: pd.DataFrame) -> pd.Series:
 WRITES = {  # (format, method) -> label
     ("npy", "limit"): "np.save (limit)",
     ("pytables", "block"): "PyTables block append",
+    ("pytables", "chunks"): "PyTables direct chunk writes",
     ("parquet", "parquet_write"): "Parquet (pyarrow)",
     ("hdfstore", "hdfstore_write"): "HDFStore format=table",
 }
@@ -162,31 +165,77 @@ STORE_HEADLINES = [  # (step, method, format, job, label, what it is)
 
 def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
     """From the largest table (it says most about throughput), rows in their generated
-    (sorted) order: the block fill, the tutorial's row-by-row fill and the other stores'
-    writes against `np.save` of the same records in the same job; the in-kernel `where`
-    scan, the tutorial's `iterrows` and the other stores' engines against warm-read
-    bandwidth (GB/s of the whole table, the figure a full scan is bounded by)."""
+    (sorted) order: the fills (the delivered table's, block appends, the tutorial's
+    row by row) and the other stores' writes against `np.save` of the same records in
+    the same job; the in-kernel `where` scan, the tutorial's `iterrows` and the other
+    stores' engines against warm-read bandwidth (GB/s of the whole table, the figure a
+    full scan is bounded by); and the same-job comparisons a user choosing a method
+    reads: `where` against a full `table.read()`, `iterrows` against `where`, pandas'
+    query against `where` + `table.read()`."""
     timings = max(tables, key=lambda t: t["rows"].max())
     timings = timings[timings["order"] == "sorted"]
     by = timings.set_index(["step", "method", "format"])
     pytables = timings[timings["format"].isin(["pytables", "npy"])].set_index(["step", "method"])
     nrows = int(pytables.loc[("fill", "block"), "rows"])
+    where = f"{nrows:,} rows"
+    rows = pytables_headlines(pytables, where, threads)
+    save = "np.save of the same array"
+    limit = float(pytables.loc[("fill", "limit"), "rows_per_s"]) * PARTICLE_BYTES / GB
+    for step, method, fmt, job, label, figure in STORE_HEADLINES:
+        if (step, method, fmt) not in by.index:
+            continue  # format left out, or a query HDFStore's where cannot express
+        row = by.loc[(step, method, fmt)]
+        value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
+        if step == "fill":
+            rows.append(
+                Headline("particles", job, label, f"{figure} ({where})", value, "GB/s", save, 1,
+                         limit_value=limit, note=f"{int(row['file_bytes'])} bytes", **sure(row))
+            )  # fmt: skip
+        else:
+            used = int(row["threads"]) if pd.notna(row["threads"]) else threads
+            rows.append(
+                Headline(
+                    "particles", job, label, f"{figure} ({where}, sorted rows)", value, "GB/s", "warm_read",
+                    used, note="statistics or an index may skip most rows",
+                    bound="reference",  # a query that skips rows is not bounded by reading them all
+                    **sure(row),
+                )
+            )  # fmt: skip
+    return rows
+
+
+def sure(row: pd.Series) -> dict[str, float]:
+    """The figure's spread and the job's others_busy (NaN for tables without them)."""
+    return {key: float(row.get(key, math.nan)) for key in ("spread", "others_busy")}
+
+
+def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list[Headline]:
+    """PyTables' own rows: fills against np.save, scans against warm reads and each other."""
 
     def gbps(step: str, method: str) -> float:
         return float(pytables.loc[(step, method), "rows_per_s"]) * PARTICLE_BYTES / GB
 
-    def sure(row: pd.Series) -> dict[str, float]:
-        """The figure's spread and the job's others_busy (NaN for tables without them)."""
-        return {key: float(row.get(key, math.nan)) for key in ("spread", "others_busy")}
+    def seconds(method: str) -> float:
+        return float(pytables.loc[("query", method), "seconds"])
 
-    where = f"{nrows:,} rows"
-    save = "np.save of the same array"
-    rows = [
+    def has(method: str) -> bool:
+        return ("query", method) in pytables.index
+
+    save, limit = "np.save of the same array", gbps("fill", "limit")
+    rows = []
+    if ("fill", "chunks") in pytables.index:  # uncompressed: the delivered table's own fill
+        rows.append(
+            Headline("particles", "store a table", "direct chunk writes",
+                     f"table fill, direct chunk writes: the delivered table ({where})",
+                     gbps("fill", "chunks"), "GB/s", save, 1, limit_value=limit,
+                     **sure(pytables.loc[("fill", "chunks")]))
+        )  # fmt: skip
+    rows += [
         Headline("particles", "store a table", "block appends", f"table fill, block appends ({where})",
-                 gbps("fill", "block"), "GB/s", save, 1, limit_value=gbps("fill", "limit"),
+                 gbps("fill", "block"), "GB/s", save, 1, limit_value=limit,
                  **sure(pytables.loc[("fill", "block")])),
         Headline("particles", "store a table", "row by row", f"table fill, row by row ({where})",
-                 gbps("fill", "row"), "GB/s", save, 1, limit_value=gbps("fill", "limit"), tutorial=True,
+                 gbps("fill", "row"), "GB/s", save, 1, limit_value=limit, tutorial=True,
                  **sure(pytables.loc[("fill", "row")])),
         Headline("particles", "query a table", "where", f"in-kernel where query ({where} scanned)",
                  gbps("query", "where"), "GB/s", "warm_read", threads,
@@ -195,42 +244,28 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
                  gbps("query", "iterrows"), "GB/s", "warm_read", 1, tutorial=True,
                  **sure(pytables.loc[("query", "iterrows")])),
     ]  # fmt: skip
-    for step, method, fmt, job, label, figure in STORE_HEADLINES:
-        if (step, method, fmt) not in by.index:
-            continue  # format left out, or a query HDFStore's where cannot express
-        row = by.loc[(step, method, fmt)]
-        value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
-        if step == "fill":
-            rows.append(
-                Headline(
-                    "particles",
-                    job,
-                    label,
-                    f"{figure} ({where})",
-                    value,
-                    "GB/s",
-                    save,
-                    1,
-                    limit_value=gbps("fill", "limit"),
-                    note=f"{int(row['file_bytes'])} bytes",
-                    **sure(row),
-                )
-            )
-        else:
-            used = int(row["threads"]) if pd.notna(row["threads"]) else threads
-            rows.append(
-                Headline(
-                    "particles",
-                    job,
-                    label,
-                    f"{figure} ({where}, sorted rows)",
-                    value,
-                    "GB/s",
-                    "warm_read",
-                    used,
-                    note="statistics or an index may skip most rows",
-                    bound="reference",  # a query that skips rows is not bounded by reading them all
-                    **sure(row),
-                )
-            )
+    if has("read"):  # same-job comparisons: references, not bounds
+        rows.append(
+            Headline("particles", "query a table", "where", f"in-kernel where against table.read() ({where})",
+                     gbps("query", "where"), "GB/s", "table.read() of the same table", threads,
+                     limit_value=gbps("query", "read"), bound="reference",
+                     **sure(pytables.loc[("query", "where")]))
+        )  # fmt: skip
+    rows.append(
+        Headline("particles", "query a table", "iterrows", f"iterrows against in-kernel where ({where})",
+                 gbps("query", "iterrows"), "GB/s", "in-kernel where, same job", 1,
+                 limit_value=gbps("query", "where"), tutorial=True, bound="reference",
+                 **sure(pytables.loc[("query", "iterrows")]))
+    )  # fmt: skip
+    if has("read"):
+        both = seconds("where") + seconds("read")  # find the rows, then read them all: pandas' work
+        scan = gbps("query", "where") * seconds("where") / both
+        for method, how in (("pandas_bytes", "names as Arrow bytes"), ("pandas", "read_hdf, names as str")):
+            if has(method):
+                rows.append(
+                    Headline("particles", "query a table", f"pandas query ({how})",
+                             f"pandas query, {how}, against where + table.read() ({where})",
+                             gbps("query", method), "GB/s", "where + table.read(), same job", threads,
+                             limit_value=scan, bound="reference", **sure(pytables.loc[("query", method)]))
+                )  # fmt: skip
     return rows

@@ -98,8 +98,8 @@ def node_of(item, nodes: dict[str, NodeLimits]) -> tuple[NodeLimits, str]:
     """The limits of the node a figure was measured on, and a flag when nobody measured
     that node's: the limits job's node then stands in, as a reference only."""
     host = "" if pd.isna(getattr(item, "host", "")) else str(getattr(item, "host", ""))
-    if host in nodes:
-        return nodes[host], ""
+    if host in nodes or not nodes[""].host:  # limits naming no node: taken as every job's
+        return nodes.get(host, nodes[""]), ""
     return nodes[""], f"measured on {host}, limits of {nodes[''].host}: another node"
 
 
@@ -233,3 +233,26 @@ def plot_fractions(summary: pd.DataFrame) -> Figure:
     ax.set_title("Every headline figure beside the machine limit that bounds it")
     fig.legend(loc="outside lower center")  # below the axes: it never hides a bar
     return fig
+
+
+HEADLINE_COLUMNS = ["stage", "figure", "value", "unit", "limit", "fraction_of_limit", "bound", "others_busy"]
+
+
+def headline_text(summary: pd.DataFrame) -> str:
+    """The summary as a plain-text table for a terminal: each figure, its limit, the
+    fraction, and the share of the cores other processes kept busy while it was timed."""
+    table = summary[HEADLINE_COLUMNS].copy()
+    table["value"] = table["value"].map(lambda v: f"{v:.3g}")
+    table["fraction_of_limit"] = table["fraction_of_limit"].map(lambda v: f"{v:.2f}")
+    table["others_busy"] = table["others_busy"].map(lambda v: "?" if pd.isna(v) else f"{v:.0%}")
+    table = table.rename(columns={"fraction_of_limit": "fraction"})
+    for column in ("stage", "figure", "limit", "bound"):  # text reads left-aligned
+        width = int(table[column].astype(str).str.len().max()) if len(table) else 0
+        table[column] = table[column].astype(str).str.ljust(width)
+    busy = summary["others_busy"].dropna()
+    contention = (
+        f"other processes kept {busy.min():.0%}-{busy.max():.0%} of the cores busy while the jobs timed"
+        if len(busy)
+        else "contention unknown (no job logged it)"
+    )
+    return f"{table.to_string(index=False, justify='left')}\n\n{contention}"

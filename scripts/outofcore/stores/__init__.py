@@ -5,7 +5,8 @@ Each backend module ends in one `Backend` entry (`stores.backend`): what the sto
 write it, read it back in pieces, sync it, evict it from the page cache and measure it.
 `stores.registry.BACKENDS` lists them by name. Shared code: `layout` (the array's rows,
 blocks and chunks), `reading` (pieces read on parallel workers), `hdf5_chunks` (what
-the PyTables and h5py backends share).
+the PyTables and h5py backends share), `chunk_pipeline` (their direct chunks compressed
+on workers while written) and `writeback` (earlier blocks synced during each append).
 
 Backends today: ``tables`` (PyTables EArray), ``h5py`` (resizable chunked dataset),
 ``memmap`` (a .npy file through numpy.memmap windows), ``zarr`` (Zarr v3, a directory),

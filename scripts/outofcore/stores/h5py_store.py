@@ -11,7 +11,8 @@ import numpy as np
 
 from outofcore.hdf5_safety import refuse_foreign_layout
 from outofcore.stores.backend import Backend, OpenArray
-from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, block_chunks, chunk_codec
+from outofcore.stores.chunk_pipeline import chunk_pipeline
+from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader
 from outofcore.stores.layout import StoreSpec, split_compression
 from outofcore.stores.reading import BlockReader, PieceReader
 
@@ -41,18 +42,23 @@ class H5pyWriter:
             chunks=(layout.chunk_rows, layout.columns),
             **h5py_filters(spec.compression),
         )
-        self.codec = chunk_codec(spec)
+        # direct chunks: compressed on worker threads, written in order (None: the filter)
+        self.chunks = chunk_pipeline(spec, self.write_chunk)
 
     def append(self, block: np.ndarray) -> None:
         start = self.dataset.shape[0]
         self.dataset.resize(start + len(block), axis=0)
-        if self.codec is None:
+        if self.chunks is None:
             self.dataset[start : start + len(block)] = block
             return
-        for offset, chunk in block_chunks(block, self.layout.chunk_rows):
-            self.dataset.id.write_direct_chunk((start + offset, 0), self.codec.encode(chunk))
+        self.chunks.write_block(start, block)
+
+    def write_chunk(self, row: int, stored: bytes) -> None:
+        self.dataset.id.write_direct_chunk((row, 0), stored)
 
     def close(self) -> None:
+        if self.chunks is not None:
+            self.chunks.close()
         self.file.close()
 
 

@@ -28,14 +28,20 @@ class ChunkCodec:
     """One HDF5 chunk <-> the bytes the HDF5 Blosc2 filter stores for it.
 
     The filter stores a chunk as a blosc2 frame holding a b2nd array of the chunk's
-    shape. Here python-blosc2 builds that frame itself (`threads` threads), with blosc2
-    blocks spanning whole rows: the chunk's bytes in block order are then its bytes in
-    row order, and decompressing needs no reordering.
+    shape. Here python-blosc2 builds that frame itself (`threads` threads per chunk),
+    with blosc2 blocks spanning whole rows: the chunk's bytes in block order are then
+    its bytes in row order, and decompressing needs no reordering.
+
+    Compressing and decompressing release the GIL (`blosc2.set_releasegil`), so several
+    Python threads each working on its own chunk run in parallel: `b2nd` calls such as
+    `blosc2.asarray` would hold it for the whole compression.
     """
 
     def __init__(self, chunk_rows: int, columns: int, codec: str, threads: int) -> None:
         self.shape = (chunk_rows, columns)
         self.blocks = (min(chunk_rows, power_of_two_at_most(B2ND_BLOCK_BYTES // (8 * columns))), columns)
+        self.threads = threads
+        self.local = threading.local()  # each thread's b2nd array to compress into
         self.cparams = blosc2.CParams(
             codec=blosc2.Codec[codec.upper()],
             clevel=CLEVEL,
@@ -43,33 +49,60 @@ class ChunkCodec:
             typesize=8,
             nthreads=threads,
         )
+        blosc2.set_releasegil(True)  # process-wide; blosc2 results are the same either way
 
     def encode(self, chunk: np.ndarray) -> bytes:
         if chunk.shape != self.shape:  # the last chunk, zero-padded as HDF5 stores it
             padded = np.zeros(self.shape)
             padded[: len(chunk)] = chunk
             chunk = padded
-        array = blosc2.asarray(
-            chunk, chunks=self.shape, blocks=self.blocks, cparams=self.cparams, contiguous=True
-        )
+        # a b2nd array of one chunk, this thread's own, whose chunk is replaced by the
+        # rows compressed (GIL released), then serialized as a frame
+        array = getattr(self.local, "array", None)
+        if array is None:
+            shapes = {"chunks": self.shape, "blocks": self.blocks}
+            array = blosc2.uninit(self.shape, np.float64, **shapes, cparams=self.cparams, contiguous=False)
+            self.local.array = array
+        array.schunk.update_data(0, np.ascontiguousarray(chunk), copy=False)
         return array.to_cframe()
 
     def decode(self, stored: Any, out: np.ndarray) -> None:
         """Decompress a stored chunk into `out` (shape of a chunk)."""
         array = blosc2.ndarray_from_cframe(stored)
         one_chunk = array.shape == out.shape and tuple(array.chunks) == out.shape
-        if one_chunk and tuple(array.blocks[1:]) == out.shape[1:]:
-            array.schunk.decompress_chunk(0, out)  # blocks are whole rows: row order
+        chunk = first_chunk(stored, array, out.nbytes) if one_chunk else None
+        if chunk is not None and tuple(array.blocks[1:]) == out.shape[1:]:
+            blosc2.decompress2(chunk, dst=out, nthreads=self.threads)  # whole rows: row order
         else:  # a chunk written by another tool: let b2nd reorder it
             out[...] = array[...]
 
 
-def chunk_codec(spec: StoreSpec) -> ChunkCodec | None:
-    """The codec of direct chunk writes (None: the HDF5 filter pipeline compresses)."""
+def first_chunk(frame: Any, array: Any, nbytes: int) -> memoryview | None:
+    """The compressed bytes of the first chunk of a blosc2 frame, as a view (no copy),
+    or None if they are not where a frame written in one go keeps them: right after
+    the frame's header, whose length is the int32 at bytes 11-14 (big-endian, msgpack).
+    The chunk's own header there must be the one blosc2 finds for chunk 0."""
+    view = memoryview(frame).cast("B")
+    if len(view) < 15:
+        return None
+    start = int.from_bytes(view[11:15], "big")
+    header = array.schunk.get_lazychunk(0)  # the header of chunk 0 (a copy of 32 bytes)
+    if view[start : start + len(header)] != header:
+        return None
+    full, compressed, _ = blosc2.get_cbuffer_sizes(view[start : start + len(header)])
+    if full != nbytes or start + compressed > len(view):
+        return None
+    return view[start : start + compressed]
+
+
+def chunk_codec(spec: StoreSpec, threads: int | None = None) -> ChunkCodec | None:
+    """The codec of direct chunk writes (None: the HDF5 filter pipeline compresses),
+    `threads` blosc2 threads per chunk (default: the job's)."""
     if not spec.direct:
         return None
     layout = spec.layout
-    return ChunkCodec(layout.chunk_rows, layout.columns, split_compression(spec.compression)[1], spec.threads)
+    codec = split_compression(spec.compression)[1]
+    return ChunkCodec(layout.chunk_rows, layout.columns, codec, spec.threads if threads is None else threads)
 
 
 def block_chunks(block: np.ndarray, chunk_rows: int) -> Iterator[tuple[int, np.ndarray]]:

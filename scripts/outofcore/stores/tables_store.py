@@ -10,7 +10,8 @@ import tables
 
 from outofcore.hdf5_safety import refuse_unsafe
 from outofcore.stores.backend import Backend, OpenArray
-from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, block_chunks, chunk_codec
+from outofcore.stores.chunk_pipeline import chunk_pipeline
+from outofcore.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader
 from outofcore.stores.layout import StoreSpec
 from outofcore.stores.reading import BlockReader, PieceReader
 
@@ -36,18 +37,20 @@ class TablesWriter:
             chunkshape=(layout.chunk_rows, layout.columns),
             expectedrows=layout.rows,
         )
-        self.codec = chunk_codec(spec)
+        # direct chunks: compressed on worker threads, written in order (None: the filter)
+        self.chunks = chunk_pipeline(spec, lambda row, stored: self.array.write_chunk((row, 0), stored))
 
     def append(self, block: np.ndarray) -> None:
-        if self.codec is None:
+        if self.chunks is None:
             self.array.append(block)
             return
         start = self.array.nrows
         self.array.truncate(start + len(block))  # grows the array without writing data
-        for offset, chunk in block_chunks(block, self.layout.chunk_rows):
-            self.array.write_chunk((start + offset, 0), self.codec.encode(chunk))
+        self.chunks.write_block(start, block)
 
     def close(self) -> None:
+        if self.chunks is not None:
+            self.chunks.close()
         self.file.close()
 
 
