@@ -9,6 +9,7 @@ import numexpr
 from outofcore import contention
 from outofcore.exclusive import timed_job
 from outofcore.io_utils import atomic_output, log_to
+from outofcore.machine_limits import this_host
 from outofcore.particle_bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
 from outofcore.particle_format_bench import PYTABLES, FormatSettings, compare_formats, log_format_ratios
 from outofcore.particle_formats import set_engine_threads
@@ -49,6 +50,7 @@ def main(smk: Any) -> None:
         log.info("while timing: %s", busy)  # a busy machine slows every method, not the ratios
         frame = timings_frame(timings)
         frame["others_busy"] = busy.others
+        frame["host"] = this_host()  # the node whose limits its figures are read against
         log_ratios(frame, log)
         log_format_ratios(frame, log)
         out = smk.output

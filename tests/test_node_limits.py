@@ -4,9 +4,9 @@ against that node's own limits, or shown as a reference when nobody measured the
 import pandas as pd
 import pytest
 
-from outofcore import hugearray_figures, node_limits, summary_table
+from outofcore import hugearray_figures, node_limits, particle_figures, summary_table
 from outofcore.headline import headline_frame
-from test_summary import ARRAYS, LIMITS
+from test_summary import ARRAYS, LIMITS, timings
 
 
 def with_host(host: str) -> pd.DataFrame:
@@ -68,3 +68,10 @@ def test_a_figure_from_an_unmeasured_node_is_a_reference_only():
 def test_limits_naming_no_node_are_every_jobs():
     table = summary_table.summarize(LIMITS, on("node-c"))  # a limits.csv older than its host row
     assert (table["bound"] == "yes").all() and not table["flags"].str.contains("another node").any()
+
+
+def test_particle_figures_name_their_node():
+    rows = headline_frame(particle_figures.headline([timings(1000, 4e7).assign(host="node-c")], threads=2))
+    assert set(rows["host"]) == {"node-c"}
+    table = summary_table.summarize(HERE, rows)  # nobody measured node-c's limits
+    assert (table["bound"] == "reference").all() and table["flags"].str.contains("measured on node-c").all()

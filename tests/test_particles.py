@@ -2,6 +2,7 @@
 query method agreeing with an exact reference (real HDF5 files, real engines)."""
 
 import math
+import socket
 import struct
 from fractions import Fraction
 from pathlib import Path
@@ -393,9 +394,11 @@ def test_particles_stage_end_to_end(workflow_runner):
                 "format",
                 "file_bytes",
                 "threads",
+                "host",
             ]
         )
         assert timings["others_busy"].between(0, 1).all() and timings["others_busy"].nunique() == 1
+        assert set(timings["host"]) == {socket.gethostname()}
         assert (timings["stable"] == (timings["spread"] <= 0.15)).all()
         check_other_stores(timings, out / str(rows), rows)
         timings = timings[(timings["order"] == "sorted") & ~timings["format"].isin(["parquet", "hdfstore"])]

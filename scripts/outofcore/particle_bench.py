@@ -73,6 +73,7 @@ class TimingRow:
     format: str = "pytables"  # the store: pytables, parquet, hdfstore (numpy: none, in memory)
     file_bytes: int | None = None  # size of the file written or queried
     threads: int | None = None  # threads the job gave the method's engine, if it uses several
+    host: str = ""  # the node the job ran on (set by the job)
 
     @classmethod
     def of(

@@ -1,6 +1,7 @@
 """The particle stage's figures from every timings.csv: query time against table size per
 method (log-log), the stores side by side (write throughput, query time), the headline."""
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -201,7 +202,8 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
                     **sure(row),
                 )
             )  # fmt: skip
-    return rows
+    host = timings["host"].dropna().astype(str) if "host" in timings else pd.Series(dtype=str)
+    return [dataclasses.replace(row, host=host.iloc[0]) for row in rows] if len(host) else rows
 
 
 def sure(row: pd.Series) -> dict[str, float]:
