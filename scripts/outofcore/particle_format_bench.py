@@ -27,7 +27,7 @@ from outofcore.particle_table import TABLE_PATH, fill_blocks
 from outofcore.plan.query import Query
 from outofcore.query_engines import indexable_columns, to_numexpr
 from outofcore.seeding import rng_for
-from outofcore.timing import measure
+from outofcore.timing import Point, measure, measure_interleaved
 
 ORDERS = ("sorted", "shuffled")
 PYTABLES = "pytables"
@@ -62,10 +62,14 @@ def time_writes(
 ) -> list[TimingRow]:
     """Write the records to every format at `paths` (format -> file), each write timed."""
     write = writers(query, settings.parquet_compression, settings.parquet_row_group_rows)
+    points = {
+        fmt: Point(lambda fmt=fmt, path=path: write[fmt](path, records), fresh(path))
+        for fmt, path in paths.items()
+    }
+    timings = measure_interleaved(points, repeats)  # in rounds: a busy spell slows every store alike
     rows = []
     for fmt, path in paths.items():
-        timing = measure(lambda fmt=fmt, path=path: write[fmt](path, records), repeats, setup=fresh(path))
-        size = path.stat().st_size
+        timing, size = timings[fmt], path.stat().st_size  # the file of the last round
         rows.append(
             TimingRow.of(
                 "fill", f"{fmt}_write", len(records), timing, order=order, format=fmt, file_bytes=size
@@ -84,24 +88,27 @@ def time_engines(
     threads: dict[str, int],
     log: Any,
 ) -> list[TimingRow]:
-    """Run every engine on the files; check its rows against PyTables'; time it."""
+    """Run every engine on the files and check its rows against PyTables'; then time them
+    all in interleaved rounds."""
     calls = engine_queries(paths, query, threads["duckdb"])  # threads: engine -> count
     if "hdfstore" in paths and "hdfstore" not in calls:
         log.warning(
             "HDFStore's where cannot compare two columns: no hdfstore query for %s", to_numexpr(query)
         )
+    engines = {engine: fmt for fmt in paths for engine in ENGINES[fmt] if engine in calls}
+    for engine in engines:  # every answer checked before any is timed
+        same_rows(expected, to_records(calls[engine]()), f"{engine} ({order} rows)")
+    timings = measure_interleaved({engine: Point(calls[engine]) for engine in engines}, REPEATS)
     rows = []
-    for fmt, path in paths.items():
-        for engine in [e for e in ENGINES[fmt] if e in calls]:
-            same_rows(expected, to_records(calls[engine]()), f"{engine} ({order} rows)")
-            timing = measure(calls[engine], REPEATS)
-            rows.append(
-                TimingRow.of(
-                    "query", engine, nrows, timing, matches=len(expected), order=order, format=fmt,
-                    file_bytes=path.stat().st_size, threads=threads[engine],
-                )
-            )  # fmt: skip
-            log.info("%s %s: %.3g s (%d matches)", order, engine, timing.seconds, len(expected))
+    for engine, fmt in engines.items():
+        path, timing = paths[fmt], timings[engine]
+        rows.append(
+            TimingRow.of(
+                "query", engine, nrows, timing, matches=len(expected), order=order, format=fmt,
+                file_bytes=path.stat().st_size, threads=threads[engine],
+            )
+        )  # fmt: skip
+        log.info("%s %s: %.3g s (%d matches)", order, engine, timing.seconds, len(expected))
     return rows
 
 
