@@ -12,10 +12,10 @@ import pytest
 
 from conftest import load_config
 from outofcore import hugearray
-from outofcore.data_sources import open_source
+from outofcore.data_sources import open_source, periodic
 from outofcore.hugearray import HugeArrayJob
 from outofcore.hugearray_data import ColumnStats
-from outofcore.hugearray_source import open_blocks, periodic
+from outofcore.hugearray_source import open_blocks
 from outofcore.plan import hugearray_stores
 from outofcore.plan.datasource import SourceError, SourceSpec, check_sources
 from outofcore.stores.hdf5_chunks import DATASET

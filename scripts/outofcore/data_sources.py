@@ -151,10 +151,32 @@ def generator(
 # --- files ---
 
 
+def periodic(whole: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Elements [start, stop) of `whole` repeated without end, in a few copies: one
+    period, then the filled part doubled (a whole number of periods) until it is full."""
+    count, period = stop - start, len(whole)
+    out = np.empty(count, dtype=whole.dtype)
+    offset = start % period
+    head = min(count, period - offset)
+    out[:head] = whole[offset : offset + head]
+    rest = min(count - head, offset)
+    out[head : head + rest] = whole[:rest]
+    filled = head + rest  # one period, rotated, unless the block is shorter
+    while filled < count:
+        more = min(filled, count - filled)
+        out[filled : filled + more] = out[:more]
+        filled += more
+    return out
+
+
 def tiled(flat_read: Callable[[int, int], np.ndarray], length: int):
-    """A read that repeats the file's `length` elements as often as a size needs."""
+    """A read that repeats the file's `length` elements as often as a size needs: a range
+    of several periods reads the file once and doubles it (`periodic`), not one read and
+    one part per period."""
 
     def read(size: int, start: int, stop: int) -> np.ndarray:
+        if stop - start >= 2 * length:
+            return periodic(np.asarray(flat_read(0, length)), start, stop)
         parts, position = [], start
         while position < stop:
             offset = position % length

@@ -28,29 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from outofcore.data_sources import Source, open_source, spec_of
+from outofcore.data_sources import Source, open_source, periodic, spec_of
 from outofcore.hugearray_data import ColumnStats, generate_blocks
 from outofcore.plan.datasource import SourceError, SourceSpec
 from outofcore.plan.hugearray_sources import EXACT_INTEGERS, OWN_DATA
 from outofcore.stores.layout import Layout
-
-
-def periodic(whole: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Elements [start, stop) of `whole` repeated without end, in a few copies: one
-    period, then the filled part doubled (a whole number of periods) until it is full."""
-    count, period = stop - start, len(whole)
-    out = np.empty(count, dtype=whole.dtype)
-    offset = start % period
-    head = min(count, period - offset)
-    out[:head] = whole[offset : offset + head]
-    rest = min(count - head, offset)
-    out[head : head + rest] = whole[:rest]
-    filled = head + rest  # one period, rotated, unless the block is shorter
-    while filled < count:
-        more = min(filled, count - filled)
-        out[filled : filled + more] = out[:more]
-        filled += more
-    return out
 
 
 def storable(spec: SourceSpec, dtype: np.dtype) -> None:
