@@ -54,6 +54,12 @@ class Headline:
 COLUMNS = [field.name for field in fields(Headline)]
 
 
+def host_of(item) -> str:
+    """The node a row (a headline, a job's measurement) names ("" when it names none)."""
+    host = getattr(item, "host", "")
+    return "" if pd.isna(host) else str(host)
+
+
 def headline_frame(rows: Iterable[Headline]) -> pd.DataFrame:
     return pd.DataFrame([asdict(row) for row in rows], columns=COLUMNS)
 

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
-from outofcore.headline import Headline
+from outofcore.headline import Headline, host_of
 from outofcore.plan.hugearray_sources import OWN_DATA
 from outofcore.timing import STABLE_SPREAD
 
@@ -172,12 +172,6 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
                              float(item.reduce_gbps), "GB/s", read, threads, tutorial=tutorial, note=note,
                              compression_ratio=ratio, **sure))  # fmt: skip
     return rows
-
-
-def host_of(item) -> str:
-    """The node a job ran on ("" when its table names none)."""
-    host = getattr(item, "host", "")
-    return "" if pd.isna(host) else str(host)
 
 
 def memory_note(item) -> str:

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from outofcore.headline import host_of
 from outofcore.node_limits import NodeLimits, by_host
 
 COLUMNS = [
@@ -97,7 +98,7 @@ def bound_of(item, node: NodeLimits) -> tuple[str, float, str]:
 def node_of(item, nodes: dict[str, NodeLimits]) -> tuple[NodeLimits, str]:
     """The limits of the node a figure was measured on, and a flag when nobody measured
     that node's: the limits job's node then stands in, as a reference only."""
-    host = "" if pd.isna(getattr(item, "host", "")) else str(getattr(item, "host", ""))
+    host = host_of(item)
     if host in nodes or not nodes[""].host:  # limits naming no node: taken as every job's
         return nodes.get(host, nodes[""]), ""
     return nodes[""], f"measured on {host}, limits of {nodes[''].host}: another node"
