@@ -3,8 +3,8 @@
 from typing import Any
 
 from outofcore import blosc_matrix
-from outofcore.blosc_bench import collect
 from outofcore.blosc_figures import headline, main_view, ratio, scaling, seed_loglog, targets, throughput
+from outofcore.blosc_rows import collect
 from outofcore.headline import write_headline
 from outofcore.io_utils import log_to, save_figure
 from outofcore.tables import write_table

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outofcore import bandwidth, blosc_bench, blosc_figures, contention
+from outofcore import bandwidth, blosc_bench, blosc_figures, blosc_rows, contention
 from outofcore.io_utils import save_figure, write_csv
 from outofcore.plan import jobs, sizing
 from outofcore.plan.jobs import blosc_combinations
@@ -224,12 +224,12 @@ def sweep_table(tmp_path_factory) -> pd.DataFrame:
         path = folder / f"{method}-{codec}.csv"
         write_csv(part, path)
         parts.append(path)
-    return blosc_bench.collect(parts)
+    return blosc_rows.collect(parts)
 
 
 def test_sweep_job_rows(tmp_path):
     part = blosc_bench.sweep("compress_ptr", "zstd", **TINY, memcpy_size=1000)
-    assert list(part.columns) == blosc_bench.COLUMNS
+    assert list(part.columns) == blosc_rows.COLUMNS
     memory, rows = part.iloc[:6], part.iloc[6:]  # copy, write, read over 1 and 2 threads first
     assert set(memory["method"]) == {"memcpy"} and set(memory["codec"]) == {"none"}
     assert sorted(zip(memory["operation"], memory["threads"], strict=True)) == [
@@ -306,15 +306,16 @@ def test_collect_refuses_points_measured_twice(sweep_table, tmp_path):
     path = tmp_path / "part.csv"
     write_csv(sweep_table, path)
     with pytest.raises(ValueError, match="twice"):
-        blosc_bench.collect([path, path])
+        blosc_rows.collect([path, path])
 
 
 def test_sweep_resource_requests_at_the_default_sizes():
-    """pack_array holds five copies of the largest array, the safe methods three, and
-    small sweeps still reserve the memcpy's 2 x 256 MB."""
+    """pack_array holds five copies of every size's array (all are timed in the same
+    rounds: 848 MiB of float64 at the default sizes), the safe methods three, and small
+    sweeps still reserve the memcpy's 2 x 256 MB."""
     sizes = [10**k for k in range(1, 9)]
-    assert sizing.blosc_sweep_mem_mb(sizes, "pack_array") == 4114
-    assert sizing.blosc_sweep_mem_mb(sizes, "blosc2") == 2588
+    assert sizing.blosc_sweep_mem_mb(sizes, "pack_array") == 300 + int(5 * 847.7)
+    assert sizing.blosc_sweep_mem_mb(sizes, "blosc2") == 300 + int(3 * 847.7)
     assert sizing.blosc_sweep_mem_mb([10, 1000], "pack_array") == 812
     assert sizing.blosc_sweep_runtime(sizes, [1, 2], 3, 0.02) == 6
     assert sizing.blosc_sweep_runtime(sizes, [1, 2], 3, 0.02, pipelines=5) == 26  # five times the timed part

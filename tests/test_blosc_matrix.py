@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from outofcore import blosc_bench, blosc_filters, blosc_matrix
+from outofcore import blosc_bench, blosc_filters, blosc_matrix, blosc_rows
 from outofcore.data_sources import open_source
 from outofcore.io_utils import save_figure, write_csv
 from outofcore.plan.datasource import parse_sources
@@ -67,7 +67,7 @@ def sweep_of(items, methods, tmp_path):
             path = tmp_path / f"{spec.label}-{method}-{codec}.csv"
             write_csv(part, path)
             parts.append(path)
-    return blosc_bench.collect(parts)
+    return blosc_rows.collect(parts)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from conftest import load_config
-from outofcore import blosc_bench, h5_datasets
+from outofcore import blosc_rows, h5_datasets
 from outofcore.plan.jobs import blosc_combinations
 
 TINY = load_config("tiny.yaml")
@@ -75,7 +75,7 @@ def test_blosc_stage_end_to_end(workflow_runner):
     workflow_runner(BLOSC_TINY, "blosc_plots")
     out = workflow_runner.workdir / "results" / "blosc"
     sweep = pd.read_csv(out / "sweep.csv")
-    assert list(sweep.columns) == blosc_bench.COLUMNS
+    assert list(sweep.columns) == blosc_rows.COLUMNS
     rows = sweep[sweep["method"] != "memcpy"]
     jobs = blosc_combinations(BLOSC_TINY["blosc"]["methods"], ["lz4"])
     assert set(zip(rows["method"], rows["codec"], strict=True)) == set(jobs)

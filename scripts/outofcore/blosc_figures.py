@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from outofcore.blosc_bench import MEMCPY
+from outofcore.blosc_rows import MEMCPY
 from outofcore.headline import Headline
 
 SIZE_LABEL = "array size n (elements of the data source)"

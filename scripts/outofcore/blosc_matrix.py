@@ -21,8 +21,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from outofcore.blosc_bench import MEMCPY
 from outofcore.blosc_figures import OPERATION_LIMIT, bandwidth
+from outofcore.blosc_rows import MEMCPY
 from outofcore.headline import Headline
 
 SAFE_METHODS = ("compress_ptr", "blosc2")
