@@ -46,11 +46,12 @@ from outofcore.query_engines import indexable_columns, to_numexpr
 from outofcore.timing import Point, Timing, measure, measure_interleaved
 
 REPEATS = 3  # timed samples per method (median, min, max reported)
-# From this many rows a fill sample is a single call (nothing for autoranging to average),
-# and on a shared machine one busy spell then moves a median of 3: such fills get more
-# rounds (a few seconds at 10^7 rows; the default sizes stay at REPEATS).
+# From this many rows a fill or fast query sample is a single call (nothing for
+# autoranging to average), and on a shared machine one busy spell then moves a median of
+# 3: they get more rounds (a few seconds at 10^7 rows; the default sizes stay at REPEATS).
 LARGE_FILL_ROWS, LARGE_FILL_REPEATS = 2**22, 7
 NUMEXPR_METHODS = {"where", "read_where", "indexed", "pandas", "pandas_bytes"}  # numexpr runs their condition
+SLOW_METHODS = {"iterrows", "pandas"}  # a Python object per row or per name: timed apart from the rest
 
 
 @dataclass(frozen=True)
@@ -225,17 +226,22 @@ def run_queries(
         rows = matching_rows(results, table)  # before timing: a disagreement fails fast
         h5_indexed.flush()
         sizes = {"indexed": Path(h5_indexed.filename).stat().st_size, "numpy": None}
-        # every method, the index build and the full read in interleaved rounds; each build
-        # sample starts from no index and ends with one, as the indexed method needs
-        points = {
-            "create_csindex": Point(lambda: create_indexes(indexed, names), lambda: drop_indexes(indexed), 0)
+        # the fast methods and the full read in interleaved rounds (more of them for large
+        # tables, whose samples are single calls); then, in rounds of their own, the index
+        # build (each sample starts from no index, as the indexed method needs) and the
+        # methods that make millions of Python objects, so their churn of the heap does
+        # not fall between the samples of the fast methods
+        slow = {m: Point(f) for m, f in methods.items() if m in SLOW_METHODS}
+        if names:
+            slow["create_csindex"] = Point(
+                lambda: create_indexes(indexed, names), lambda: drop_indexes(indexed), 0
+            )
+        fast = {m: Point(f) for m, f in methods.items() if m not in SLOW_METHODS} | {
+            "read": Point(table.read)
         }
-        points = (
-            (points if names else {})
-            | {m: Point(f) for m, f in methods.items()}
-            | {"read": Point(table.read)}
-        )
-        timed = timed_rounds(log, f"query: {', '.join(points)} in rounds", points, repeats)
+        fast_repeats = LARGE_FILL_REPEATS if nrows >= LARGE_FILL_ROWS else repeats
+        timed = timed_rounds(log, f"query: {', '.join(fast)} in rounds", fast, max(repeats, fast_repeats))
+        timed |= timed_rounds(log, f"query: {', '.join(slow)} in rounds", slow, repeats)
         if names:
             timings.append(
                 TimingRow.of(
