@@ -239,9 +239,11 @@ def sweep(
     # every point of every size in the same rounds: a slow spell of the machine (seconds on
     # a shared host) then falls on one sample of many points, not on all samples of a size
     arrays = {size: source.array(size) for size in sorted(sizes)}
-    prepared = {size: size_points(method, codec, clevel, threads, array, min_time, pipelines)
-                for size, array in arrays.items()}  # fmt: skip
-    points = {key: point for size_points_, _, _ in prepared.values() for key, point in size_points_.items()}
+    prepared = {
+        size: size_points(method, codec, clevel, threads, array, min_time, pipelines)
+        for size, array in arrays.items()
+    }
+    points = {key: point for sized, _, _ in prepared.values() for key, point in sized.items()}
     with blosc_threads(max(threads)):
         timings = measure_interleaved(points, repeats)
         for size, (_, calls, out) in prepared.items():

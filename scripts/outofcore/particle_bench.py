@@ -86,13 +86,8 @@ class TimingRow:
             method=method,
             rows=rows,
             matches=matches,
-            seconds=timing.seconds,
-            seconds_min=timing.seconds_min,
-            seconds_max=timing.seconds_max,
-            repeats=timing.repeats,
+            **timing.columns(),
             rows_per_s=rows / timing.seconds,
-            spread=timing.spread,
-            stable=timing.stable,
             others_busy=float("nan"),  # the job fills it in for the whole table
             **where,
         )

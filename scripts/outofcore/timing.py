@@ -47,6 +47,17 @@ class Timing:
     def stable(self) -> bool:
         return self.spread <= STABLE_SPREAD
 
+    def columns(self) -> dict[str, float | int | bool]:
+        """The columns every timed table carries: median, extremes, samples, spread, stable."""
+        return {
+            "seconds": self.seconds,
+            "seconds_min": self.seconds_min,
+            "seconds_max": self.seconds_max,
+            "repeats": self.repeats,
+            "spread": self.spread,
+            "stable": self.stable,
+        }
+
     def scaled(self, factor: float) -> "Timing":
         """The same samples times `factor` (an extrapolation to a larger amount)."""
         return Timing(
