@@ -210,6 +210,20 @@ def test_tutorial_query_on_ten_rows(tmp_path):
     assert not list(tmp_path.glob("indexed*"))  # the indexed copy is gone
 
 
+def test_scans_run_numexpr_on_one_thread_and_pandas_on_the_jobs():
+    import numexpr
+
+    before = numexpr.get_num_threads()
+    try:
+        wanted = {"where": 1, "read_where": 1, "indexed": 1, "pandas": 3, "pandas_bytes": 3}
+        for method, want in wanted.items():
+            count = particle_queries.numexpr_threads(method, 3)
+            particle_queries.with_numexpr_threads(count)()  # what a timed point runs before its sample
+            assert count == want and numexpr.get_num_threads() == want
+    finally:
+        numexpr.set_num_threads(before)
+
+
 def test_disagreeing_methods_fail_loudly(tmp_path):
     write_table(tmp_path / "t.h5", particle_table.make_particles(0, 10))
     with tables.open_file(tmp_path / "t.h5") as h5:
@@ -416,6 +430,8 @@ def test_particles_stage_end_to_end(workflow_runner):
             "read",
         }
         assert (queries.drop(["create_csindex", "read"])["matches"] == 3).all()
+        numexpr_threads = queries["threads"].dropna().to_dict()
+        assert numexpr_threads == {"where": 1, "read_where": 1, "indexed": 1, "pandas": 2, "pandas_bytes": 2}
         assert (timings["seconds"] > 0).all() and (timings["repeats"] == 3).all()
         assert (timings["seconds_min"] <= timings["seconds"]).all()
         assert (timings["seconds"] <= timings["seconds_max"]).all()
@@ -446,9 +462,12 @@ def check_other_stores(timings: pd.DataFrame, out: Path, rows: int) -> None:
         assert sorted(mine.loc[mine["step"] == "fill", "method"]) == ["hdfstore_write", "parquet_write"]
         found = mine[mine["step"] == "query"].set_index("method")
         assert set(found.index) == {"duckdb", "polars", "arrow", "hdfstore"}
-        assert (found["matches"] == 3).all() and (found["threads"] == 2).all()
+        assert (found["matches"] == 3).all()
+        # PyTables' scans (HDFStore's select too) run numexpr on one thread
+        assert found["threads"].to_dict() == {"duckdb": 2, "polars": 2, "arrow": 2, "hdfstore": 1}
     shuffled = timings[(timings["order"] == "shuffled") & (timings["format"] == "pytables")]
     assert set(shuffled["method"]) == {"block", "create_csindex", "where", "indexed"}
+    assert (shuffled.loc[shuffled["method"].isin(["where", "indexed"]), "threads"] == 1).all()
     sizes = engines.set_index(["order", "method"])["file_bytes"]
     assert sizes["sorted", "parquet_write"] == (out / "table.parquet").stat().st_size
     assert sizes["sorted", "hdfstore_write"] == (out / "table_hdfstore.h5").stat().st_size

@@ -156,6 +156,18 @@ def test_same_job_comparisons_of_the_delivered_fill_the_scan_and_pandas():
     assert slow["fraction_of_limit"] == pytest.approx(both / (1000 / 1e6))
 
 
+def test_scan_figures_name_the_threads_their_numexpr_ran_on():
+    frame = timings(1000, 4e7, full=True)
+    frame["threads"] = frame["method"].map({"where": 1, "pandas": 2, "pandas_bytes": 2})
+    rows = headline_frame(particle_figures.headline([frame], threads=2)).set_index("figure")
+    assert rows.loc["in-kernel where query (1,000 rows scanned)", "threads"] == 1
+    assert rows.loc["in-kernel where against table.read() (1,000 rows)", "threads"] == 1
+    pandas = rows[rows.index.str.startswith("pandas query")]
+    assert len(pandas) == 2 and (pandas["threads"] == 2).all()
+    old = headline_frame(particle_figures.headline([timings(1000, 4e7)], threads=2))  # no threads column
+    assert (old.loc[old["method"] == "where", "threads"] == 2).all()
+
+
 def test_blosc_compression_against_memory_read_and_decompression_against_write_of_the_job(table):
     rows = table[table["stage"] == "blosc"].set_index("figure")
     assert len(rows) == 4 and (rows["bound"] == "yes").all()

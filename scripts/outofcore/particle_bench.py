@@ -23,12 +23,15 @@ import tables
 
 from outofcore.io_utils import owner_tag
 from outofcore.particle_queries import (
+    NUMEXPR_METHODS,
     create_indexes,
     drop_indexes,
     indexed_copy,
     matching_rows,
+    numexpr_threads,
     open_table,
     query_methods,
+    with_numexpr_threads,
 )
 from outofcore.particle_table import (
     PARTICLE_DTYPE,
@@ -50,7 +53,6 @@ REPEATS = 3  # timed samples per method (median, min, max reported)
 # autoranging to average), and on a shared machine one busy spell then moves a median of
 # 3: they get more rounds (a few seconds at 10^7 rows; the default sizes stay at REPEATS).
 LARGE_FILL_ROWS, LARGE_FILL_REPEATS = 2**22, 7
-NUMEXPR_METHODS = {"where", "read_where", "indexed", "pandas", "pandas_bytes"}  # numexpr runs their condition
 SLOW_METHODS = {"iterrows", "pandas"}  # a Python object per row or per name: timed apart from the rest
 
 
@@ -73,7 +75,7 @@ class TimingRow:
     order: str = "sorted"  # of the rows: sorted by the queried column (as generated) or shuffled
     format: str = "pytables"  # the store: pytables, parquet, hdfstore (numpy: none, in memory)
     file_bytes: int | None = None  # size of the file written or queried
-    threads: int | None = None  # threads the job gave the method's engine, if it uses several
+    threads: int | None = None  # threads the method's engine ran on, if it can use several
     host: str = ""  # the node the job ran on (set by the job)
 
     @classmethod
@@ -226,14 +228,16 @@ def run_queries(
         # build (each sample starts from no index, as the indexed method needs) and the
         # methods that make millions of Python objects, so their churn of the heap does
         # not fall between the samples of the fast methods
-        slow = {m: Point(f) for m, f in methods.items() if m in SLOW_METHODS}
+        points = {
+            m: Point(f, with_numexpr_threads(numexpr_threads(m, threads)) if m in NUMEXPR_METHODS else None)
+            for m, f in methods.items()
+        }
+        slow = {m: p for m, p in points.items() if m in SLOW_METHODS}
         if names:
             slow["create_csindex"] = Point(
                 lambda: create_indexes(indexed, names), lambda: drop_indexes(indexed), 0
             )
-        fast = {m: Point(f) for m, f in methods.items() if m not in SLOW_METHODS} | {
-            "read": Point(table.read)
-        }
+        fast = {m: p for m, p in points.items() if m not in SLOW_METHODS} | {"read": Point(table.read)}
         fast_repeats = LARGE_FILL_REPEATS if nrows >= LARGE_FILL_ROWS else repeats
         timed = timed_rounds(log, f"query: {', '.join(fast)} in rounds", fast, max(repeats, fast_repeats))
         timed |= timed_rounds(log, f"query: {', '.join(slow)} in rounds", slow, repeats)
@@ -249,7 +253,7 @@ def run_queries(
                 {"format": "memory"} if method == "numpy" else {"file_bytes": sizes.get(method, table_bytes)}
             )
             if method in NUMEXPR_METHODS:
-                where["threads"] = threads
+                where["threads"] = numexpr_threads(method, threads)
             timings.append(TimingRow.of("query", method, nrows, timing, matches=len(rows), **where))
             log.info("%s: %.3g s (%d matches)", method, timing.seconds, len(rows))
         timings.append(TimingRow.of("query", "read", nrows, timed["read"], file_bytes=table_bytes))

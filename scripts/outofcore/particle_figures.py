@@ -223,6 +223,10 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
     def has(method: str) -> bool:
         return ("query", method) in pytables.index
 
+    def ran_on(method: str) -> int:  # the threads its numexpr ran on (scans: one)
+        used = pytables.loc[("query", method)].get("threads", math.nan)
+        return int(used) if pd.notna(used) else threads
+
     save, limit = "np.save of the same array", gbps("fill", "limit")
     rows = []
     if ("fill", "chunks") in pytables.index:  # uncompressed: the delivered table's own fill
@@ -240,7 +244,7 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
                  gbps("fill", "row"), "GB/s", save, 1, limit_value=limit, tutorial=True,
                  **sure(pytables.loc[("fill", "row")])),
         Headline("particles", "query a table", "where", f"in-kernel where query ({where} scanned)",
-                 gbps("query", "where"), "GB/s", "warm_read", threads,
+                 gbps("query", "where"), "GB/s", "warm_read", ran_on("where"),
                  **sure(pytables.loc[("query", "where")])),
         Headline("particles", "query a table", "iterrows", f"iterrows query ({where} scanned)",
                  gbps("query", "iterrows"), "GB/s", "warm_read", 1, tutorial=True,
@@ -249,7 +253,7 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
     if has("read"):  # same-job comparisons: references, not bounds
         rows.append(
             Headline("particles", "query a table", "where", f"in-kernel where against table.read() ({where})",
-                     gbps("query", "where"), "GB/s", "table.read() of the same table", threads,
+                     gbps("query", "where"), "GB/s", "table.read() of the same table", ran_on("where"),
                      limit_value=gbps("query", "read"), bound="reference",
                      **sure(pytables.loc[("query", "where")]))
         )  # fmt: skip
@@ -267,7 +271,7 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
                 rows.append(
                     Headline("particles", "query a table", f"pandas query ({how})",
                              f"pandas query, {how}, against where + table.read() ({where})",
-                             gbps("query", method), "GB/s", "where + table.read(), same job", threads,
+                             gbps("query", method), "GB/s", "where + table.read(), same job", ran_on(method),
                              limit_value=scan, bound="reference", **sure(pytables.loc[("query", method)]))
                 )  # fmt: skip
     return rows

@@ -22,7 +22,14 @@ import numpy as np
 from outofcore.io_utils import atomic_output
 from outofcore.particle_bench import REPEATS, TimingRow, fresh
 from outofcore.particle_formats import ENGINES, engine_queries, same_rows, to_records, writers
-from outofcore.particle_queries import create_indexes, drop_indexes, indexed_copy, open_table
+from outofcore.particle_queries import (
+    SCAN_THREADS,
+    create_indexes,
+    drop_indexes,
+    indexed_copy,
+    open_table,
+    with_numexpr_threads,
+)
 from outofcore.particle_table import TABLE_PATH, fill_blocks
 from outofcore.plan.query import Query
 from outofcore.query_engines import indexable_columns, to_numexpr
@@ -98,7 +105,11 @@ def time_engines(
     engines = {engine: fmt for fmt in paths for engine in ENGINES[fmt] if engine in calls}
     for engine in engines:  # every answer checked before any is timed
         same_rows(expected, to_records(calls[engine]()), f"{engine} ({order} rows)")
-    timings = measure_interleaved({engine: Point(calls[engine]) for engine in engines}, REPEATS)
+    points = {  # HDFStore's select is a PyTables scan: numexpr on its own thread count
+        engine: Point(calls[engine], with_numexpr_threads(threads[engine]) if engine == "hdfstore" else None)
+        for engine in engines
+    }
+    timings = measure_interleaved(points, REPEATS)
     rows = []
     for engine, fmt in engines.items():
         path, timing = paths[fmt], timings[engine]
@@ -138,11 +149,11 @@ def time_pytables_shuffled(
         for method, source, nbytes in [("where", table, size), ("indexed", indexed, indexed_size)]:
             call = where(source)
             same_rows(expected, source.read_coordinates(call()), f"{method} (shuffled rows)")
-            timing = measure(call, REPEATS)
+            timing = measure(call, REPEATS, setup=with_numexpr_threads(SCAN_THREADS))
             rows.append(
                 TimingRow.of(
                     "query", method, nrows, timing, matches=len(expected), order="shuffled",
-                    file_bytes=nbytes, threads=threads,
+                    file_bytes=nbytes, threads=SCAN_THREADS,
                 )
             )  # fmt: skip
     path.unlink()
@@ -163,7 +174,7 @@ def compare_formats(
     """Every configured order and format: writes, then queries, each checked and timed.
 
     `outputs` (format -> file) receive the sorted rows whether or not `sorted` is timed;
-    `threads` maps each engine (and `pytables`, numexpr's count) to its thread count."""
+    `threads` maps each engine (and `pytables`, blosc's count) to its thread count."""
     rows: list[TimingRow] = []
     write = writers(query, settings.parquet_compression, settings.parquet_row_group_rows)
     for order in settings.orders:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numexpr
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -30,6 +31,25 @@ warnings.filterwarnings("ignore", "overflow encountered in cast", RuntimeWarning
 
 QUERY_BUFFER = 2**20  # bytes PyTables reads per step of a scan: 1 chunk, stays in cache
 QUERY_COLUMNS = ["name", "idnumber", "pressure", "energy"]
+# PyTables' scans (where, read_where, the indexed where, HDFStore's select) run numexpr
+# once per I/O buffer, one 2^16-row chunk: more numexpr threads are woken for every
+# buffer, which costs more than the share of the work they take (10^7 rows: `where` 60 ms
+# on one thread, 77 ms on two, with two-thread samples up to 3x slower). pandas' query
+# evaluates whole columns at once and keeps the job's threads.
+SCAN_THREADS = 1
+SCAN_METHODS = {"where", "read_where", "indexed"}
+NUMEXPR_METHODS = SCAN_METHODS | {"pandas", "pandas_bytes"}  # numexpr runs their condition
+
+
+def numexpr_threads(method: str, threads: int) -> int:
+    """The numexpr threads a query method runs on, given the job's `threads`."""
+    return SCAN_THREADS if method in SCAN_METHODS else threads
+
+
+def with_numexpr_threads(count: int) -> Callable[[], None]:
+    """A timing setup (untimed, before each sample) giving numexpr `count` threads:
+    numexpr's count is global, and the interleaved methods want different ones."""
+    return lambda: numexpr.set_num_threads(count)
 
 
 def open_table(path: str | Path, mode: str = "r", threads: int = 1, chunk_cache: bool = False) -> tables.File:
