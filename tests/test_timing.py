@@ -47,6 +47,8 @@ def test_spread_and_stable():
     assert steady.spread == pytest.approx(0.1) and steady.stable
     noisy = Timing(1.0, 0.9, 1.2, 3, 1)
     assert noisy.spread == pytest.approx(0.3) and not noisy.stable
+    single = Timing(1.0, 1.0, 1.0, 1, 1)
+    assert math.isnan(single.spread) and not single.stable  # one sample: steadiness unknown
 
 
 def test_interleaved_rounds_take_one_sample_of_every_point_per_round():

@@ -68,7 +68,7 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
                 capsize=3,
                 label=LABELS.get(method, method),
             )
-            unstable = rows[~is_stable(rows)]  # hollow: samples spread more than 15 %
+            unstable = rows[~is_stable(rows)]  # hollow: samples spread more than 15 %, or one sample
             ax.scatter(unstable["rows"], unstable["seconds"], s=36, color="white", edgecolors=colors[method],
                        zorder=4)  # fmt: skip
         ax.set_xscale("log")
@@ -88,8 +88,8 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
     fig.legend(handles.values(), handles.keys(), loc="outside right upper")
-    fig.suptitle(f"Particle table: query time\n{query}\n(hollow: samples spread more than 15 %)",
-                 parse_math=False)  # text, never mathtext  # fmt: skip
+    fig.suptitle(f"Particle table: query time\n{query}\n(hollow: samples spread more than 15 %, or one "
+                 "sample)", parse_math=False)  # text, never mathtext  # fmt: skip
     return fig
 
 

@@ -40,11 +40,15 @@ class Timing:
 
     @property
     def spread(self) -> float:
-        """(max - min) / median of the samples: 0 for one sample."""
+        """(max - min) / median of the samples: NaN for one sample, which shows no spread
+        but proves no steadiness either."""
+        if self.repeats < 2:
+            return math.nan
         return (self.seconds_max - self.seconds_min) / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def stable(self) -> bool:
+        """Spread at most 15 %: False for a single sample (unknown)."""
         return self.spread <= STABLE_SPREAD
 
     def columns(self) -> dict[str, float | int | bool]:
