@@ -13,7 +13,7 @@ import pytest
 
 from outofcore.hugearray_data import column_reduce
 from outofcore.stores.chunk_pipeline import ChunkPipeline
-from outofcore.stores.hdf5_chunks import ChunkCodec
+from outofcore.stores.hdf5_chunks import ChunkCodec, FrameTemplate
 from outofcore.stores.writeback import Writeback
 
 CHUNK_ROWS, COLUMNS = 1024, 8
@@ -78,6 +78,46 @@ def test_a_compression_failure_reaches_the_writer():
             pipeline.write_block(0, np.ones((CHUNK_ROWS, COLUMNS + 1)))  # not a chunk's shape
     finally:
         pipeline.close()
+
+
+KINDS = {
+    "integers": rows(CHUNK_ROWS, seed=5),
+    "random floats": np.random.default_rng(6).random((CHUNK_ROWS, COLUMNS)),
+    "incompressible bytes": np.random.default_rng(7).bytes(CHUNK_ROWS * COLUMNS * 8),
+    "one value": np.full((CHUNK_ROWS, COLUMNS), 3.0),
+    "NaNs": np.full((CHUNK_ROWS, COLUMNS), np.nan),
+    "zeros": np.zeros((CHUNK_ROWS, COLUMNS)),
+    "a short last chunk": rows(100, seed=8),
+}
+
+
+@pytest.mark.parametrize("codec_name", ["lz4", "zstd"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_frame_around_a_compressed_chunk_is_python_blosc2s_frame(codec_name, kind):
+    """The frame made from the template is byte for byte the one python-blosc2 serializes
+    (a zero chunk, special in a frame, is serialized by python-blosc2 itself), and it
+    decodes to the rows, zero-padded to a whole chunk."""
+    codec = ChunkCodec(CHUNK_ROWS, COLUMNS, codec_name, 1)
+    assert codec.template is not None
+    data = KINDS[kind]
+    if isinstance(data, bytes):
+        data = np.frombuffer(data, dtype=np.float64).reshape(CHUNK_ROWS, COLUMNS)
+    whole = np.zeros((CHUNK_ROWS, COLUMNS))
+    whole[: len(data)] = data
+    stored = codec.encode(data)
+    assert bytes(stored) == bytes(codec.b2nd_frame(whole))
+    out = np.empty((CHUNK_ROWS, COLUMNS))
+    codec.decode(stored, out)
+    np.testing.assert_array_equal(out, whole)
+    special = codec.template.frame(blosc2.compress2(whole, cparams=codec.chunk_cparams)) is None
+    assert special == (kind == "zeros")
+
+
+def test_a_frame_of_another_layout_gives_no_template():
+    frame = bytearray(ChunkCodec(CHUNK_ROWS, COLUMNS, "lz4", 1).b2nd_frame(rows(CHUNK_ROWS)))
+    assert FrameTemplate.of(bytes(frame)) is not None
+    frame[15] = 0xD3  # the frame length's msgpack type is not uint64
+    assert FrameTemplate.of(bytes(frame)) is None
 
 
 def test_frames_of_other_writers_decode_exactly():
