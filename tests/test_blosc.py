@@ -1,6 +1,7 @@
 """The blosc stage: round trips, the pickle-free reader, the sweep table and its figures."""
 
 import json
+import math
 import pickle
 import time
 import xml.etree.ElementTree as ET
@@ -300,6 +301,17 @@ def test_collected_csv_schema_and_one_row_per_bandwidth(sweep_table, tmp_path):
     assert len(rows) == 3 * 2 * 2 * 2
     assert not rows.duplicated(["method", "codec", "threads", "size", "operation"]).any()
     assert set(rows["operation"]) == {"compress", "decompress"}
+
+
+def test_single_samples_are_collected_as_unknown_spread_and_still_make_a_headline(tmp_path):
+    """One sample per point: its spread is unknown (an empty cell in the part), read back
+    as NaN, never called stable; the headline takes the figures with that NaN spread."""
+    part = blosc_bench.sweep("compress_ptr", "lz4", **{**TINY, "repeats": 1}, memcpy_size=2**20)
+    write_csv(part, tmp_path / "part.csv")
+    table = blosc_rows.collect([tmp_path / "part.csv"])
+    assert table["spread"].isna().all() and not table["stable"].astype(str).eq("True").any()
+    rows = blosc_figures.headline(table)
+    assert rows and all(math.isnan(row.spread) for row in rows)
 
 
 def test_collect_refuses_points_measured_twice(sweep_table, tmp_path):

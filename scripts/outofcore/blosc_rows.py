@@ -4,6 +4,7 @@ Result rows are dataclasses, as in python-blosc2's bench: the CSV's columns are 
 fields, in order.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -83,6 +84,8 @@ class SweepRow:
 
 
 COLUMNS = [field.name for field in fields(SweepRow)]
+# may be NaN (a spread of one sample, an unknown load); the text columns keep "" and "NA"
+NUMBER_COLUMNS = [field.name for field in fields(SweepRow) if field.type in (float, "float")]
 
 
 def sweep_frame(rows: Sequence[SweepRow]) -> pd.DataFrame:
@@ -95,6 +98,8 @@ def collect(parts: Sequence[str | Path]) -> pd.DataFrame:
     jobs' (median of their medians, extremes of all samples, their samples), then the
     points. A combined row is stable only if every job's was."""
     table = pd.concat([pd.read_csv(path, keep_default_na=False) for path in parts], ignore_index=True)
+    for column in NUMBER_COLUMNS:  # an unknown number is written as an empty cell
+        table[column] = pd.to_numeric(table[column].replace("", math.nan))
     copies = table[table["method"] == MEMCPY]
     rows = table[table["method"] != MEMCPY]
     key = ["data", "method", "codec", "filters", "threads", "size", "operation"]
@@ -112,7 +117,7 @@ def collect(parts: Sequence[str | Path]) -> pd.DataFrame:
         row["gbps"] = row["nbytes"] / row["seconds"] / GB
         row["spread"] = same["spread"].max()
         row["stable"] = same["stable"].astype(str).eq("True").all()
-        row["others_busy"] = pd.to_numeric(same["others_busy"], errors="coerce").max()
+        row["others_busy"] = same["others_busy"].max()
         combined.append(row)
     frames[:0] = combined
     return pd.concat(frames, ignore_index=True)[COLUMNS]
