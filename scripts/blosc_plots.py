@@ -8,6 +8,7 @@ from outofcore.blosc_rows import collect
 from outofcore.headline import write_headline
 from outofcore.io_utils import log_to, save_figure
 from outofcore.tables import write_table
+from outofcore.timing import stable_flags
 
 
 def main(smk: Any) -> None:
@@ -25,7 +26,7 @@ def main(smk: Any) -> None:
     save_figure(throughput(view), smk.output.throughput_png, smk.output.throughput_svg)
     save_figure(ratio(view), smk.output.ratio_png)
     save_figure(scaling(view), smk.output.scaling_png)
-    unstable = sweep[~sweep["stable"].astype(str).str.lower().eq("true")]
+    unstable = sweep[~stable_flags(sweep)]
     log.info("%d of %d points unstable (samples spread more than 15 %%)", len(unstable), len(sweep))
     picks = blosc_matrix.picks(blosc_matrix.points(sweep))
     log.info("picks (%s):\n%s", blosc_matrix.RULE, picks.to_string(index=False))

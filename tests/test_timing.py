@@ -3,9 +3,10 @@
 import math
 import time
 
+import pandas as pd
 import pytest
 
-from outofcore.timing import Point, Timing, measure, measure_interleaved, spread_of_parts
+from outofcore.timing import Point, Timing, measure, measure_interleaved, spread_of_parts, stable_flags
 
 
 def test_tiny_calls_are_looped_until_min_time():
@@ -82,3 +83,11 @@ def test_spread_of_a_pass_compares_its_quarters():
     assert spread_of_parts([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0]) == pytest.approx((4 - 2) / 2)
     assert math.isnan(spread_of_parts([1.0]))  # one sample: no spread
     assert spread_of_parts([1.0, 3.0]) == pytest.approx(2 / 2)  # fewer pieces than quarters
+
+
+def test_stable_flags_read_back_from_any_csv(tmp_path):
+    pd.DataFrame({"stable": [True, False, True]}).to_csv(tmp_path / "a.csv", index=False)
+    read = pd.read_csv(tmp_path / "a.csv", keep_default_na=False, dtype=str)  # "True" / "False"
+    assert stable_flags(read).tolist() == [True, False, True]
+    assert stable_flags(pd.DataFrame({"stable": ["true", "", "FALSE"]})).tolist() == [True, False, False]
+    assert stable_flags(pd.DataFrame({"seconds": [1.0, 2.0]})).tolist() == [True, True]  # no column

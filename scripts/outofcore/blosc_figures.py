@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from outofcore.blosc_rows import MEMCPY
 from outofcore.headline import Headline
+from outofcore.timing import stable_flags
 
 SIZE_LABEL = "array size n (elements of the data source)"
 OPERATIONS = ("compress", "decompress")
@@ -64,13 +65,6 @@ def main_view(sweep: pd.DataFrame, data: str | None = None, filters: str | None 
 def memcpy_gbps(sweep: pd.DataFrame) -> float | None:
     """The sweep's memory-copy bandwidth over the most threads it measured (GB/s)."""
     return bandwidth(sweep, "copy")
-
-
-def is_stable(rows: pd.DataFrame) -> pd.Series:
-    """The `stable` column as booleans (True where a table has none)."""
-    if "stable" not in rows:
-        return pd.Series(True, index=rows.index)
-    return rows["stable"].astype(str).str.lower().eq("true")
 
 
 def draw_points(ax, x: pd.Series, y: pd.Series, stable: pd.Series, style: str = "-", **kwargs) -> None:
@@ -128,7 +122,7 @@ def throughput(sweep: pd.DataFrame) -> Figure:
         for (method, codec), points in best[best["operation"] == operation].groupby(["method", "codec"]):
             style = "--" if method == "pack_array" else "-"
             label = series_label(method, codec)
-            draw_points(ax, points["size"], points["gbps"], is_stable(points), style, label=label)
+            draw_points(ax, points["size"], points["gbps"], stable_flags(points), style, label=label)
         if copy_rate is not None:
             ax.axhline(
                 copy_rate,
@@ -233,7 +227,7 @@ def scaling(sweep: pd.DataFrame) -> Figure:
             points = points.sort_values("threads")
             style = "--" if method == "pack_array" else "-"
             label = series_label(method, codec)
-            draw_points(ax, points["threads"], points["gbps"], is_stable(points), style, label=label)
+            draw_points(ax, points["threads"], points["gbps"], stable_flags(points), style, label=label)
         for kind, color in (("copy", "black"), ("write", "dimgray"), ("read", "darkgray")):
             line = copies[copies["operation"] == kind].sort_values("threads")
             bounds = " (the bound)" if OPERATION_LIMIT[operation] == kind else ""

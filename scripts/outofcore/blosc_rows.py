@@ -14,7 +14,7 @@ import pandas as pd
 
 from outofcore import blosc_filters
 from outofcore.bandwidth import GB
-from outofcore.timing import Timing
+from outofcore.timing import Timing, stable_flags
 
 MEMCPY = "memcpy"  # method of the memory-bandwidth rows (operation copy/write/read, codec NO_CODEC)
 NO_CODEC = "none"
@@ -116,7 +116,7 @@ def collect(parts: Sequence[str | Path]) -> pd.DataFrame:
         row["repeats"] = same["repeats"].sum()
         row["gbps"] = row["nbytes"] / row["seconds"] / GB
         row["spread"] = same["spread"].max()
-        row["stable"] = same["stable"].astype(str).eq("True").all()
+        row["stable"] = stable_flags(same).all()
         row["others_busy"] = same["others_busy"].max()
         combined.append(row)
     frames[:0] = combined

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from outofcore.timing import stable_flags
+
 AGREE = 0.15  # relative difference of two medians that still agrees
 MIN_N = 10_000  # smaller points time call overheads, not the work
 
@@ -47,9 +49,7 @@ def read_table(results: Path, table: Table) -> pd.DataFrame:
     if not paths:
         return pd.DataFrame()
     frame = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
-    if "stable" not in frame:
-        frame["stable"] = True
-    frame["stable"] = frame["stable"].astype(str).str.lower().eq("true")
+    frame["stable"] = stable_flags(frame)
     return frame
 
 

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from outofcore.headline import GB, Headline
 from outofcore.plan.sizing import PARTICLE_BYTES
+from outofcore.timing import stable_flags
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
 # scan costs at least) and the index build are drawn as references.
@@ -68,7 +69,7 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
                 capsize=3,
                 label=LABELS.get(method, method),
             )
-            unstable = rows[~is_stable(rows)]  # hollow: samples spread more than 15 %, or one sample
+            unstable = rows[~stable_flags(rows)]  # hollow: samples spread more than 15 %, or one sample
             ax.scatter(unstable["rows"], unstable["seconds"], s=36, color="white", edgecolors=colors[method],
                        zorder=4)  # fmt: skip
         ax.set_xscale("log")
@@ -91,13 +92,6 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
     fig.suptitle(f"Particle table: query time\n{query}\n(hollow: samples spread more than 15 %, or one "
                  "sample)", parse_math=False)  # text, never mathtext  # fmt: skip
     return fig
-
-
-def is_stable(rows: pd.DataFrame) -> pd.Series:
-    """The `stable` column as booleans (True for tables without one)."""
-    if "stable" not in rows:
-        return pd.Series(True, index=rows.index)
-    return rows["stable"].astype(str).str.lower().eq("true")
 
 
 # -- the stores side by side -----------------------------------------------------------

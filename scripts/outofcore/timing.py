@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TypeVar
 
+import pandas as pd
+
 STABLE_SPREAD = 0.15  # (max - min) / median of a point's samples at most this: stable
 K = TypeVar("K", bound=Hashable)
 
@@ -143,6 +145,14 @@ def measure(
     called after each sample (progress in the log).
     """
     return measure_interleaved({0: Point(func, setup, min_time)}, repeats, on_sample)[0]
+
+
+def stable_flags(table: pd.DataFrame) -> pd.Series:
+    """A timed table's `stable` column as booleans, however the CSV gave it back (True,
+    "True", "true"); every row counts as stable in a table without the column."""
+    if "stable" not in table:
+        return pd.Series(True, index=table.index)
+    return table["stable"].astype(str).str.lower().eq("true")
 
 
 def spread_of_parts(durations: Sequence[float], parts: int = 4) -> float:
