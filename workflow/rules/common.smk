@@ -23,7 +23,7 @@ from outofcore.plan import (
 if "timing_lock" not in workflow.global_resources:
     workflow.global_resources["timing_lock"] = 1
 
-PARTICLE_THREADS = 2  # numexpr (where, read_where, pandas) uses them
+PARTICLE_THREADS = 2  # pandas (numexpr), DuckDB, Polars, Arrow; PyTables scans use 1
 
 
 def labels(item, kind):
