@@ -13,7 +13,7 @@ from outofcore.machine_limits import this_host
 from outofcore.particle_bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
 from outofcore.particle_format_bench import PYTABLES, FormatSettings, compare_formats, log_format_ratios
 from outofcore.particle_formats import set_engine_threads
-from outofcore.particle_queries import SCAN_THREADS, query_frame
+from outofcore.particle_queries import numexpr_threads, query_frame
 from outofcore.particle_table import check_rows, filters_for, make_particles
 from outofcore.plan.query import parse_query
 from outofcore.query_engines import to_numexpr
@@ -29,7 +29,8 @@ def main(smk: Any) -> None:
         filters = filters_for(smk.params.compression)
         threads = max(1, smk.threads)
         numexpr.set_num_threads(threads)
-        engine_threads = set_engine_threads(threads) | {"hdfstore": SCAN_THREADS, PYTABLES: threads}
+        scan = numexpr_threads("hdfstore", threads)  # HDFStore's select: a PyTables scan
+        engine_threads = set_engine_threads(threads) | {"hdfstore": scan, PYTABLES: threads}
         settings = FormatSettings(**smk.params.formats)
         log.info("%d rows, query %s, filters %s, %d threads", nrows, to_numexpr(query), filters, threads)
         log.info(

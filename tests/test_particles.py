@@ -215,7 +215,7 @@ def test_scans_run_numexpr_on_one_thread_and_pandas_on_the_jobs():
 
     before = numexpr.get_num_threads()
     try:
-        wanted = {"where": 1, "read_where": 1, "indexed": 1, "pandas": 3, "pandas_bytes": 3}
+        wanted = {"where": 1, "read_where": 1, "indexed": 1, "hdfstore": 1, "pandas": 3, "pandas_bytes": 3}
         for method, want in wanted.items():
             count = particle_queries.numexpr_threads(method, 3)
             particle_queries.with_numexpr_threads(count)()  # what a timed point runs before its sample

@@ -31,7 +31,7 @@ from outofcore.particle_queries import (
     numexpr_threads,
     open_table,
     query_methods,
-    with_numexpr_threads,
+    query_point,
 )
 from outofcore.particle_table import (
     PARTICLE_DTYPE,
@@ -228,10 +228,7 @@ def run_queries(
         # build (each sample starts from no index, as the indexed method needs) and the
         # methods that make millions of Python objects, so their churn of the heap does
         # not fall between the samples of the fast methods
-        points = {
-            m: Point(f, with_numexpr_threads(numexpr_threads(m, threads)) if m in NUMEXPR_METHODS else None)
-            for m, f in methods.items()
-        }
+        points = {m: query_point(m, f, threads) for m, f in methods.items()}
         slow = {m: p for m, p in points.items() if m in SLOW_METHODS}
         if names:
             slow["create_csindex"] = Point(

@@ -23,11 +23,12 @@ from outofcore.io_utils import atomic_output
 from outofcore.particle_bench import REPEATS, TimingRow, fresh
 from outofcore.particle_formats import ENGINES, engine_queries, same_rows, to_records, writers
 from outofcore.particle_queries import (
-    SCAN_THREADS,
     create_indexes,
     drop_indexes,
     indexed_copy,
+    numexpr_threads,
     open_table,
+    query_point,
     with_numexpr_threads,
 )
 from outofcore.particle_table import TABLE_PATH, fill_blocks
@@ -105,10 +106,7 @@ def time_engines(
     engines = {engine: fmt for fmt in paths for engine in ENGINES[fmt] if engine in calls}
     for engine in engines:  # every answer checked before any is timed
         same_rows(expected, to_records(calls[engine]()), f"{engine} ({order} rows)")
-    points = {  # HDFStore's select is a PyTables scan: numexpr on its own thread count
-        engine: Point(calls[engine], with_numexpr_threads(threads[engine]) if engine == "hdfstore" else None)
-        for engine in engines
-    }
+    points = {engine: query_point(engine, calls[engine], threads[engine]) for engine in engines}
     timings = measure_interleaved(points, REPEATS)
     rows = []
     for engine, fmt in engines.items():
@@ -149,11 +147,12 @@ def time_pytables_shuffled(
         for method, source, nbytes in [("where", table, size), ("indexed", indexed, indexed_size)]:
             call = where(source)
             same_rows(expected, source.read_coordinates(call()), f"{method} (shuffled rows)")
-            timing = measure(call, REPEATS, setup=with_numexpr_threads(SCAN_THREADS))
+            count = numexpr_threads(method, threads)
+            timing = measure(call, REPEATS, setup=with_numexpr_threads(count))
             rows.append(
                 TimingRow.of(
                     "query", method, nrows, timing, matches=len(expected), order="shuffled",
-                    file_bytes=nbytes, threads=SCAN_THREADS,
+                    file_bytes=nbytes, threads=count,
                 )
             )  # fmt: skip
     path.unlink()

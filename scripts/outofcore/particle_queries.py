@@ -24,6 +24,7 @@ from outofcore.hdf5_safety import refuse_unsafe
 from outofcore.particle_table import TABLE_PATH
 from outofcore.plan.query import Query
 from outofcore.query_engines import evaluate, row_filter, to_numexpr
+from outofcore.timing import Point
 
 # PyTables' index search compares a float32 column's bounds with float64 open-range
 # limits; NumPy 2 casts the limit to float32 and warns of the (harmless) overflow to inf.
@@ -37,7 +38,7 @@ QUERY_COLUMNS = ["name", "idnumber", "pressure", "energy"]
 # on one thread, 77 ms on two, with two-thread samples up to 3x slower). pandas' query
 # evaluates whole columns at once and keeps the job's threads.
 SCAN_THREADS = 1
-SCAN_METHODS = {"where", "read_where", "indexed"}
+SCAN_METHODS = {"where", "read_where", "indexed", "hdfstore"}
 NUMEXPR_METHODS = SCAN_METHODS | {"pandas", "pandas_bytes"}  # numexpr runs their condition
 
 
@@ -50,6 +51,13 @@ def with_numexpr_threads(count: int) -> Callable[[], None]:
     """A timing setup (untimed, before each sample) giving numexpr `count` threads:
     numexpr's count is global, and the interleaved methods want different ones."""
     return lambda: numexpr.set_num_threads(count)
+
+
+def query_point(method: str, func: Callable[[], object], threads: int) -> Point:
+    """A query method to time: one that numexpr runs gets its thread count before each sample."""
+    if method not in NUMEXPR_METHODS:
+        return Point(func)
+    return Point(func, with_numexpr_threads(numexpr_threads(method, threads)))
 
 
 def open_table(path: str | Path, mode: str = "r", threads: int = 1, chunk_cache: bool = False) -> tables.File:
