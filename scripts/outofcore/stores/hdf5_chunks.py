@@ -114,10 +114,10 @@ class FrameTemplate:
         chunk = first_chunk(frame, array, array.schunk.nbytes)
         if chunk is None or frame[FRAME_LEN - 1] != 0xCF or frame[FRAME_CBYTES - 1] != 0xD3:
             return None
-        start = int.from_bytes(frame[11:15], "big")
-        if field(frame, FRAME_LEN) != len(frame):
+        start = header_length(frame)
+        if int64_at(frame, FRAME_LEN) != len(frame):
             return None
-        return cls(frame[:start], frame[start + len(chunk) :], field(frame, FRAME_CBYTES) - len(chunk))
+        return cls(frame[:start], frame[start + len(chunk) :], int64_at(frame, FRAME_CBYTES) - len(chunk))
 
     def frame(self, chunk: bytes) -> bytes | None:
         """The frame of this compressed chunk; None for a special chunk (zeros, NaNs,
@@ -135,19 +135,25 @@ FRAME_LEN, FRAME_CBYTES = 16, 39  # c-blosc2 frame header: frame length, compres
 SPECIAL_FLAGS = 0x70  # chunk header byte 31, bits 4-6: a special value, no data
 
 
-def field(frame: bytes, offset: int) -> int:
+def int64_at(frame: Any, offset: int) -> int:
+    """A big-endian int64 of a frame's header (a msgpack field's value)."""
     return int.from_bytes(frame[offset : offset + 8], "big")
+
+
+def header_length(frame: Any) -> int:
+    """The length of a frame's header: the int32 at bytes 11-14 (big-endian, msgpack)."""
+    return int.from_bytes(frame[11:15], "big")
 
 
 def first_chunk(frame: Any, array: Any, nbytes: int) -> memoryview | None:
     """The compressed bytes of the first chunk of a blosc2 frame, as a view (no copy),
     or None if they are not where a frame written in one go keeps them: right after
-    the frame's header, whose length is the int32 at bytes 11-14 (big-endian, msgpack).
+    the frame's header (`header_length`).
     The chunk's own header there must be the one blosc2 finds for chunk 0."""
     view = memoryview(frame).cast("B")
     if len(view) < 15:
         return None
-    start = int.from_bytes(view[11:15], "big")
+    start = header_length(view)
     header = array.schunk.get_lazychunk(0)  # the header of chunk 0 (a copy of 32 bytes)
     if view[start : start + len(header)] != header:
         return None
