@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run report smoke bench test lint clean compare
+.PHONY: run report smoke bench test test-fast lint clean compare
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ compare: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(ARGS)
+
+# The fast loop: every test but the real workflow runs, the cluster, the browser and the
+# slow ones (markers in pyproject.toml), in about a minute and a half on 2 cores.
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not workflow and not cluster and not browser and not slow" $(ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from outofcore import blosc_matrix
-from outofcore.blosc_figures import headline, main_view, ratio, scaling, seed_loglog, targets, throughput
-from outofcore.blosc_rows import collect
-from outofcore.headline import write_headline
-from outofcore.io_utils import log_to, save_figure
-from outofcore.tables import write_table
-from outofcore.timing import stable_flags
+from outofcore.blosc import matrix as blosc_matrix
+from outofcore.blosc.figures import headline, main_view, ratio, scaling, seed_loglog, targets, throughput
+from outofcore.blosc.rows import collect
+from outofcore.core.files import log_to, save_figure
+from outofcore.core.report_tables import write_table
+from outofcore.core.timing import stable_flags
+from outofcore.summary.headline import write_headline
 
 
 def main(smk: Any) -> None:

@@ -4,11 +4,11 @@ from typing import Any
 
 import blosc
 
-from outofcore import contention
-from outofcore.blosc_bench import sweep
-from outofcore.data_sources import open_source, spec_of
-from outofcore.exclusive import timed_job
-from outofcore.io_utils import log_to, write_csv
+from outofcore.blosc.bench import sweep
+from outofcore.core import contention
+from outofcore.core.exclusive import timed_job
+from outofcore.core.files import log_to, write_csv
+from outofcore.data.sources import open_source, spec_of
 from outofcore.plan.jobs import resolve_threads
 
 

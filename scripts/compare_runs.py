@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from outofcore.compare import report
+from outofcore.summary.compare import report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,10 +5,10 @@ from typing import Any
 
 import pandas as pd
 
-from outofcore.data_sources import open_source, spec_of
-from outofcore.io_utils import log_to
-from outofcore.plan.datasource import SourceError
-from outofcore.tables import write_table
+from outofcore.core.files import log_to
+from outofcore.core.report_tables import write_table
+from outofcore.data.sources import open_source, spec_of
+from outofcore.plan.source_specs import SourceError
 
 
 def main(smk: Any) -> None:

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from outofcore.h5_datasets import write_datasets
-from outofcore.io_utils import log_to
+from outofcore.core.files import log_to
+from outofcore.datasets.named_arrays import write_datasets
 
 
 def main(smk: Any) -> None:

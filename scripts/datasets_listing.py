@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from outofcore.h5_datasets import partial_read, summarize
-from outofcore.io_utils import log_to
-from outofcore.tables import write_table
+from outofcore.core.files import log_to
+from outofcore.core.report_tables import write_table
+from outofcore.datasets.named_arrays import partial_read, summarize
 
 
 def main(smk: Any) -> None:

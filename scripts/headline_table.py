@@ -11,7 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pandas as pd
 
-from outofcore.summary_table import headline_text
+from outofcore.summary.table import headline_text
 
 
 def main(argv: list[str] | None = None) -> int:

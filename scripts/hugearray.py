@@ -4,11 +4,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from outofcore import contention
-from outofcore.exclusive import timed_job
-from outofcore.hugearray import HugeArrayJob, require_exact, run, write_measurement
-from outofcore.io_utils import log_to
-from outofcore.node_limits import measure_here, this_host, write_node_limits
+from outofcore.core import contention
+from outofcore.core.exclusive import timed_job
+from outofcore.core.files import log_to
+from outofcore.hugearray.job import HugeArrayJob, require_exact, run, write_measurement
+from outofcore.limits.node import measure_here, this_host, write_node_limits
 
 
 def main(smk: Any) -> None:

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from outofcore.headline import write_headline
-from outofcore.hugearray_figures import headline, load_measurements, plot_memory, plot_throughput
-from outofcore.io_utils import log_to, save_figure
-from outofcore.node_limits import collect, write_node_limits
-from outofcore.tables import write_table
+from outofcore.core.files import log_to, save_figure
+from outofcore.core.report_tables import write_table
+from outofcore.hugearray.figures import headline, load_measurements, plot_memory, plot_throughput
+from outofcore.limits.node import collect, write_node_limits
+from outofcore.summary.headline import write_headline
 
 
 def main(smk: Any) -> None:

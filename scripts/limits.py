@@ -5,11 +5,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from outofcore import contention
-from outofcore.exclusive import timed_job
-from outofcore.io_utils import log_to
-from outofcore.machine_limits import measure_limits, thread_counts
-from outofcore.tables import write_table
+from outofcore.core import contention
+from outofcore.core.exclusive import timed_job
+from outofcore.core.files import log_to
+from outofcore.core.report_tables import write_table
+from outofcore.limits.machine import measure_limits, thread_counts
 
 
 def main(smk: Any) -> None:

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from outofcore.io_utils import log_to
-from outofcore.manifest import manifest
-from outofcore.tables import write_table
+from outofcore.core.files import log_to
+from outofcore.core.report_tables import write_table
+from outofcore.summary.manifest import manifest
 
 
 def main(smk: Any) -> None:

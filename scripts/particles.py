@@ -6,18 +6,18 @@ from typing import Any
 
 import numexpr
 
-from outofcore import contention
-from outofcore.exclusive import timed_job
-from outofcore.io_utils import atomic_output, log_to
-from outofcore.machine_limits import this_host
-from outofcore.particle_bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
-from outofcore.particle_format_bench import PYTABLES, FormatSettings, compare_formats, log_format_ratios
-from outofcore.particle_formats import set_engine_threads
-from outofcore.particle_queries import numexpr_threads, query_frame
-from outofcore.particle_table import check_rows, filters_for, make_particles
+from outofcore.core import contention
+from outofcore.core.exclusive import timed_job
+from outofcore.core.files import atomic_output, log_to
+from outofcore.core.report_tables import write_table
+from outofcore.limits.machine import this_host
+from outofcore.particles.bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
+from outofcore.particles.engines import to_numexpr
+from outofcore.particles.format_bench import PYTABLES, FormatSettings, compare_formats, log_format_ratios
+from outofcore.particles.formats import set_engine_threads
+from outofcore.particles.queries import numexpr_threads, query_frame
+from outofcore.particles.table import check_rows, filters_for, make_particles
 from outofcore.plan.query import parse_query
-from outofcore.query_engines import to_numexpr
-from outofcore.tables import write_table
 
 
 def main(smk: Any) -> None:

@@ -5,10 +5,10 @@ from typing import Any
 
 import pandas as pd
 
-from outofcore.headline import write_headline
-from outofcore.io_utils import log_to, save_figure
-from outofcore.particle_figures import all_timings, headline, plot_formats, plot_query_time, query_timings
+from outofcore.core.files import log_to, save_figure
+from outofcore.particles.figures import all_timings, headline, plot_formats, plot_query_time, query_timings
 from outofcore.plan.query import parse_query, to_text
+from outofcore.summary.headline import write_headline
 
 
 def main(smk: Any) -> None:

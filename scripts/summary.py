@@ -5,10 +5,10 @@ from typing import Any
 
 import pandas as pd
 
-from outofcore.headline import read_headlines
-from outofcore.io_utils import log_to, save_figure
-from outofcore.summary_table import DECISION_INTRO, above_bound, decide, plot_fractions, summarize
-from outofcore.tables import write_table
+from outofcore.core.files import log_to, save_figure
+from outofcore.core.report_tables import write_table
+from outofcore.summary.headline import read_headlines
+from outofcore.summary.table import DECISION_INTRO, above_bound, decide, plot_fractions, summarize
 
 
 def main(smk: Any) -> None:

@@ -1,5 +1,8 @@
-"""Shared helpers: run the real workflow with Snakemake's CLI in a scratch directory."""
+"""Shared helpers: run the real workflow with Snakemake's CLI in a scratch directory, and the
+markers that split the suite (`make test-fast` runs what is neither workflow, cluster,
+browser nor slow)."""
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +69,28 @@ def tiny_run(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("tiny-run")
     run_workflow(workdir, load_config("tiny.yaml"), "--report", "results/report.html", "--report-after-run")
     return workdir
+
+
+WORKFLOW_FIXTURES = {"workflow_runner", "tiny_run"}
+WORKFLOW_CALLS = ("run_workflow(", "workflow_command(", "SNAKEMAKE", "make_run(")
+MARKED_BY_FOLDER = {"cluster": "cluster", "browser": "browser", "workflow": "workflow"}
+
+
+def runs_the_workflow(item: pytest.Item) -> bool:
+    """A test runs the workflow if it uses a runner fixture or calls a runner itself."""
+    if WORKFLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    try:
+        source = inspect.getsource(item.function)
+    except (AttributeError, OSError, TypeError):
+        return False
+    return any(call in source for call in WORKFLOW_CALLS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = Path(item.path).parent.name
+        if folder in MARKED_BY_FOLDER:
+            item.add_marker(MARKED_BY_FOLDER[folder])
+        if runs_the_workflow(item):
+            item.add_marker("workflow")

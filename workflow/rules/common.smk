@@ -11,7 +11,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from outofcore.plan import (
     configcheck,
-    datasource,
+    source_specs,
     jobs,
     leftovers,
     sizing,

@@ -3,7 +3,7 @@
 # not see (an HDF5 layout, text past a CSV's first rows); every job that reads data waits
 # for it, so a bad file stops the run before any measurement.
 
-DATA = datasource.parse_sources(config["data"])
+DATA = source_specs.parse_sources(config["data"])
 DATA_BY_LABEL = {spec.label: spec for spec in DATA}
 
 

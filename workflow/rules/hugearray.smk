@@ -6,12 +6,12 @@
 # One rule per output suffix of the array stores (outofcore.plan.hugearray_stores):
 # `hugearray` for the .h5 backends, `use rule hugearray as hugearray_<name>` for each
 # other suffix. The arrays are temporary unless hugearray.keep_data is set.
-from outofcore.plan import hugearray_sources, hugearray_stores
+from outofcore.plan import hugearray_inputs, hugearray_stores
 
 HUGEARRAY = config["hugearray"]
 HUGEARRAY_DATA = {
     spec.label: spec
-    for spec in hugearray_sources.stage_sources(
+    for spec in hugearray_inputs.stage_sources(
         HUGEARRAY["data"], DATA, "hugearray.data"
     )
 }
@@ -52,11 +52,11 @@ rule hugearray:
             HUGEARRAY["chunk_kb"],
             wc.backend,
             wc.engine,
-            own_data=wc.data == hugearray_sources.OWN_DATA,
+            own_data=wc.data == hugearray_inputs.OWN_DATA,
         ),
         runtime=lambda wc: sizing.hugearray_runtime(int(wc.size_mb)),
         disk_mb=lambda wc: sizing.hugearray_disk_mb(int(wc.size_mb)),
-    params:  # the fields of outofcore.hugearray.HugeArrayJob, by name
+    params:  # the fields of outofcore.hugearray.job.HugeArrayJob, by name
         backend=lambda wc: wc.backend,
         engine=lambda wc: wc.engine,
         data=lambda wc: wc.data,

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from outofcore.plan import hugearray_stores
-from outofcore.plan.datasource import SourceError, SourceSpec, check_sources
-from outofcore.plan.hugearray_sources import check_exact_range, check_whole_file, stage_sources
+from outofcore.plan.hugearray_inputs import check_exact_range, check_whole_file, stage_sources
 from outofcore.plan.query import QueryError, parse_query, to_text
+from outofcore.plan.source_specs import SourceError, SourceSpec, check_sources
 
 INT64_MAX = 2**63 - 1
 # A config is a few dozen values. Far more means a mistake or a YAML alias bomb (a few

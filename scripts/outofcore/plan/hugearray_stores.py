@@ -2,7 +2,7 @@
 of its output and whether that output is one file or a directory; and the reduce engines,
 with the stores each one runs on.
 
-The job side (`outofcore.stores.registry`) holds the same facts beside the code that
+The job side (`outofcore.hugearray.stores.registry`) holds the same facts beside the code that
 writes and reads each store, and refuses to load if the two disagree.
 """
 

@@ -2,7 +2,7 @@
 under the run's lock, never on a dry run).
 
 A job writes its outputs under hidden partial names (`.NAME.partial-HOST-PID`,
-`outofcore.io_utils.atomic_output`), the limits job a disk probe
+`outofcore.core.files.atomic_output`), the limits job a disk probe
 (`.bandwidth-probe-HOST-PID`) and the particle job a scratch directory
 (`.scratch-HOST-PID`). A job removes its own when it ends, and a rerun of the same job
 removes those of its output; one killed whose config then changed (another size) would

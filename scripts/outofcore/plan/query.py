@@ -10,7 +10,7 @@ which has had code-execution bugs (CVE-2023-39631). It is therefore parsed here 
 
 anything else (calls, attributes, strings, other names, arithmetic, `and`/`or`/`not`)
 raises QueryError. Engines never see the user's text: each gets its condition rebuilt
-from the checked tree (`fold`; the translations live in outofcore.query_engines).
+from the checked tree (`fold`; the translations live in outofcore.particles.engines).
 
 `~` is applied when parsing, by De Morgan's laws and complementing the comparisons
 (`~(pressure < 5)` is `pressure >= 5`): exact because the table holds no NaN, and
@@ -272,7 +272,7 @@ def fold(
 ) -> T:
     """The tree rebuilt bottom-up in another form: `compare` translates each comparison,
     `both` and `either` join the translated sides of an & and an |. Every engine's
-    translation (outofcore.query_engines) is one call of this."""
+    translation (outofcore.particles.engines) is one call of this."""
     if isinstance(query, Compare):
         return compare(query)
     join = both if isinstance(query, And) else either

@@ -1,0 +1,3 @@
+"""Stage-agnostic helpers: atomic outputs and logs, timing, progress, seeding, the timing lock,
+contention, units, report tables.
+"""

@@ -1,0 +1,1 @@
+"""The data sources a stage compresses or stores: built-in generators and a user's files."""

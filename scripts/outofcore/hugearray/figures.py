@@ -1,0 +1,183 @@
+"""Plots of the huge-array stage: peak memory and throughput against array size, per
+data source, backend and reduce engine.
+
+Reads every per-job CSV (one row each), writes them together as one table with each
+(data, backend, engine)'s memory growth from the smallest size, and draws `memory.png` (peak
+RSS vs size: flat lines mean memory bounded by the block, not by the array) and
+`throughput.png` (write and reduce GB/s vs size).
+"""
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+from outofcore.core.timing import STABLE_SPREAD
+from outofcore.plan.hugearray_inputs import OWN_DATA
+from outofcore.summary.headline import Headline, host_of
+
+GROWTH_LIMIT_MB = 64  # peak RSS may grow less than this from the smallest to the largest array
+LINE = ["data", "backend", "engine"]  # one line of the plots, one memory growth
+
+
+def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """All per-job rows, ordered by data, backend, engine, then size, with each (data,
+    backend, engine)'s peak RSS growth from its smallest size (`rss_growth_mb`) and `bounded`:
+    "yes" if that growth stays under GROWTH_LIMIT_MB at every size, "NO" if not, "-"
+    with a single size (nothing to compare). A row whose check is not `ok` (a job's
+    wrong answer, which its job refuses to write) fails here too."""
+    frames = [pd.read_csv(path) for path in paths]
+    for path, rows in zip(paths, frames, strict=True):
+        if (rows["check"] != "ok").any():
+            raise ValueError(f"{path}: check = {rows['check'].tolist()}: the out-of-core result was wrong")
+    frame = pd.concat(frames, ignore_index=True)
+    if "data" not in frame:  # a table written before the stage had data sources
+        frame["data"] = OWN_DATA
+    frame = frame.sort_values([*LINE, "size_mb"], kind="stable").reset_index(drop=True)
+    groups = frame.groupby(LINE, sort=False)["peak_rss_mb"]
+    frame["rss_growth_mb"] = frame["peak_rss_mb"] - groups.transform("first")
+    worst = frame.groupby(LINE, sort=False)["rss_growth_mb"].transform("max")
+    sizes = groups.transform("size")
+    frame["bounded"] = [
+        "-" if n < 2 else ("yes" if w < GROWTH_LIMIT_MB else "NO") for n, w in zip(sizes, worst, strict=True)
+    ]
+    return frame
+
+
+# Distinct markers and dashes: lines with equal values (tables and h5py share the same
+# chunks) stay visible on top of each other.
+STYLES = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."), ("v", "-"), ("P", "--"), ("X", ":")]
+
+
+def method(backend: str, engine: str) -> str:
+    """A (store, engine) as the plots and the headline name it."""
+    return backend if engine == "threads" else f"{backend} + {engine}"
+
+
+def backend_lines(frame: pd.DataFrame):
+    """(label, rows, plot style) per (data, backend, engine), in the frame's order; the
+    label names the data source when there are several, and says when the job's memory
+    was not bounded."""
+    several = frame["data"].nunique() > 1
+    for i, ((data, backend, engine), rows) in enumerate(frame.groupby(LINE, sort=False)):
+        marker, dashes = STYLES[i % len(STYLES)]
+        label = f"{method(backend, engine)} ({rows['compression'].iloc[0]}{f', {data}' if several else ''})"
+        if (rows["bounded"] == "NO").any():
+            label += f" NOT BOUNDED: +{rows['rss_growth_mb'].max():.0f} MiB"
+        yield label, rows, {"marker": marker, "linestyle": dashes, "markersize": max(3.0, 8 - 0.6 * i)}
+
+
+def size_axis(ax, sizes) -> None:
+    """Log axis of array sizes, ticks at the sizes measured, written as plain numbers."""
+    ax.set_xscale("log")
+    ax.set_xticks(sizes)
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("array size (MiB)")
+
+
+def plot_memory(frame: pd.DataFrame) -> Figure:
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    for label, rows, style in backend_lines(frame):
+        ax.plot(rows["size_mb"], rows["peak_rss_mb"], label=label, **style)
+    sizes = sorted(frame["size_mb"].unique())
+    ax.plot(sizes, sizes, linestyle="--", color="grey", label="array size (holding it all)")
+    size_axis(ax, sizes)
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=10 ** math.floor(math.log10(frame["peak_rss_mb"].min())))  # a labelled decade
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel("peak RSS of the job (MiB, ru_maxrss)")
+    ax.set_title("Memory stays flat while the on-disk array grows")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), sharey=True)
+    cache = "cold page cache: read from disk" if cold_read else "warm page cache"
+    titles = {
+        "write_gbps": "write (generate excluded, fsync included)",
+        "reduce_gbps": f"out-of-core reduce ({cache})",
+    }
+    for ax, (column, title) in zip(axes, titles.items(), strict=True):
+        spread = column.replace("_gbps", "_spread")
+        for label, rows, style in backend_lines(frame):
+            (line,) = ax.plot(rows["size_mb"], rows[column], label=label, **style)
+            if spread in rows:  # hollow: the pass's quarters spread more than 15 %
+                unsteady = rows[rows[spread] > STABLE_SPREAD]
+                ax.scatter(unsteady["size_mb"], unsteady[column], s=60, color="white",
+                           edgecolors=line.get_color(), zorder=4)  # fmt: skip
+        size_axis(ax, sorted(frame["size_mb"].unique()))
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("GB/s of uncompressed array (10^9 bytes/s)")
+    axes[0].set_ylim(bottom=0)
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize="small")
+    fig.suptitle("Throughput per backend and reduce engine (hollow: quarters of the pass spread > 15 %)")
+    fig.tight_layout()
+    return fig
+
+
+def busy_of(item) -> float:
+    return float(getattr(item, "others_busy", math.nan))
+
+
+def compression_ratio(item) -> float:
+    """Uncompressed array bytes / bytes of the file that holds them."""
+    return float(item.rows) * float(item.columns) * 8 / float(item.file_bytes)
+
+
+def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headline]:
+    """At the largest size, per data source (named in the figure): each backend's write
+    (once per backend: every engine's job writes the same store; its `threads` job if
+    it ran) and each (backend, engine)'s out-of-core reduce. The write fsyncs: it is
+    set against durable write. The reduce reads the store from the device when the job
+    evicted it from the page cache first (cold read), else from the cache (warm read).
+    The store holds compressed bytes, so the summary bounds both figures, counted in
+    uncompressed bytes, by min(disk rate x the store's compression ratio, copy over the
+    job's threads). `tables_filter` is the tutorial's way; a note says when a job's memory was not bounded."""
+    read = "cold_read" if cold_read else "warm_read"
+    largest = frame[frame["size_mb"] == frame["size_mb"].max()]
+    writes = largest.sort_values("engine", key=lambda e: e != "threads", kind="stable")
+    rows = []
+    for item in writes.drop_duplicates(["data", "backend"]).itertuples():
+        where = f"{item.backend}, {item.size_mb} MiB, {item.compression}, data {item.data}"
+        tutorial, note = item.backend == "tables_filter", memory_note(item)
+        sure = {"spread": float(getattr(item, "write_spread", math.nan)), "others_busy": busy_of(item),
+                "host": host_of(item)}  # fmt: skip
+        rows.append(Headline("hugearray", "write an array larger than memory", item.backend,
+                             f"write, fsync included ({where})", float(item.write_gbps), "GB/s",
+                             "durable_write", threads, tutorial=tutorial, note=note,
+                             compression_ratio=compression_ratio(item), **sure))  # fmt: skip
+    for item in largest.itertuples():
+        name = method(item.backend, item.engine)
+        where = f"{name}, {item.size_mb} MiB, {item.compression}, data {item.data}"
+        tutorial, note = name == "tables_filter", memory_note(item)
+        ratio = compression_ratio(item)
+        sure = {"spread": float(getattr(item, "reduce_spread", math.nan)), "others_busy": busy_of(item),
+                "host": host_of(item)}  # fmt: skip
+        rows.append(Headline("hugearray", "reduce an array larger than memory", name,
+                             f"out-of-core reduce ({where}, {ratio:.2f}x compressed)",
+                             float(item.reduce_gbps), "GB/s", read, threads, tutorial=tutorial, note=note,
+                             compression_ratio=ratio, **sure))  # fmt: skip
+    return rows
+
+
+def memory_note(item) -> str:
+    if item.bounded == "NO":
+        return (
+            f"peak RSS grew {item.rss_growth_mb:.0f} MiB from the smallest array "
+            f"(bounded means under {GROWTH_LIMIT_MB} MiB): not shown to be out of core"
+        )
+    return ""

@@ -1,0 +1,115 @@
+"""Backend ``zarr``: a Zarr format 3 array (zarr-python 3) in a directory, one file per
+chunk (or per shard), written block by block and read back by zarr itself.
+
+A blosc codec compresses the chunks: zarr's `BloscCodec` is c-blosc 1 (numcodecs), so a
+configured ``blosc2:<codec>`` is stored as ``blosc:<codec>`` with byte shuffle, level 5;
+``zlib`` is stored as gzip. Chunks have the shape of the HDF5 backends' chunks. With
+``hugearray.zarr.shards`` one shard holds a block's chunks: each block written is whole
+shards, so no shard is ever read back and rewritten.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import zarr
+from zarr.codecs import BloscCodec, GzipCodec
+from zarr.core.buffer import default_buffer_prototype
+from zarr.storage import LocalStore
+
+from outofcore.hugearray.stores.backend import Backend, OpenArray
+from outofcore.hugearray.stores.hdf5_chunks import CLEVEL
+from outofcore.hugearray.stores.layout import StoreSpec, split_compression
+from outofcore.hugearray.stores.reading import PieceReader
+
+NDARRAYS = default_buffer_prototype()  # wraps a numpy array as zarr's output buffer (no copy)
+
+
+def zarr_compression(configured: str) -> str:
+    library, codec = split_compression(configured)
+    if library in ("blosc", "blosc2"):
+        return f"blosc:{codec}"
+    return "gzip" if library == "zlib" else "none"
+
+
+def zarr_compressors(stored: str) -> Any:
+    library, codec = split_compression(stored)
+    if library == "blosc":
+        return BloscCodec(cname=codec, clevel=CLEVEL, shuffle="shuffle", typesize=8)
+    return GzipCodec(level=CLEVEL) if library == "gzip" else None
+
+
+def use_threads(threads: int) -> None:
+    """zarr decompresses on a thread pool: give it the job's threads, and as many chunks
+    in flight per read (its default, 10, let the decoded chunks in flight, and so the
+    peak RSS, vary from run to run by tens of MiB)."""
+    zarr.config.set({"threading.max_workers": threads, "async.concurrency": threads})
+
+
+class ZarrWriter:
+    """A Zarr v3 array of the final shape, filled block by block."""
+
+    def __init__(self, path: Path, spec: StoreSpec) -> None:
+        layout = spec.layout
+        use_threads(spec.threads)
+        chunks = (layout.chunk_rows, layout.columns)
+        self.array = zarr.create_array(
+            store=LocalStore(path),
+            shape=(layout.rows, layout.columns),
+            chunks=chunks,
+            shards=(layout.block_rows, layout.columns) if spec.zarr_shards else None,
+            dtype=np.float64,
+            compressors=zarr_compressors(spec.compression),
+            fill_value=0.0,
+            zarr_format=3,
+        )
+        self.written = 0
+
+    def append(self, block: np.ndarray) -> None:
+        self.array[self.written : self.written + len(block)] = block
+        self.written += len(block)
+
+    def close(self) -> None:
+        pass  # every chunk is a file written when its block was assigned
+
+
+class ZarrReader(PieceReader):
+    """Blocks read by zarr, in parallel: zarr reads and decompresses a block's chunks
+    itself, and one array may be read from several threads."""
+
+    def __init__(self, path: Path, spec: StoreSpec) -> None:
+        super().__init__(spec.layout, ahead_of=None)  # a file per chunk: no single file to read ahead
+        use_threads(spec.threads)
+        self.array = zarr.open_array(LocalStore(path, read_only=True), mode="r", zarr_format=3)
+        self.pieces = spec.layout.blocks()
+        self.shape = (spec.layout.block_rows, spec.layout.columns)
+
+    def fetch(self, span: tuple[int, int], buffer: np.ndarray) -> tuple[int, int]:
+        return span  # nothing under the lock: the read happens in parallel in `finish`
+
+    def finish(self, span: tuple[int, int], fetched: Any, buffer: np.ndarray) -> np.ndarray:
+        start, stop = span
+        block = buffer[: stop - start]
+        # decoded straight into the worker's buffer: `array[start:stop]` would allocate a
+        # new block per read, one more block per worker in the peak RSS
+        self.array.get_basic_selection(slice(start, stop), out=NDARRAYS.nd_buffer.from_numpy_array(block))
+        return block
+
+
+def zarr_opener(path: Path, spec: StoreSpec) -> OpenArray:
+    use_threads(spec.threads)
+    array = zarr.open_array(LocalStore(path, read_only=True), mode="r", zarr_format=3)
+    return OpenArray(array, lock=False, close=lambda: None)
+
+
+BACKEND = Backend(
+    name="zarr",
+    suffix=".zarr",
+    directory=True,
+    compresses=True,
+    direct_chunks=False,
+    writer=ZarrWriter,
+    reader=ZarrReader,
+    opener=zarr_opener,
+    stored_compression=zarr_compression,
+)

@@ -1,0 +1,271 @@
+"""The particle stage's figures from every timings.csv: query time against table size per
+method (log-log), the stores side by side (write throughput, query time), the headline."""
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from outofcore.core.timing import stable_flags
+from outofcore.plan.sizing import PARTICLE_BYTES
+from outofcore.summary.headline import GB, Headline
+
+# The query methods in the order of the legend; `read` (a full table.read(), what any
+# scan costs at least) and the index build are drawn as references.
+METHODS = ["iterrows", "pandas", "pandas_bytes", "read_where", "where", "numpy", "indexed"]
+ENGINES = ["hdfstore", "arrow", "polars", "duckdb"]  # the other stores' query engines
+REFERENCES = {"read": "--", "create_csindex": ":"}
+LABELS = {
+    "read": "table.read() (reference)",
+    "create_csindex": "index build (create_csindex)",
+    "pandas": "pandas (read_hdf, names as str)",
+    "pandas_bytes": "pandas (table.read(), names as bytes)",
+    "hdfstore": "HDFStore.select (pandas)",
+    "arrow": "pyarrow.dataset (Parquet)",
+    "polars": "Polars scan_parquet",
+    "duckdb": "DuckDB (Parquet)",
+}
+ORDERS = ["sorted", "shuffled"]
+
+
+def all_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+
+
+def query_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
+    timings = all_timings(paths)
+    return timings[timings["step"] == "query"].sort_values(["method", "rows"])
+
+
+def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
+    """Median seconds per query against rows, one panel per row order; bars from the
+    fastest to the slowest sample."""
+    orders = [o for o in ORDERS if o in set(timings["order"])]
+    fig, axes = plt.subplots(
+        1, len(orders), figsize=(7 * len(orders), 5.5), layout="constrained", squeeze=False
+    )
+    methods = [m for m in [*METHODS, *ENGINES, *REFERENCES] if m in set(timings["method"])]
+    colors = {method: f"C{i}" for i, method in enumerate(m for m in methods if m not in REFERENCES)}
+    colors |= {"read": "black", "create_csindex": "gray"}
+    for ax, order in zip(axes[0], orders, strict=True):
+        for method in methods:
+            rows = timings[(timings["method"] == method) & (timings["order"] == order)]
+            if rows.empty:
+                continue
+            ax.errorbar(
+                rows["rows"],
+                rows["seconds"],
+                yerr=[rows["seconds"] - rows["seconds_min"], rows["seconds_max"] - rows["seconds"]],
+                marker="s" if method in ENGINES else "o",
+                color=colors[method],
+                linestyle=REFERENCES.get(method, "-"),
+                capsize=3,
+                label=LABELS.get(method, method),
+            )
+            unstable = rows[~stable_flags(rows)]  # hollow: samples spread more than 15 %, or one sample
+            ax.scatter(unstable["rows"], unstable["seconds"], s=36, color="white", edgecolors=colors[method],
+                       zorder=4)  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("rows in the table")
+        ax.set_ylabel("time per query (s, median)")
+        ax.set_title(
+            f"{order} rows" + (" (as generated: sorted by the queried column)" if order == "sorted" else "")
+        )
+        ax.grid(True, which="both", alpha=0.3)
+        sizes = sorted(timings.loc[timings["order"] == order, "rows"].unique())
+        if len(sizes) < 4:  # few sizes: straight lines between them are not measurements
+            ax.text(0.01, 0.01, f"only {len(sizes)} table size(s) measured: lines join measured points only",
+                    transform=ax.transAxes, fontsize=9, color="dimgray")  # fmt: skip
+    handles = {}
+    for ax in axes[0]:  # one legend for every panel, beside them: it never hides a line
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="outside right upper")
+    fig.suptitle(f"Particle table: query time\n{query}\n(hollow: samples spread more than 15 %, or one "
+                 "sample)", parse_math=False)  # text, never mathtext  # fmt: skip
+    return fig
+
+
+# -- the stores side by side -----------------------------------------------------------
+
+WRITES = {  # (format, method) -> label
+    ("npy", "limit"): "np.save (limit)",
+    ("pytables", "block"): "PyTables block append",
+    ("pytables", "chunks"): "PyTables direct chunk writes",
+    ("parquet", "parquet_write"): "Parquet (pyarrow)",
+    ("hdfstore", "hdfstore_write"): "HDFStore format=table",
+}
+QUERIES = {
+    ("pytables", "where"): "PyTables where",
+    ("pytables", "indexed"): "PyTables indexed where",
+    ("parquet", "duckdb"): "DuckDB",
+    ("parquet", "polars"): "Polars",
+    ("parquet", "arrow"): "pyarrow.dataset",
+    ("hdfstore", "hdfstore"): "HDFStore.select",
+}
+
+
+def _bars(ax: plt.Axes, frame: pd.DataFrame, kinds: dict[tuple[str, str], str], value: str) -> None:
+    """Grouped bars: one group per (format, method) present, one bar per row order."""
+    kinds = {k: v for k, v in kinds.items() if ((frame["format"] == k[0]) & (frame["method"] == k[1])).any()}
+    orders = [o for o in ORDERS if o in set(frame["order"])]
+    width = 0.8 / max(1, len(orders))
+    for i, order in enumerate(orders):
+        heights = []
+        for fmt, method in kinds:
+            row = frame[(frame["format"] == fmt) & (frame["method"] == method) & (frame["order"] == order)]
+            heights.append(float(row[value].iloc[0]) if len(row) else float("nan"))
+        positions = [k + (i - (len(orders) - 1) / 2) * width for k in range(len(kinds))]
+        ax.bar(positions, heights, width, label=f"{order} rows", color=f"C{i}")
+    ax.set_xticks(range(len(kinds)), list(kinds.values()), rotation=20, ha="right")
+    ax.set_yscale("log")
+    ax.grid(True, axis="y", which="both", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, never over them
+
+
+def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
+    """At the largest table: write throughput of each store (np.save as the limit) and
+    the query time of each engine, per row order, log scale."""
+    nrows = int(timings["rows"].max())
+    largest = timings[timings["rows"] == nrows]
+    fig, (write_ax, query_ax) = plt.subplots(1, 2, figsize=(13, 5.5), layout="constrained")
+    writes = largest[largest["step"] == "fill"].assign(mbps=lambda t: t["rows_per_s"] * PARTICLE_BYTES / 1e6)
+    _bars(write_ax, writes, WRITES, "mbps")
+    write_ax.set_ylabel("write throughput (MB/s of records, median)")
+    write_ax.set_title(f"writing {nrows:,} rows")
+    _bars(query_ax, largest[largest["step"] == "query"], QUERIES, "seconds")
+    query_ax.set_ylabel("time per query (s, median)")
+    query_ax.set_title(f"querying {nrows:,} rows: {query}", parse_math=False)
+    fig.suptitle("Particle table: PyTables, Parquet and HDFStore")
+    return fig
+
+
+STORE_HEADLINES = [  # (step, method, format, job, label, what it is)
+    ("fill", "parquet_write", "parquet", "store a table", "Parquet (pyarrow)", "table write, Parquet"),
+    ("fill", "hdfstore_write", "hdfstore", "store a table", "HDFStore format=table", "table write, HDFStore"),
+    ("query", "duckdb", "parquet", "query a table", "DuckDB on Parquet", "DuckDB query"),
+    ("query", "polars", "parquet", "query a table", "Polars on Parquet", "Polars scan_parquet query"),
+    ("query", "arrow", "parquet", "query a table", "pyarrow.dataset on Parquet", "pyarrow.dataset query"),
+    ("query", "hdfstore", "hdfstore", "query a table", "HDFStore.select", "HDFStore.select query"),
+]
+
+
+def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
+    """From the largest table (it says most about throughput), rows in their generated
+    (sorted) order: the fills (the delivered table's, block appends, the tutorial's
+    row by row) and the other stores' writes against `np.save` of the same records in
+    the same job; the in-kernel `where` scan, the tutorial's `iterrows` and the other
+    stores' engines against warm-read bandwidth (GB/s of the whole table, the figure a
+    full scan is bounded by); and the same-job comparisons a user choosing a method
+    reads: `where` against a full `table.read()`, `iterrows` against `where`, pandas'
+    query against `where` + `table.read()`."""
+    timings = max(tables, key=lambda t: t["rows"].max())
+    timings = timings[timings["order"] == "sorted"]
+    by = timings.set_index(["step", "method", "format"])
+    pytables = timings[timings["format"].isin(["pytables", "npy"])].set_index(["step", "method"])
+    nrows = int(pytables.loc[("fill", "block"), "rows"])
+    where = f"{nrows:,} rows"
+    rows = pytables_headlines(pytables, where, threads)
+    save = "np.save of the same array"
+    limit = float(pytables.loc[("fill", "limit"), "rows_per_s"]) * PARTICLE_BYTES / GB
+    for step, method, fmt, job, label, figure in STORE_HEADLINES:
+        if (step, method, fmt) not in by.index:
+            continue  # format left out, or a query HDFStore's where cannot express
+        row = by.loc[(step, method, fmt)]
+        value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
+        if step == "fill":
+            rows.append(
+                Headline("particles", job, label, f"{figure} ({where})", value, "GB/s", save, 1,
+                         limit_value=limit, note=f"{int(row['file_bytes'])} bytes", **sure(row))
+            )  # fmt: skip
+        else:
+            used = int(row["threads"]) if pd.notna(row["threads"]) else threads
+            rows.append(
+                Headline(
+                    "particles", job, label, f"{figure} ({where}, sorted rows)", value, "GB/s", "warm_read",
+                    used, note="statistics or an index may skip most rows",
+                    bound="reference",  # a query that skips rows is not bounded by reading them all
+                    **sure(row),
+                )
+            )  # fmt: skip
+    host = timings["host"].dropna().astype(str) if "host" in timings else pd.Series(dtype=str)
+    return [dataclasses.replace(row, host=host.iloc[0]) for row in rows] if len(host) else rows
+
+
+def sure(row: pd.Series) -> dict[str, float]:
+    """The figure's spread and the job's others_busy (NaN for tables without them)."""
+    return {key: float(row.get(key, math.nan)) for key in ("spread", "others_busy")}
+
+
+def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list[Headline]:
+    """PyTables' own rows: fills against np.save, scans against warm reads and each other."""
+
+    def gbps(step: str, method: str) -> float:
+        return float(pytables.loc[(step, method), "rows_per_s"]) * PARTICLE_BYTES / GB
+
+    def seconds(method: str) -> float:
+        return float(pytables.loc[("query", method), "seconds"])
+
+    def has(method: str) -> bool:
+        return ("query", method) in pytables.index
+
+    def ran_on(method: str) -> int:  # the threads its numexpr ran on (scans: one)
+        used = pytables.loc[("query", method)].get("threads", math.nan)
+        return int(used) if pd.notna(used) else threads
+
+    save, limit = "np.save of the same array", gbps("fill", "limit")
+    rows = []
+    if ("fill", "chunks") in pytables.index:  # uncompressed: the delivered table's own fill
+        rows.append(
+            Headline("particles", "store a table", "direct chunk writes",
+                     f"table fill, direct chunk writes: the delivered table ({where})",
+                     gbps("fill", "chunks"), "GB/s", save, 1, limit_value=limit,
+                     **sure(pytables.loc[("fill", "chunks")]))
+        )  # fmt: skip
+    rows += [
+        Headline("particles", "store a table", "block appends", f"table fill, block appends ({where})",
+                 gbps("fill", "block"), "GB/s", save, 1, limit_value=limit,
+                 **sure(pytables.loc[("fill", "block")])),
+        Headline("particles", "store a table", "row by row", f"table fill, row by row ({where})",
+                 gbps("fill", "row"), "GB/s", save, 1, limit_value=limit, tutorial=True,
+                 **sure(pytables.loc[("fill", "row")])),
+        Headline("particles", "query a table", "where", f"in-kernel where query ({where} scanned)",
+                 gbps("query", "where"), "GB/s", "warm_read", ran_on("where"),
+                 **sure(pytables.loc[("query", "where")])),
+        Headline("particles", "query a table", "iterrows", f"iterrows query ({where} scanned)",
+                 gbps("query", "iterrows"), "GB/s", "warm_read", 1, tutorial=True,
+                 **sure(pytables.loc[("query", "iterrows")])),
+    ]  # fmt: skip
+    if has("read"):  # same-job comparisons: references, not bounds
+        rows.append(
+            Headline("particles", "query a table", "where", f"in-kernel where against table.read() ({where})",
+                     gbps("query", "where"), "GB/s", "table.read() of the same table", ran_on("where"),
+                     limit_value=gbps("query", "read"), bound="reference",
+                     **sure(pytables.loc[("query", "where")]))
+        )  # fmt: skip
+    rows.append(
+        Headline("particles", "query a table", "iterrows", f"iterrows against in-kernel where ({where})",
+                 gbps("query", "iterrows"), "GB/s", "in-kernel where, same job", 1,
+                 limit_value=gbps("query", "where"), tutorial=True, bound="reference",
+                 **sure(pytables.loc[("query", "iterrows")]))
+    )  # fmt: skip
+    if has("read"):
+        both = seconds("where") + seconds("read")  # find the rows, then read them all: pandas' work
+        scan = gbps("query", "where") * seconds("where") / both
+        for method, how in (("pandas_bytes", "names as Arrow bytes"), ("pandas", "read_hdf, names as str")):
+            if has(method):
+                rows.append(
+                    Headline("particles", "query a table", f"pandas query ({how})",
+                             f"pandas query, {how}, against where + table.read() ({where})",
+                             gbps("query", method), "GB/s", "where + table.read(), same job", ran_on(method),
+                             limit_value=scan, bound="reference", **sure(pytables.loc[("query", method)]))
+                )  # fmt: skip
+    return rows

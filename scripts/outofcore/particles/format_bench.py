@@ -1,0 +1,224 @@
+"""The particle table against the other stores, timed: writes and the same query per engine.
+
+For each configured order of the rows (`sorted`: row i has pressure i*i, so the rows are
+sorted by every numeric column, the queried one included, as the PyTables table the stage
+delivers; `shuffled`: the same rows in a seeded random order), the records are written to
+every configured format and the query is run by every engine. Every engine must return
+exactly the rows PyTables found, or the job fails. For the shuffled order PyTables itself
+is timed again on a shuffled copy (block fill, `where`, and `where` after an index).
+The sorted order's files are the job's outputs; the shuffled ones are scratch. To keep
+the job short, the shuffled order's writes and its index build (both timed on the sorted
+rows with every sample) are timed once (`repeats` 1).
+"""
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from outofcore.core.files import atomic_output
+from outofcore.core.seeding import rng_for
+from outofcore.core.timing import Point, measure, measure_interleaved
+from outofcore.particles.bench import REPEATS, TimingRow, fresh
+from outofcore.particles.engines import indexable_columns, to_numexpr
+from outofcore.particles.formats import ENGINES, engine_queries, same_rows, to_records, writers
+from outofcore.particles.queries import (
+    create_indexes,
+    drop_indexes,
+    indexed_copy,
+    numexpr_threads,
+    open_table,
+    query_point,
+    with_numexpr_threads,
+)
+from outofcore.particles.table import TABLE_PATH, fill_blocks
+from outofcore.plan.query import Query
+
+ORDERS = ("sorted", "shuffled")
+PYTABLES = "pytables"
+
+
+@dataclass(frozen=True)
+class FormatSettings:
+    """What the config says about the other stores."""
+
+    formats: list[str]
+    orders: list[str]
+    parquet_compression: str
+    parquet_row_group_rows: int
+    seed: int
+
+
+def ordered(records: np.ndarray, order: str, seed: int) -> np.ndarray:
+    if order == "sorted":
+        return records
+    permutation = rng_for(seed, f"particles shuffled {len(records)}").permutation(len(records))
+    return records[permutation]
+
+
+def time_writes(
+    records: np.ndarray,
+    paths: dict[str, Path],
+    order: str,
+    settings: FormatSettings,
+    query: Query,
+    log: Any,
+    repeats: int = REPEATS,
+) -> list[TimingRow]:
+    """Write the records to every format at `paths` (format -> file), each write timed."""
+    write = writers(query, settings.parquet_compression, settings.parquet_row_group_rows)
+    points = {
+        fmt: Point(lambda fmt=fmt, path=path: write[fmt](path, records), fresh(path))
+        for fmt, path in paths.items()
+    }
+    timings = measure_interleaved(points, repeats)  # in rounds: a busy spell slows every store alike
+    rows = []
+    for fmt, path in paths.items():
+        timing, size = timings[fmt], path.stat().st_size  # the file of the last round
+        rows.append(
+            TimingRow.of(
+                "fill", f"{fmt}_write", len(records), timing, order=order, format=fmt, file_bytes=size
+            )
+        )
+        log.info("%s %s write: %.3g s, %d bytes", order, fmt, timing.seconds, size)
+    return rows
+
+
+def time_engines(
+    paths: dict[str, Path],
+    query: Query,
+    expected: np.ndarray,
+    nrows: int,
+    order: str,
+    threads: dict[str, int],
+    log: Any,
+) -> list[TimingRow]:
+    """Run every engine on the files and check its rows against PyTables'; then time them
+    all in interleaved rounds."""
+    calls = engine_queries(paths, query, threads["duckdb"])  # threads: engine -> count
+    if "hdfstore" in paths and "hdfstore" not in calls:
+        log.warning(
+            "HDFStore's where cannot compare two columns: no hdfstore query for %s", to_numexpr(query)
+        )
+    engines = {engine: fmt for fmt in paths for engine in ENGINES[fmt] if engine in calls}
+    for engine in engines:  # every answer checked before any is timed
+        same_rows(expected, to_records(calls[engine]()), f"{engine} ({order} rows)")
+    points = {engine: query_point(engine, calls[engine], threads[engine]) for engine in engines}
+    timings = measure_interleaved(points, REPEATS)
+    rows = []
+    for engine, fmt in engines.items():
+        path, timing = paths[fmt], timings[engine]
+        rows.append(
+            TimingRow.of(
+                "query", engine, nrows, timing, matches=len(expected), order=order, format=fmt,
+                file_bytes=path.stat().st_size, threads=threads[engine],
+            )
+        )  # fmt: skip
+        log.info("%s %s: %.3g s (%d matches)", order, engine, timing.seconds, len(expected))
+    return rows
+
+
+def time_pytables_shuffled(
+    records: np.ndarray, scratch: Path, query: Query, expected: np.ndarray, threads: int, filters: Any
+) -> list[TimingRow]:
+    """PyTables on the shuffled rows: block fill, in-kernel `where`, indexed `where` (the
+    index built once, timed)."""
+    path, nrows, condition = scratch / "shuffled.h5", len(records), to_numexpr(query)
+    fill = measure(lambda: fill_blocks(path, records, filters), REPEATS, setup=fresh(path))
+    size = path.stat().st_size
+    rows = [TimingRow.of("fill", "block", nrows, fill, order="shuffled", file_bytes=size)]
+
+    def where(table: Any) -> Callable[[], np.ndarray]:  # row numbers, as the sorted `where`
+        return lambda: np.asarray([row.nrow for row in table.where(condition)], dtype=np.int64)
+
+    with open_table(path, "r", threads) as h5, indexed_copy(path, scratch, threads) as h5_indexed:
+        table, indexed = h5.get_node(TABLE_PATH), h5_indexed.get_node(TABLE_PATH)
+        names = indexable_columns(query)
+        if names:  # each sample starts from no index
+            build = measure(lambda: create_indexes(indexed, names), 1, 0, setup=lambda: drop_indexes(indexed))
+            rows.append(
+                TimingRow.of("query", "create_csindex", nrows, build, order="shuffled", file_bytes=size)
+            )
+        h5_indexed.flush()
+        indexed_size = Path(h5_indexed.filename).stat().st_size
+        for method, source, nbytes in [("where", table, size), ("indexed", indexed, indexed_size)]:
+            call = where(source)
+            same_rows(expected, source.read_coordinates(call()), f"{method} (shuffled rows)")
+            count = numexpr_threads(method, threads)
+            timing = measure(call, REPEATS, setup=with_numexpr_threads(count))
+            rows.append(
+                TimingRow.of(
+                    "query", method, nrows, timing, matches=len(expected), order="shuffled",
+                    file_bytes=nbytes, threads=count,
+                )
+            )  # fmt: skip
+    path.unlink()
+    return rows
+
+
+def compare_formats(
+    records: np.ndarray,
+    outputs: dict[str, Path],
+    scratch: Path,
+    query: Query,
+    expected: np.ndarray,
+    settings: FormatSettings,
+    threads: dict[str, int],
+    filters: Any,
+    log: Any,
+) -> list[TimingRow]:
+    """Every configured order and format: writes, then queries, each checked and timed.
+
+    `outputs` (format -> file) receive the sorted rows whether or not `sorted` is timed;
+    `threads` maps each engine (and `pytables`, blosc's count) to its thread count."""
+    rows: list[TimingRow] = []
+    write = writers(query, settings.parquet_compression, settings.parquet_row_group_rows)
+    for order in settings.orders:
+        data = ordered(records, order, settings.seed)
+        if order == "sorted":  # the outputs: written under a temporary name, renamed when complete
+            with ExitStack() as stack:
+                partial = {fmt: stack.enter_context(atomic_output(path)) for fmt, path in outputs.items()}
+                rows += time_writes(data, partial, order, settings, query, log)
+            paths = outputs
+        else:
+            paths = {fmt: scratch / f"{order}.{fmt}" for fmt in outputs}
+            rows += time_writes(data, paths, order, settings, query, log, repeats=1)
+        rows += time_engines(paths, query, expected, len(records), order, threads, log)
+        if order == "shuffled":
+            rows += time_pytables_shuffled(data, scratch, query, expected, threads[PYTABLES], filters)
+        if order != "sorted":
+            for path in paths.values():
+                path.unlink()
+    if "sorted" not in settings.orders:  # the outputs all the same, written once, untimed
+        for fmt, path in outputs.items():
+            with atomic_output(path) as partial_path:
+                write[fmt](partial_path, records)
+    return rows
+
+
+def log_format_ratios(timings: Any, log: Any) -> None:
+    """Each store's write against PyTables' block fill and each engine's query against
+    PyTables' `where`, per order: the table a user choosing a store reads."""
+    for order, frame in timings.groupby("order", sort=False):
+        by = frame.set_index(["step", "method"])["seconds"]
+        if ("fill", "block") not in by.index or ("query", "where") not in by.index:
+            continue
+        writes = [
+            f"{m} {by['fill', m] / by['fill', 'block']:.3g}x"
+            for m in ("parquet_write", "hdfstore_write")
+            if ("fill", m) in by.index
+        ]
+        queries = [
+            f"{m} {by['query', m] / by['query', 'where']:.3g}x"
+            for m in ("indexed", "duckdb", "polars", "arrow", "hdfstore")
+            if ("query", m) in by.index
+        ]
+        log.info(
+            "%s rows: write time / PyTables block: %s; query time / PyTables where: %s",
+            order,
+            ", ".join(writes),
+            ", ".join(queries),
+        )

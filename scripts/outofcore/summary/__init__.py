@@ -1,0 +1,3 @@
+"""What the run concludes: the headline contract, the summary and decision tables, the manifest, run
+comparison.
+"""

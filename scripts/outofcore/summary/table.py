@@ -1,0 +1,259 @@
+"""The run's headline figures, each beside the machine limit that bounds it.
+
+Every figure comes from a stage's `headline.csv` (see `outofcore.summary.headline`) and every
+limit from `limits.csv` (or measured by the stage in the same job): both measured in
+this run, so the fraction of the limit reads the same on a laptop and on a cluster node.
+
+A limit is a bound (`bound` = yes) or a reference. A figure above 1.05 of a bound means
+the bound is wrong: it is flagged, never hidden. So are figures measured while other
+processes kept more than 10 % of the cores busy, and figures whose samples spread more
+than 15 %.
+"""
+
+import math
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from outofcore.limits.node import NodeLimits, by_host
+from outofcore.summary.headline import host_of
+
+COLUMNS = [
+    "stage",
+    "figure",
+    "value",
+    "unit",
+    "limit",
+    "limit_value",
+    "fraction_of_limit",
+    "bound",
+    "compression_ratio",
+    "spread",
+    "stable",
+    "others_busy",
+    "flags",
+]
+ABOVE = 1.05  # a figure above this fraction of a bound: the bound is wrong
+BUSY = 0.1  # others kept more than this share of the cores busy: a shared machine
+STABLE_SPREAD = 0.15
+# Disk rates count stored bytes: a figure over compressed data counts more (uncompressed) bytes
+DISK_RATES = ("cold_read", "warm_read", "durable_write", "page_cache_write")
+
+LIMIT_NAMES = {
+    "memcpy": "memory copy (np.copyto, 1 thread)",
+    "page_cache_write": "page-cache write",
+    "durable_write": "durable write (fsync)",
+    "warm_read": "warm read (page cache)",
+    "cold_read": "cold read (device)",
+}
+BANDWIDTH = re.compile(r"(copy|write|read)_(\d+)t")
+KIND_NAMES = {"copy": "memory copy", "write": "memory write", "read": "memory read"}
+
+
+def limit_label(name: str) -> str:
+    match = BANDWIDTH.fullmatch(name)
+    if match:
+        threads = int(match.group(2))
+        return f"{KIND_NAMES[match.group(1)]}, {threads} thread{'s' if threads > 1 else ''} ({name})"
+    return LIMIT_NAMES.get(name, name)
+
+
+def lookup(values: dict[str, float], name: str) -> tuple[str, float]:
+    """(name used, value) of a limit; a bandwidth over more threads than were measured
+    falls back to the most threads measured below it (more threads than cores copy no faster)."""
+    if name in values:
+        return name, values[name]
+    match = BANDWIDTH.fullmatch(name)
+    if match:
+        kind, threads = match.group(1), int(match.group(2))
+        measured = [int(m.group(2)) for n in values if (m := BANDWIDTH.fullmatch(n)) and m.group(1) == kind]
+        below = [t for t in measured if t <= threads]
+        if below:
+            used = f"{kind}_{max(below)}t"
+            return used, values[used]
+    raise ValueError(f"limit {name!r} is not in limits.csv")
+
+
+def bound_of(item, node: NodeLimits) -> tuple[str, float, str]:
+    """(limit label, limit value, yes/reference) of one headline row, read against the
+    limits of the node that measured it."""
+    values, cached = node.values, node.cached
+    own = not pd.isna(item.limit_value)
+    name, value = (item.limit, float(item.limit_value)) if own else lookup(values, item.limit)
+    label = limit_label(name)
+    bound = "reference" if item.bound == "reference" or name in cached else "yes"
+    ratio = float(item.compression_ratio)
+    if item.limit in DISK_RATES and math.isfinite(ratio) and ratio > 1:
+        copy_name, copy = lookup(values, f"copy_{int(item.threads)}t")
+        label = f"min({label} x {ratio:.2f}, {limit_label(copy_name)})"
+        value = min(value * ratio, copy)
+    return label, value, bound
+
+
+def node_of(item, nodes: dict[str, NodeLimits]) -> tuple[NodeLimits, str]:
+    """The limits of the node a figure was measured on, and a flag when nobody measured
+    that node's: the limits job's node then stands in, as a reference only."""
+    host = host_of(item)
+    if host in nodes or not nodes[""].host:  # limits naming no node: taken as every job's
+        return nodes.get(host, nodes[""]), ""
+    return nodes[""], f"measured on {host}, limits of {nodes[''].host}: another node"
+
+
+def flags(fraction: float, bound: str, spread: float, others_busy: float) -> str:
+    notes = []
+    if bound == "yes" and fraction > ABOVE:
+        notes.append(f"ABOVE ITS BOUND ({fraction:.2f}x): the bound is wrong")
+    if others_busy > BUSY:
+        notes.append(f"shared machine: others kept {others_busy:.0%} of the cores busy")
+    if spread > STABLE_SPREAD:
+        notes.append(f"unstable: samples spread {spread:.0%}")
+    return "; ".join(notes)
+
+
+def summarize(
+    limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The summary table: every stage's headline figure with the value of its limit (from
+    `limits.csv`, from `nodes` (limits the jobs measured on other nodes, see
+    `outofcore.limits.node`) for a figure measured on another node, or measured by the
+    stage itself), the fraction, and its flags."""
+    known = by_host(limits, nodes)
+    rows = []
+    for item in headlines.itertuples(index=False):
+        node, elsewhere = node_of(item, known)
+        try:
+            label, limit_value, bound = bound_of(item, node)
+        except ValueError as error:
+            raise ValueError(f"{item.stage}: {error}") from None
+        if elsewhere:
+            bound = "reference"
+        elif node is not known[""]:
+            label = f"{label} on {node.host}"
+        fraction = float(item.value) / limit_value
+        spread, busy = float(item.spread), float(item.others_busy)
+        rows.append(
+            {
+                "stage": item.stage,
+                "figure": item.figure,
+                "value": float(item.value),
+                "unit": item.unit,
+                "limit": label,
+                "limit_value": limit_value,
+                "fraction_of_limit": fraction,
+                "bound": bound,
+                "compression_ratio": float(item.compression_ratio),
+                "spread": spread,
+                "stable": bool(spread <= STABLE_SPREAD) if math.isfinite(spread) else pd.NA,
+                "others_busy": busy,
+                "flags": "; ".join(filter(None, [flags(fraction, bound, spread, busy), elsewhere])),
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def above_bound(summary: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose figure exceeds its bound by more than 5 %."""
+    return summary[(summary["bound"] == "yes") & (summary["fraction_of_limit"] > ABOVE)]
+
+
+DECISION_INTRO = (
+    "For each job this run measured: the fastest method (the tutorial's own way left aside), "
+    "its speed, that speed as a fraction of the machine limit that bounds it (1 = the limit, "
+    "measured in the same run), and how many times faster it is than the tutorial's way "
+    "(empty where the tutorial has no way of doing the job). One run on one machine: "
+    "read the ratios rather than the digits."
+)
+DECISION_COLUMNS = ["job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial"]
+
+
+def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The "what to use" table: for each job, the fastest method of this run that is not
+    the tutorial's way, its fraction of the limit, and value / the tutorial's value (how
+    many times faster; empty where the tutorial has no way of doing the job)."""
+    summary = summarize(limits, headlines, nodes)
+    table = headlines.reset_index(drop=True).assign(
+        value=summary["value"], fraction_of_limit=summary["fraction_of_limit"]
+    )
+    tutorial = table["tutorial"].astype(str).str.lower() == "true"
+    rows = []
+    for job in dict.fromkeys(table["job"]):  # in the stages' order
+        here = table[table["job"] == job]
+        own, theirs = here[~tutorial[here.index]], here[tutorial[here.index]]
+        if own.empty:
+            continue
+        best = own.loc[own["value"].idxmax()]  # every headline figure is a rate: higher is faster
+        reference = theirs[theirs["unit"] == best["unit"]]["value"]
+        rows.append(
+            {
+                "job": job,
+                "method": best["method"],
+                "value": float(best["value"]),
+                "unit": best["unit"],
+                "fraction_of_limit": float(best["fraction_of_limit"]),
+                "vs_tutorial": float(best["value"]) / reference.max() if len(reference) else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows, columns=DECISION_COLUMNS)
+
+
+def plot_fractions(summary: pd.DataFrame) -> Figure:
+    """Horizontal bars: every figure as a fraction of its limit (1 = the machine's limit).
+
+    A reference limit's bar is hatched; a figure above its bound is outlined in red and
+    labelled; a figure from a shared machine or with spread samples is marked `*`.
+    """
+    fig, ax = plt.subplots(figsize=(11, 0.55 * len(summary) + 1.8), layout="constrained")
+    labels = [
+        f"{s}: {f}\n  vs {lim}" + (" (reference)" if b == "reference" else "")
+        for s, f, lim, b in summary[["stage", "figure", "limit", "bound"]].itertuples(index=False)
+    ]
+    colors = summary["stage"].map({"particles": "C0", "blosc": "C1", "hugearray": "C2"}).fillna("C7")
+    bars = ax.barh(range(len(summary)), summary["fraction_of_limit"], color=colors)
+    above = set(above_bound(summary).index)
+    for i, (bar, row) in enumerate(zip(bars, summary.itertuples(index=False), strict=True)):
+        if row.bound == "reference":
+            bar.set_hatch("//")
+        if summary.index[i] in above:
+            bar.set_edgecolor("red")
+            bar.set_linewidth(2)
+            ax.text(bar.get_width(), i, f" ABOVE BOUND {bar.get_width():.2f}x", va="center", color="red")
+        elif row.flags:
+            ax.text(bar.get_width(), i, " *", va="center", color="black")
+    ax.axvline(1.0, color="black", linestyle="--", linewidth=1, label="the machine's limit")
+    ax.set_yticks(range(len(summary)), labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel(
+        "fraction of the limit (value / limit, both measured in this run)\n"
+        "hatched: reference only; *: shared machine or spread samples (see flags in summary.csv)"
+    )
+    ax.set_title("Every headline figure beside the machine limit that bounds it")
+    fig.legend(loc="outside lower center")  # below the axes: it never hides a bar
+    return fig
+
+
+HEADLINE_COLUMNS = ["stage", "figure", "value", "unit", "limit", "fraction_of_limit", "bound", "others_busy"]
+
+
+def headline_text(summary: pd.DataFrame) -> str:
+    """The summary as a plain-text table for a terminal: each figure, its limit, the
+    fraction, and the share of the cores other processes kept busy while it was timed."""
+    table = summary[HEADLINE_COLUMNS].copy()
+    table["value"] = table["value"].map(lambda v: f"{v:.3g}")
+    table["fraction_of_limit"] = table["fraction_of_limit"].map(lambda v: f"{v:.2f}")
+    table["others_busy"] = table["others_busy"].map(lambda v: "?" if pd.isna(v) else f"{v:.0%}")
+    table = table.rename(columns={"fraction_of_limit": "fraction"})
+    for column in ("stage", "figure", "limit", "bound"):  # text reads left-aligned
+        width = int(table[column].astype(str).str.len().max()) if len(table) else 0
+        table[column] = table[column].astype(str).str.ljust(width)
+    busy = summary["others_busy"].dropna()
+    contention = (
+        f"other processes kept {busy.min():.0%}-{busy.max():.0%} of the cores busy while the jobs timed"
+        if len(busy)
+        else "contention unknown (no job logged it)"
+    )
+    return f"{table.to_string(index=False, justify='left')}\n\n{contention}"
