@@ -49,9 +49,21 @@ class Headline:
     spread: float = math.nan  # (max - min) / median of the figure's samples
     others_busy: float = math.nan  # share of the cores other processes kept busy meanwhile
     host: str = ""  # the node that measured it ("" = where the limits job ran)
+    # What the "what to use" decision needs (see outofcore.summary.decision):
+    question: str = ""  # the user's question it answers, e.g. "selective query, rows sorted" ("" = job)
+    data: str = ""  # the data it was measured on (a data source, "particle table, 10^6 rows")
+    how: str = ""  # the call a user types
+    recipe: str = ""  # docs/recipes/<recipe>.py: the whole way, with the public API
+    value_low: float = math.nan  # the figure from the slowest sample
+    value_high: float = math.nan  # the figure from the fastest sample
+    file_bytes: float = math.nan  # bytes stored (a file's size)
+    setting: str = ""  # default (as shipped), tuned, pipeline; "" = not said
+    rank_by: str = "value"  # what its question ranks by: value (higher is better) or compression_ratio
+    ties: str = ""  # methods the stage found tied with it (samples overlapping), "; "-joined
 
 
 COLUMNS = [field.name for field in fields(Headline)]
+TEXT = ("note", "bound", "host", "question", "data", "how", "recipe", "setting", "rank_by", "ties")
 
 
 def host_of(item) -> str:
