@@ -13,7 +13,9 @@ rows = mib * 2**20 // (8 * columns)
 with h5py.File("huge_dask.h5", "w") as h5:  # any chunked store: HDF5, Zarr (da.from_zarr), ...
     data = h5.create_dataset("data", shape=(rows, columns), dtype="f8", chunks=(min(2**16, rows), columns))
     for start in range(0, rows, 2**20):
-        data[start : start + 2**20] = np.random.default_rng(start).integers(0, 100, (min(2**20, rows - start), columns))
+        data[start : start + 2**20] = np.random.default_rng(start).integers(
+            0, 100, (min(2**20, rows - start), columns)
+        )
 
 with h5py.File("huge_dask.h5", "r") as h5:
     array = da.from_array(h5["data"], chunks=(2**21, columns))  # 128 MiB per task

@@ -14,8 +14,9 @@ rows = mib * 2**20 // (8 * columns)
 rng = np.random.default_rng(42)
 
 with h5py.File("huge.h5", "w") as h5:
+    blosc2_lz4 = hdf5plugin.Blosc2(cname="lz4", clevel=5, filters=hdf5plugin.Blosc2.SHUFFLE)
     data = h5.create_dataset("data", shape=(rows, columns), dtype="f8", chunks=(min(2**16, rows), columns),
-                             **hdf5plugin.Blosc2(cname="lz4", clevel=5, filters=hdf5plugin.Blosc2.SHUFFLE))  # fmt: skip
+                             **blosc2_lz4)  # fmt: skip
     for start in range(0, rows, block_rows):
         stop = min(start + block_rows, rows)
         data[start:stop] = rng.integers(-(2**15), 2**15, (stop - start, columns))  # your blocks

@@ -23,6 +23,11 @@ from outofcore.plan import (
 if "timing_lock" not in workflow.global_resources:
     workflow.global_resources["timing_lock"] = 1
 
+# The recipes the decision page shows (the whole way a user does each pick)
+RECIPES = sorted(
+    str(p) for p in (Path(workflow.basedir) / "docs" / "recipes").glob("*.py")
+)
+
 PARTICLE_THREADS = 2  # pandas (numexpr), DuckDB, Polars, Arrow; PyTables scans use 1
 
 
@@ -121,6 +126,7 @@ def all_outputs():
     return [
         "results/decision.csv",
         "results/decision.html",
+        "results/verdict.rst",
         "results/limits.csv",
         "results/summary.csv",
         "results/summary.png",

@@ -1,5 +1,6 @@
 # Every stage's headline figures beside the machine limits of the same run, and the
-# "what to use" page: the fastest method of each job.
+# "what to use" decision: one row per (job, question, data), its recipe (docs/recipes/),
+# and the verdict the report's landing page opens with (results/verdict.rst).
 
 
 rule summary:
@@ -10,6 +11,7 @@ rule summary:
             f"results/{stage}/headline.csv"
             for stage in ("particles", "blosc", "hugearray")
         ],
+        recipes=RECIPES,
     output:
         csv=report(
             "results/summary.csv",
@@ -43,6 +45,7 @@ rule summary:
             category=DECISION_CATEGORY,
             labels=labels("what to use", "table"),
         ),
+        verdict="results/verdict.rst",
     log:
         "logs/summary.log",
     conda:

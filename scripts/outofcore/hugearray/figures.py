@@ -159,7 +159,8 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
         rows.append(Headline("hugearray", "write an array larger than memory", item.backend,
                              f"write, fsync included ({where})", float(item.write_gbps), "GB/s",
                              "durable_write", threads, tutorial=tutorial, note=note,
-                             compression_ratio=compression_ratio(item), **sure))  # fmt: skip
+                             compression_ratio=compression_ratio(item), **sure,
+                             **described(item, "write", item.backend)))  # fmt: skip
     for item in largest.itertuples():
         name = method(item.backend, item.engine)
         where = f"{name}, {item.size_mb} MiB, {item.compression}, data {item.data}"
@@ -170,8 +171,35 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
         rows.append(Headline("hugearray", "reduce an array larger than memory", name,
                              f"out-of-core reduce ({where}, {ratio:.2f}x compressed)",
                              float(item.reduce_gbps), "GB/s", read, threads, tutorial=tutorial, note=note,
-                             compression_ratio=ratio, **sure))  # fmt: skip
+                             compression_ratio=ratio, **sure, **described(item, "reduce", name)))  # fmt: skip
     return rows
+
+
+HOW = {  # backend -> (what a user types, its recipe in docs/recipes)
+    "tables": (
+        "h5.create_earray('/', 'data', ..., filters=tables.Filters(complib='blosc2:lz4'))",
+        "hugearray_tables",
+    ),
+    "h5py": ("h5.create_dataset('data', ..., **hdf5plugin.Blosc2(cname='lz4'))", "hugearray_h5py"),
+    "memmap": ("np.lib.format.open_memmap('a.npy', mode='w+', ...)", "hugearray_memmap"),
+    "zarr": ("zarr.create_array('a.zarr', ..., shards=(block_rows, columns))", "hugearray_zarr"),
+    "blosc2": ("blosc2.empty(shape, urlpath='a.b2nd', cparams=...)", "hugearray_blosc2"),
+}
+ENGINE_HOW = {"dask": ("da.from_array(dataset, chunks=...).mean(axis=0).compute()", "hugearray_dask")}
+
+
+def described(item, step: str, name: str) -> dict:
+    """What the decision reads: question, data, how, recipe, file size, setting."""
+    engine = getattr(item, "engine", "threads")
+    call, recipe = ENGINE_HOW.get(engine, ("", "")) if step == "reduce" else ("", "")
+    if not call:
+        call, recipe = HOW.get(item.backend, ("", ""))
+    question = (f"write {item.size_mb} MiB block by block, fsync included" if step == "write"
+                else f"reduce {item.size_mb} MiB out of core (sum, min, max per column)")  # fmt: skip
+    setting = getattr(item, "setting", "")
+    return {"question": question, "data": str(item.data), "how": call, "recipe": recipe,
+            "file_bytes": float(item.file_bytes),
+            "setting": "" if pd.isna(setting) else str(setting)}  # fmt: skip
 
 
 def memory_note(item) -> str:

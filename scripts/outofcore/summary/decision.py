@@ -16,16 +16,19 @@ limits (`outofcore.summary.table.summarize`). Per (job, question, data):
   bounds it, the limit named, `bound` = yes for a true ceiling, reference otherwise.
 """
 
+import html
 import math
+import re
 
 import pandas as pd
 
 from outofcore.summary.table import STABLE_SPREAD, summarize
 
-DECISION_COLUMNS = [
-    "job", "question", "data", "pick", "method", "how", "recipe", "setting", "value", "unit",
-    "value_low", "value_high", "spread", "stable", "ties", "compression_ratio", "file_bytes", "size",
-    "fraction_of_limit", "limit", "bound", "vs_tutorial", "tutorial", "vs_default", "flags",
+DECISION_COLUMNS = [  # the first six as before, then what the decision adds
+    "job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial",
+    "question", "data", "pick", "how", "recipe", "setting", "value_low", "value_high", "spread", "stable",
+    "ties", "compression_ratio", "file_bytes", "size", "limit", "bound", "tutorial", "vs_default", "flags",
+    "stage",
 ]  # fmt: skip
 TUNED = ("tuned", "pipeline")
 # Where each stage's evidence is shown in the report (the plot a pick can be checked on)
@@ -41,7 +44,9 @@ def sample_range(row: pd.Series) -> tuple[float, float]:
     """(slowest, fastest) figure of the row's samples. A stage that gave only the spread
     s = (max - min) / median of seconds: the samples lie within median x (1 +- s), so the
     figure within value / (1 + s) .. value / (1 - s) (wider than the truth, never narrower)."""
-    low, high, value, spread = (float(row.get(k, math.nan)) for k in ("value_low", "value_high", "value", "spread"))
+    low, high, value, spread = (
+        float(row.get(k, math.nan)) for k in ("value_low", "value_high", "value", "spread")
+    )
     if math.isfinite(low) and math.isfinite(high):
         return low, high
     if math.isfinite(spread):
@@ -86,6 +91,8 @@ def _prepared(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame
     table["rank_by"] = _text(table, "rank_by", "value").replace("", "value")
     for column in ("value_low", "value_high", "file_bytes", "compression_ratio", "spread"):
         table[column] = pd.to_numeric(table.get(column, math.nan), errors="coerce")
+    decide = _text(table, "decide", "True").str.lower() != "false"
+    table = table[decide].reset_index(drop=True)
     ranges = [sample_range(row) for _, row in table.iterrows()]
     table["value_low"] = [low for low, _ in ranges]
     table["value_high"] = [high for _, high in ranges]
@@ -127,8 +134,8 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
         key = candidates["rank_by"].iloc[0]
         key = key if key in candidates else "value"
         best = candidates.sort_values([key, "value"], ascending=False).iloc[0]
-        ties = [str(other["method"]) for _, other in candidates.iterrows()
-                if other["method"] != best["method"] and key == "value" and overlaps(best, other)]  # fmt: skip
+        others = candidates[candidates["method"] != best["method"]] if key == "value" else candidates.iloc[:0]
+        ties = [str(other["method"]) for _, other in others.iterrows() if overlaps(best, other)]
         ties += [t for t in best["ties"].split("; ") if t and t not in ties]
         vs_tutorial, tutorial = _tutorial_value(table, group, best)
         same = defaults[defaults["method"] == best["method"]]
@@ -163,17 +170,15 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
                 "stage": best["stage"],
             }
         )
-    frame = pd.DataFrame(rows, columns=[*DECISION_COLUMNS, "stage"])
-    return frame
+    return pd.DataFrame(rows, columns=DECISION_COLUMNS)
 
 
 def sureness(rows: pd.DataFrame) -> str:
     """How sure a job's picks are, in words."""
-    tied = rows[rows["ties"] != ""]
     spreads = rows["spread"].dropna()
     parts = []
-    if len(tied):
-        parts.append("within noise of " + ", ".join(dict.fromkeys("; ".join(tied["ties"]).split("; "))))
+    if (rows["bound"] == "yes").any() and (rows["fraction_of_limit"] > 1.05).any():
+        parts.append("a figure above its bound: see flags")
     if spreads.empty:
         parts.append("timed once (spread unknown)")
     elif (spreads > STABLE_SPREAD).any():
@@ -198,7 +203,16 @@ def _literal(text: str) -> str:
 
 def _plain(text: str) -> str:
     """Text as plain rst: markup characters escaped."""
-    return "".join("\\" + c if c in "\\`*_|[]<>:" else c for c in str(text))
+    return "".join("\\" + c if c in "\\`*_|" else c for c in str(text))
+
+
+def _picked(same: pd.DataFrame) -> str:
+    """The pick in words: among ties no winner is named."""
+    ties = [t for t in "; ".join(same["ties"]).split("; ") if t]
+    names = [f"**{_plain(m)}**" for m in dict.fromkeys([same["method"].iloc[0], *ties])]
+    notes = [_literal(same["how"].iloc[0])] + (["tied within noise: no winner"] if len(names) > 1 else [])
+    notes = [n for n in notes if n]
+    return " or ".join(names) + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def verdict_sentences(decision: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -206,21 +220,23 @@ def verdict_sentences(decision: pd.DataFrame) -> list[tuple[str, str, str]]:
     how much faster than the tutorial's way, how sure."""
     out = []
     for job, rows in decision.groupby("job", sort=False):
+        datas = list(dict.fromkeys(rows["data"]))
         uses = []
-        for method, same in rows.groupby("method", sort=False):
-            where = "; ".join(
-                f"{q}" + (f" ({d})" if d else "") for q, d in same[["question", "data"]].itertuples(index=False)
-            )
-            how = _literal(same["how"].iloc[0])
-            phrase = f"**{_plain(method)}**" + (f" ({how})" if how else "")
+        for _, same in rows.groupby("method", sort=False):
+            phrase = _picked(same)
             if len(rows) > 1:
-                phrase += f" for {_plain(where)}"
+                asked = [q + (f" ({d})" if len(datas) > 1 and d else "")
+                         for q, d in same[["question", "data"]].itertuples(index=False)]  # fmt: skip
+                phrase += " for " + _plain("; ".join(asked))
             times = _times(same["vs_tutorial"])
             if times:
-                phrase += f", {times} the tutorial's {_plain(same['tutorial'].iloc[0])}"
+                faster = "faster than" if same["vs_tutorial"].min() >= 1 else "the speed of"
+                phrase += f", {times} {faster} the tutorial's {_plain(same['tutorial'].iloc[0])}"
             uses.append(phrase)
         stage = rows["stage"].iloc[0] if "stage" in rows else ""
-        sentence = f"*{_plain(job[:1].upper() + job[1:])}*: use " + "; ".join(uses) + f" ({_plain(sureness(rows))})."
+        on = f" ({_plain(datas[0])})" if len(datas) == 1 and datas[0] else ""
+        name = _plain(job[:1].upper() + job[1:])
+        sentence = f"*{name}*{on}: " + "; ".join(uses) + f" ({_plain(sureness(rows))})."
         out.append((job, sentence, EVIDENCE.get(stage, DECISION_PAGE)))
     return out
 
@@ -236,3 +252,46 @@ def verdict_rst(decision: pd.DataFrame) -> str:
         table = f"`decision <javascript:app.showResultInfo('{DECISION_PAGE}')>`__"
         lines.append(f"- {sentence} {link}, {table}")
     return "\n".join(lines) + "\n"
+
+
+def decision_page_extra(decision: pd.DataFrame, recipes: dict[str, str]) -> str:
+    """The decision page after its table: the verdict in words, then every recipe the
+    picks name (the whole code, as in docs/recipes/)."""
+    parts = ["<h2>The verdict</h2><ul>"]
+    for _, sentence, _ in verdict_sentences(decision):
+        parts.append(f"<li>{_html_of(sentence)}</li>")
+    parts.append("</ul><h2>Recipes</h2>")
+    named = [r for r in dict.fromkeys(decision["recipe"]) if r]
+    missing = [r for r in named if r not in recipes]
+    if missing:
+        raise ValueError(f"the decision names recipes that docs/recipes lacks: {missing}")
+    if any("from particles import" in recipes[name] for name in named) and "particles" in recipes:
+        named.append("particles")  # the stand-in data the table recipes import
+    for name in named:
+        picks = ", ".join(dict.fromkeys(decision.loc[decision["recipe"] == name, "method"]))
+        parts.append(f"<details open><summary><code>docs/recipes/{name}.py</code> ({html.escape(picks)})"
+                     f"</summary><pre>{html.escape(recipes[name])}</pre></details>")  # fmt: skip
+    return "".join(parts)
+
+
+def _html_of(sentence: str) -> str:
+    """A verdict sentence (the rst inline markup it uses: ``code``, **strong**, *emphasis*,
+    backslash escapes) as HTML."""
+    pattern = re.compile(r"``(.+?)``|\*\*(.+?)\*\*|\*(.+?)\*")
+    pieces, last = [], 0
+    for match in pattern.finditer(sentence):
+        pieces.append(html.escape(_unescape(sentence[last : match.start()])))
+        code, strong, emphasis = match.groups()
+        if code is not None:
+            pieces.append(f"<code>{html.escape(code)}</code>")
+        elif strong is not None:
+            pieces.append(f"<b>{html.escape(_unescape(strong))}</b>")
+        else:
+            pieces.append(f"<i>{html.escape(_unescape(emphasis))}</i>")
+        last = match.end()
+    pieces.append(html.escape(_unescape(sentence[last:])))
+    return "".join(pieces)
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)

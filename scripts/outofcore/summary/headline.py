@@ -60,6 +60,7 @@ class Headline:
     setting: str = ""  # default (as shipped), tuned, pipeline; "" = not said
     rank_by: str = "value"  # what its question ranks by: value (higher is better) or compression_ratio
     ties: str = ""  # methods the stage found tied with it (samples overlapping), "; "-joined
+    decide: bool = True  # a candidate of the decision (False: a figure for the summary only)
 
 
 COLUMNS = [field.name for field in fields(Headline)]
