@@ -55,6 +55,8 @@ def test_config_schema_offers_exactly_the_registered_formats():
     formats = SCHEMA["properties"]["particles"]["properties"]["formats"]
     assert formats["items"]["enum"] == list(FORMATS)
     assert formats["default"] == list(FORMATS) and formats["maxItems"] == len(FORMATS)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert config["particles"]["formats"] == list(FORMATS)  # the default run has every format
     for entry in FORMATS.values():
         assert entry.file in formats["description"], f"{entry.file} not described in particles.formats"
 
@@ -111,3 +113,11 @@ def test_every_writer_and_engine_reaches_the_headline_and_figures():
 def test_unknown_format_is_named():
     with pytest.raises(ValueError, match=r"unknown table format 'feather' \(particles.formats\)"):
         registry.get_format("feather")
+
+
+def test_every_engine_has_a_thread_count():
+    from outofcore.particles.format_bench import PYTABLES, engine_threads
+
+    counts = engine_threads(2)
+    assert {e.name for entry in FORMATS.values() for e in entry.engines} | {PYTABLES} == set(counts)
+    assert counts["hdfstore"] == 1 and counts[PYTABLES] == 2  # HDFStore's select: a PyTables scan

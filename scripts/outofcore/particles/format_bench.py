@@ -24,7 +24,14 @@ from outofcore.core.seeding import rng_for
 from outofcore.core.timing import Point, measure, measure_interleaved
 from outofcore.particles.bench import REPEATS, TimingRow, fresh
 from outofcore.particles.engines import indexable_columns, to_numexpr
-from outofcore.particles.formats import FORMATS, engine_queries, get_format, same_rows, to_records
+from outofcore.particles.formats import (
+    FORMATS,
+    engine_queries,
+    get_format,
+    same_rows,
+    set_engine_threads,
+    to_records,
+)
 from outofcore.particles.formats.table_format import WriteOptions, Writer
 from outofcore.particles.queries import (
     create_indexes,
@@ -51,6 +58,20 @@ class FormatSettings:
     parquet_compression: str
     parquet_row_group_rows: int
     seed: int
+
+
+def engine_threads(threads: int) -> dict[str, int]:
+    """The threads of every registered engine (and `pytables`, blosc's) in a job of
+    `threads`: the libraries' pools set to it; HDFStore's select is a PyTables scan
+    (`numexpr_threads`). A registered engine without a count here is an error."""
+    counts = set_engine_threads(threads) | {
+        "hdfstore": numexpr_threads("hdfstore", threads),
+        PYTABLES: threads,
+    }
+    missing = [e.name for entry in FORMATS.values() for e in entry.engines if e.name not in counts]
+    if missing:
+        raise RuntimeError(f"no thread count for the engines {missing}: add them to engine_threads")
+    return counts
 
 
 def ordered(records: np.ndarray, order: str, seed: int) -> np.ndarray:
