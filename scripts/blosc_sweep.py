@@ -3,6 +3,7 @@
 from typing import Any
 
 import blosc
+
 from outofcore.blosc.bench import sweep
 from outofcore.core import contention
 from outofcore.core.exclusive import timed_job

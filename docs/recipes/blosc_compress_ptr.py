@@ -4,9 +4,8 @@ Run: python blosc_compress_ptr.py [elements] [codec]"""
 
 import sys
 
-import numpy as np
-
 import blosc
+import numpy as np
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
 codec = sys.argv[2] if len(sys.argv) > 2 else "lz4"

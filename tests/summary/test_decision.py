@@ -13,8 +13,9 @@ from support import ARRAYS, LIMITS, timings
 
 
 def row(method: str, value: float, low: float, high: float, **extra) -> Headline:
-    fields = {"stage": "s", "job": "query a table", "method": method, "figure": f"{method} f", "value": value,
-              "unit": "GB/s", "limit": "warm_read", "threads": 1, "value_low": low, "value_high": high,
+    fields = {"stage": "particles", "job": "query a table", "method": method, "figure": f"{method} f",
+              "value": value, "unit": "GB/s", "limit": "warm_read", "threads": 1, "value_low": low,
+              "value_high": high,
               "question": "query 1 %", "data": "table", "how": f"{method}()",
               "recipe": method} | extra  # fmt: skip
     return Headline(**fields)
@@ -63,9 +64,11 @@ def test_tuned_settings_are_decided_on_and_defaults_say_what_tuning_is_worth():
 
 def test_the_smallest_is_ranked_by_ratio_and_rows_kept_out_of_the_decision_stay_out():
     rows = headline_frame([
-        row("fast", 5.0, 4.9, 5.1, compression_ratio=2.0, rank_by="compression_ratio", limit="read_2t"),
-        row("small", 1.0, 0.9, 1.1, compression_ratio=9.0, rank_by="compression_ratio", limit="read_2t"),
-        row("summary only", 50.0, 49.0, 51.0, decide=False, limit="read_2t"),
+        row("fast", 5.0, 4.9, 5.1, compression_ratio=2.0, rank_by="compression_ratio", limit="read_2t",
+            stage="blosc"),
+        row("small", 1.0, 0.9, 1.1, compression_ratio=9.0, rank_by="compression_ratio", limit="read_2t",
+            stage="blosc"),
+        row("summary only", 50.0, 49.0, 51.0, decide=False, limit="read_2t", stage="blosc"),
     ])  # fmt: skip
     limits = pd.concat([LIMITS, pd.DataFrame([("read_2t", 20.0, "GB/s", "x")], columns=LIMITS.columns)])
     decision = what.decide(limits, rows)
@@ -109,7 +112,8 @@ def test_the_verdict_has_one_sentence_per_job_linked_to_its_evidence():
     rows = headline_frame([
         row("a", 4.0, 3.0, 5.0, stage="particles"), row("b", 3.5, 2.9, 3.8, stage="particles"),
         row("loop", 0.04, 0.03, 0.05, tutorial=True, stage="particles"),
-        row("z", 2.0, 1.9, 2.1, job="compress an array in memory", stage="blosc", spread=0.3),
+        row("z", 2.0, 1.9, 2.1, job="compress an array in memory", stage="blosc", spread=0.3, limit="read_1t",
+            limit_value=20.0),
     ])  # fmt: skip
     decision = what.decide(LIMITS, rows)
     text = what.verdict_rst(decision)

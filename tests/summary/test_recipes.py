@@ -9,6 +9,7 @@ from conftest import REPO
 from outofcore.blosc import matrix as blosc_matrix
 from outofcore.hugearray import figures as hugearray_figures
 from outofcore.particles import figures as particle_figures
+from outofcore.particles.formats.registry import FORMATS
 
 RECIPES = REPO / "docs" / "recipes"
 HELPERS = {"particles"}  # the stand-in data the table recipes import, not a recipe
@@ -46,3 +47,10 @@ def test_every_recipe_a_stage_names_exists_and_is_short():
     assert named <= present, named - present
     for path in RECIPES.glob("*.py"):
         assert len(path.read_text().splitlines()) <= 30, f"{path.name}: a recipe stays short"
+
+
+def test_every_registered_table_writer_and_engine_has_a_recipe():
+    methods = {w.method for entry in FORMATS.values() for w in entry.writers}
+    methods |= {engine.name for entry in FORMATS.values() for engine in entry.engines}
+    lacking = sorted(m for m in methods if not particle_figures.HOW.get(m, ("", ""))[1])
+    assert lacking == [], f"add a docs/recipes file and its HOW entry in particles/figures.py for {lacking}"

@@ -26,11 +26,11 @@ and its largest absolute error is recorded.
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import blosc
 import blosc2
 import numpy as np
 import pandas as pd
 
-import blosc
 from outofcore.blosc import filters as blosc_filters
 from outofcore.blosc.rows import DEFAULT_DATA, MEMCPY, NO_CODEC, SweepRow, sweep_frame
 from outofcore.core.timing import Point, Timing, measure_interleaved

@@ -14,23 +14,21 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outofcore.core.timing import stable_flags
+from outofcore.particles.formats.registry import FORMATS
 from outofcore.plan.sizing import PARTICLE_BYTES
 from outofcore.summary.headline import GB, Headline
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
 # scan costs at least) and the index build are drawn as references.
 METHODS = ["iterrows", "pandas", "pandas_bytes", "read_where", "where", "numpy", "indexed"]
-ENGINES = ["hdfstore", "arrow", "polars", "duckdb"]  # the other stores' query engines
+ENGINES = [engine.name for entry in FORMATS.values() for engine in entry.engines]  # the other stores'
 REFERENCES = {"read": "--", "create_csindex": ":"}
 LABELS = {
     "read": "table.read() (reference)",
     "create_csindex": "index build (create_csindex)",
     "pandas": "pandas (read_hdf, names as str)",
     "pandas_bytes": "pandas (table.read(), names as bytes)",
-    "hdfstore": "HDFStore.select (pandas)",
-    "arrow": "pyarrow.dataset (Parquet)",
-    "polars": "Polars scan_parquet",
-    "duckdb": "DuckDB (Parquet)",
+    **{engine.name: engine.legend for entry in FORMATS.values() for engine in entry.engines},
 }
 ORDERS = ["sorted", "shuffled"]
 
@@ -100,16 +98,12 @@ WRITES = {  # (format, method) -> label
     ("npy", "limit"): "np.save (limit)",
     ("pytables", "block"): "PyTables block append",
     ("pytables", "chunks"): "PyTables direct chunk writes",
-    ("parquet", "parquet_write"): "Parquet (pyarrow)",
-    ("hdfstore", "hdfstore_write"): "HDFStore format=table",
+    **{(entry.name, w.method): w.label for entry in FORMATS.values() for w in entry.writers},
 }
 QUERIES = {
     ("pytables", "where"): "PyTables where",
     ("pytables", "indexed"): "PyTables indexed where",
-    ("parquet", "duckdb"): "DuckDB",
-    ("parquet", "polars"): "Polars",
-    ("parquet", "arrow"): "pyarrow.dataset",
-    ("hdfstore", "hdfstore"): "HDFStore.select",
+    **{(entry.name, engine.name): engine.label for entry in FORMATS.values() for engine in entry.engines},
 }
 
 
@@ -144,19 +138,19 @@ def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
     _bars(query_ax, largest[largest["step"] == "query"], QUERIES, "seconds")
     query_ax.set_ylabel("time per query (s, median)")
     query_ax.set_title(f"querying {nrows:,} rows: {query}", parse_math=False)
-    fig.suptitle("Particle table: PyTables, Parquet and HDFStore")
+    fig.suptitle(f"Particle table: PyTables, {', '.join(entry.title for entry in FORMATS.values())}")
     return fig
 
 
-STORE_HEADLINES = [  # (step, method, format, job, label, what it is)
-    ("fill", "parquet_write", "parquet", "store a table", "Parquet (pyarrow)", "table write, Parquet"),
-    ("fill", "hdfstore_write", "hdfstore", "store a table", "HDFStore format=table", "table write, HDFStore"),
-    ("query", "duckdb", "parquet", "query a table", "DuckDB on Parquet", "DuckDB query"),
-    ("query", "polars", "parquet", "query a table", "Polars on Parquet", "Polars scan_parquet query"),
-    ("query", "arrow", "parquet", "query a table", "pyarrow.dataset on Parquet", "pyarrow.dataset query"),
-    ("query", "hdfstore", "hdfstore", "query a table", "HDFStore.select", "HDFStore.select query"),
-]
-# What a user types for each method, and its recipe (docs/recipes/<name>.py)
+STORE_HEADLINES = [  # (step, method, format, job, label, what it is), from the registry
+    *[("fill", w.method, entry.name, "store a table", w.label, f"table write, {entry.title}")
+      for entry in FORMATS.values() for w in entry.writers],
+    *[("query", engine.name, entry.name, "query a table", engine.headline, engine.figure)
+      for entry in FORMATS.values() for engine in entry.engines],
+]  # fmt: skip
+# What a user types for each method, and its recipe (docs/recipes/<name>.py); a registered
+# writer's own code (per setting) says it better where it has one
+WRITER_CODE = {(w.method, w.setting): w.code for entry in FORMATS.values() for w in entry.writers if w.code}
 HOW = {
     "chunks": ("table.truncate(n); table.write_chunk((start,), chunk)", "pytables_direct_chunks"),
     "block": ("table.append(records[start:start + 2**20])", "pytables_append"),
@@ -220,21 +214,26 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
                     figure = f"in-kernel {label} query ({where}, {order} rows)"
                     rows.append(query_headline(row, method, label, figure,
                                                nrows, threads))  # fmt: skip
+        seen = set()
         for step, method, fmt, job, label, figure in STORE_HEADLINES:
-            if (step, method, fmt) not in by.index or (step == "fill" and order != "sorted"):
-                continue  # format left out, or a query HDFStore's where cannot express
-            row = by.loc[(step, method, fmt)]
-            if step == "fill":
-                value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
-                rows.append(
-                    Headline("particles", job, label, f"{figure} ({where})", value, "GB/s", save, 1,
-                             limit_value=limit, note=f"{int(row['file_bytes'])} bytes",
-                             **described(row, step, method, nrows, value))
-                )  # fmt: skip
-            else:
-                rows.append(
-                    query_headline(row, method, label, f"{figure} ({where}, {order} rows)", nrows, threads)
-                )
+            if (step, method, fmt) in seen or (step == "fill" and order != "sorted"):
+                continue  # a writer's other setting (its rows come together), or shuffled writes
+            seen.add((step, method, fmt))
+            match = frame[(frame["step"] == step) & (frame["method"] == method) & (frame["format"] == fmt)]
+            for _, row in match.iterrows():  # one row per setting; none if the format was left out
+                if step == "fill":
+                    value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
+                    rows.append(
+                        Headline("particles", job, label, f"{figure} ({where})", value, "GB/s", save, 1,
+                                 limit_value=limit, note=f"{int(row['file_bytes'])} bytes",
+                                 **described(row, step, method, nrows, value))
+                    )  # fmt: skip
+                else:
+                    rows.append(
+                        query_headline(
+                            row, method, label, f"{figure} ({where}, {order} rows)", nrows, threads
+                        )
+                    )
     host = timings["host"].dropna().astype(str) if "host" in timings else pd.Series(dtype=str)
     return [dataclasses.replace(row, host=host.iloc[0]) for row in rows] if len(host) else rows
 
@@ -255,15 +254,22 @@ def described(row: pd.Series, step: str, method: str, nrows: int, value: float) 
     """What the decision reads from a timing row: how sure (spread, samples' range, the
     job's others_busy), what it answers (question, data), how (the call, the recipe),
     the file's size and the setting where the table names one."""
-    seconds = float(row.get("seconds", math.nan))
-    fields = {key: float(row.get(key, math.nan)) for key in ("spread", "others_busy", "file_bytes")}
-    fields["value_low"] = value * seconds / float(row.get("seconds_max", math.nan))
-    fields["value_high"] = value * seconds / float(row.get("seconds_min", math.nan))
-    how, recipe = HOW.get(method, ("", ""))
+
+    def number(key: str) -> float:  # NaN for a missing or empty cell
+        found = row.get(key, math.nan)
+        return math.nan if pd.isna(found) else float(found)
+
+    seconds = number("seconds")
+    fields = {key: number(key) for key in ("spread", "others_busy", "file_bytes")}
+    fields["value_low"] = value * seconds / number("seconds_max")
+    fields["value_high"] = value * seconds / number("seconds_min")
     setting = row.get("setting", "")
+    setting = "" if pd.isna(setting) else str(setting)
+    how, recipe = HOW.get(method, ("", ""))
+    how = WRITER_CODE.get((method, setting or "default"), how)
     question = question_of(row, nrows) if step == "query" else "write the table once (file size beside)"
     return fields | {"how": how, "recipe": recipe, "data": table_data(nrows), "question": question,
-                     "setting": "" if pd.isna(setting) else str(setting)}  # fmt: skip
+                     "setting": setting}  # fmt: skip
 
 
 def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list[Headline]:

@@ -21,11 +21,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import blosc
 import blosc2
 import numpy as np
 from blosc.blosc_extension import error as BloscError
-
-import blosc
 
 FORMATS = ("blosc1", "blosc2")
 CODECS = ("blosclz", "lz4", "lz4hc", "zlib", "zstd")  # compiled into both libraries
