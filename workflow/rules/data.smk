@@ -9,18 +9,7 @@ DATA_BY_LABEL = {spec.label: spec for spec in DATA}
 
 rule data_sources:
     output:
-        csv=report(
-            "results/data/sources.csv",
-            caption="../report/data_sources.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("data sources", "table as CSV"),
-        ),
-        html=report(
-            "results/data/sources.html",
-            caption="../report/data_sources.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("data sources", "table"),
-        ),
+        **reported_table(SOURCES, "data_sources", SUMMARY_CATEGORY, "data sources"),
     log:
         "logs/data_sources.log",
     localrule: True

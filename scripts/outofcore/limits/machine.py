@@ -26,12 +26,12 @@ from outofcore.limits.disk import (
     CHUNK,
     DIRECT_CHUNK,
     DIRECT_STREAMS,
-    MB,
     disk_timings,
     fastest,
     is_cached,
 )
 from outofcore.limits.memory import bandwidths_gbps
+from outofcore.plan.units import GB, GiB, MiB
 
 COLUMNS = ["name", "value", "unit", "how"]
 HOST = "host"  # the row naming the node the limits were measured on
@@ -123,7 +123,7 @@ DISK_HOW = {
 }
 COLD_HOW = {
     "cold_read_direct": "read of the same {mb} MiB file with O_DIRECT (page cache bypassed), "
-    f"{DIRECT_STREAMS} streams of {DIRECT_CHUNK // MB} MiB reads",
+    f"{DIRECT_STREAMS} streams of {DIRECT_CHUNK // MiB} MiB reads",
     "cold_read_buffered": "os.readinto in 8 MiB calls after posix_fadvise(DONTNEED) dropped the "
     "same {mb} MiB file's pages (then SEQUENTIAL: readahead doubled)",
     "cold_read_mmap": "sequential walk (one byte a page) of an mmap of the same {mb} MiB file "
@@ -134,7 +134,9 @@ COLD_HOW = {
 def memory_rows(memcpy_mb: int, threads: Iterable[int], repeats: int) -> list[dict[str, Any]]:
     """copy_{T}t, write_{T}t, read_{T}t for every thread count, and `memcpy` (= copy_1t)."""
     rows = []
-    for name, (gbps, timing) in sorted(bandwidths_gbps(list(threads), memcpy_mb * MB, repeats, 0.05).items()):
+    for name, (gbps, timing) in sorted(
+        bandwidths_gbps(list(threads), memcpy_mb * MiB, repeats, 0.05).items()
+    ):
         kind, t = name.split("_")
         count = int(t[:-1])
         how = MEMORY_HOW[kind].format(mb=memcpy_mb, threads=f"{count} thread{'s' if count > 1 else ''}")
@@ -149,9 +151,9 @@ def disk_rows(
     results_dir: str | Path, disk_mb: int, repeats: int, allow_direct: bool = True
 ) -> list[dict[str, Any]]:
     """Rows of the disk limits; `cold_read` names the cold way it took its value from."""
-    nbytes = max(CHUNK, disk_mb * MB // CHUNK * CHUNK)
+    nbytes = max(CHUNK, disk_mb * MiB // CHUNK * CHUNK)
     timings = disk_timings(results_dir, nbytes, repeats, allow_direct)
-    gbps = {name: timing.best_rate(nbytes) / 1e9 for name, timing in timings.items()}
+    gbps = {name: timing.best_rate(nbytes) / GB for name, timing in timings.items()}
     where = f"on {Path(results_dir).resolve()}"
     ways = {name: timing for name, timing in timings.items() if name in COLD_HOW}
     best = fastest(ways)
@@ -182,7 +184,7 @@ def measure_limits(
     rows.append(
         {
             "name": "memory",
-            "value": three_digits(psutil.virtual_memory().total / 2**30),
+            "value": three_digits(psutil.virtual_memory().total / GiB),
             "unit": "GiB",
             "how": "psutil.virtual_memory().total",
         }

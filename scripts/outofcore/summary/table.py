@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from outofcore.core.contention import BUSY
+from outofcore.core.timing import STABLE_SPREAD
 from outofcore.limits.node import NodeLimits, by_host
 from outofcore.summary.headline import host_of
 
@@ -39,8 +41,6 @@ COLUMNS = [
     "flags",
 ]
 ABOVE = 1.05  # a figure above this fraction of a bound: the bound is wrong
-BUSY = 0.1  # others kept more than this share of the cores busy: a shared machine
-STABLE_SPREAD = 0.15
 # Disk rates count stored bytes: a figure over compressed data counts more (uncompressed) bytes
 DISK_RATES = ("cold_read", "warm_read", "durable_write", "page_cache_write")
 
