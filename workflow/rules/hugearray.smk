@@ -25,12 +25,12 @@ rule hugearray:
         limits=LIMITS,  # its node: a job elsewhere measures its own node's
     output:
         data=data_output(
-            HUGEARRAY_JOB + ".h5",
+            f"{HUGEARRAY_JOB}.h5",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".h5"),
         ),
-        table=HUGEARRAY_JOB + ".csv",
-        node_limits=HUGEARRAY_JOB + ".node_limits.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
     log:
         "logs/hugearray_{size_mb}_{data}_{engine}_{backend}.log",
     benchmark:
@@ -78,12 +78,12 @@ rule hugearray:
 use rule hugearray as hugearray_memmap with:
     output:
         data=data_output(
-            HUGEARRAY_JOB + ".npy",
+            f"{HUGEARRAY_JOB}.npy",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".npy"),
         ),
-        table=HUGEARRAY_JOB + ".csv",
-        node_limits=HUGEARRAY_JOB + ".node_limits.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -94,12 +94,12 @@ use rule hugearray as hugearray_memmap with:
 use rule hugearray as hugearray_zarr with:
     output:
         data=data_output(
-            HUGEARRAY_JOB + ".zarr",
+            f"{HUGEARRAY_JOB}.zarr",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".zarr"),
         ),
-        table=HUGEARRAY_JOB + ".csv",
-        node_limits=HUGEARRAY_JOB + ".node_limits.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -110,12 +110,12 @@ use rule hugearray as hugearray_zarr with:
 use rule hugearray as hugearray_blosc2 with:
     output:
         data=data_output(
-            HUGEARRAY_JOB + ".b2nd",
+            f"{HUGEARRAY_JOB}.b2nd",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".b2nd"),
         ),
-        table=HUGEARRAY_JOB + ".csv",
-        node_limits=HUGEARRAY_JOB + ".node_limits.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
