@@ -87,7 +87,7 @@ def test_config_schema_and_rules_know_every_backend():
     assert schema["properties"]["hugearray"]["properties"]["backends"]["items"]["enum"] == list(BACKENDS)
     rules = (REPO / "workflow" / "rules" / "hugearray.smk").read_text()
     outputs = re.findall(
-        r'data=data_output\(\s*"results/hugearray/\{size_mb\}/\{data\}/\{engine\}/\{backend\}(\.[\w.]+)",'
+        r'data=data_output\(\s*f"\{HUGEARRAY_JOB\}(\.[\w.]+)",'
         r'\s*keep=HUGEARRAY\["keep_data"\],'
         r'\s*is_directory=hugearray_stores\.stored_as_directory\("([^"]+)"\),',
         rules,
