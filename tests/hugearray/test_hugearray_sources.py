@@ -261,3 +261,32 @@ def test_stage_on_a_users_npy_an_hdf5_dataset_and_a_generator(workflow_runner):
     headline = pd.read_csv(out / "headline.csv")
     for data in (RANGED, "mine", "sensors"):
         assert headline["figure"].str.contains(f"data {data}").sum() == 4  # 2 writes, 2 reduces
+
+
+# --- data that compress beyond any ratio ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["tables", "h5py"])
+def test_a_constant_column_is_stored_and_read_back(tmp_path, backend):
+    """A year in every row compresses thousands of times (blosc2 stores a constant chunk as
+    its header and a value): the store's own layout check knows the shape it wrote and
+    reads it, where a bound on the ratio refused it."""
+    np.save(tmp_path / "year.npy", np.full(1000, 2013, dtype=np.int64))
+    one = job(tmp_path, backend, "threads", {"file": str(tmp_path / "year.npy")})
+    one = HugeArrayJob(**{**one.__dict__, "size_mb": 16, "block_mb": 4, "chunk_kb": 1024})
+    measurement, stats, _ = hugearray.run(one)
+    assert measurement.check == "ok" and measurement.file_bytes * 1000 < one.layout.nbytes
+    assert set(stats.low) == set(stats.high) == {2013.0}
+
+
+def test_a_store_declaring_another_shape_is_refused(tmp_path):
+    """The ratio bound is replaced by the exact shape, not dropped: a store grown behind the
+    job's back is refused naming the file."""
+    from outofcore.safety.hdf5 import UnsafeFile
+
+    one = job(tmp_path, "h5py", "threads", "noisy_float")
+    hugearray.write_array(one)
+    with h5py.File(one.path, "r+") as h5:
+        h5[DATASET].resize(one.layout.rows * 1000, axis=0)
+    with pytest.raises(UnsafeFile, match=rf"^{one.path}: /array: shape \(\d+, 3\), not the \(174762, 3\) written"):
+        hugearray.reduce_array(one)
