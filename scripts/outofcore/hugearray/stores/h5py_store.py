@@ -64,7 +64,7 @@ class H5pyWriter:
 
 def h5py_reader(path: Path, spec: StoreSpec) -> PieceReader:
     """h5py dataset: direct chunks, or blocks through the HDF5 filter pipeline."""
-    refuse_foreign_layout(path, complete=True, expected=written_shape(spec))  # its bytes all here, every chunk
+    refuse_foreign_layout(path, complete=True, expected=written_shape(spec))  # all here, every chunk
     h5 = h5py.File(path, "r")
     dataset = h5[DATASET]
     if spec.direct:
