@@ -35,7 +35,7 @@ def spec(item) -> SourceSpec:
 
 def array_of(item, layout: Layout = LAYOUT) -> np.ndarray:
     blocks, _ = open_blocks(SEED, layout, spec(item).as_params())
-    return np.concatenate(list(blocks))
+    return np.concatenate([values for values, _ in blocks])
 
 
 def expected(values: np.ndarray, layout: Layout = LAYOUT) -> np.ndarray:
@@ -50,15 +50,31 @@ def test_periodic_repeats_the_values(period, start, stop):
     assert np.array_equal(periodic(whole, start, stop), np.resize(whole, stop)[start:])
 
 
-def test_a_small_npy_is_tiled_row_major_with_its_dtype(tmp_path):
-    values = np.arange(1000, dtype=np.int16).reshape(250, 4) - 500  # 4 columns onto 3
+def tiled_rows(values: np.ndarray, layout: Layout) -> np.ndarray:
+    """A source with columns of its own, its rows repeated to the array's rows."""
+    return values[np.arange(layout.rows) % len(values)]
+
+
+def test_a_small_npy_keeps_its_columns_with_its_dtype(tmp_path):
+    values = np.arange(1000, dtype=np.int16).reshape(250, 4) - 500
     np.save(tmp_path / "small.npy", values)
+    four = Layout.from_sizes(4, 4, 1, 64)
     item = {"file": str(tmp_path / "small.npy")}
-    blocks, reference = open_blocks(SEED, LAYOUT, spec(item).as_params())
-    first = next(blocks)
-    assert first.dtype == np.int16 and first.shape == (LAYOUT.block_rows, 3)  # kept until the copy
+    blocks, reference = open_blocks(SEED, four, spec(item).as_params())
+    first, missing = next(blocks)
+    assert first.dtype == np.int16 and first.shape == (four.block_rows, 4) and missing is None
     assert reference.dtype == np.int64  # integers: summed exactly
-    assert np.array_equal(array_of(item), expected(values))
+    assert np.array_equal(array_of(item, four), tiled_rows(values, four))
+    np.save(tmp_path / "flat.npy", values.ravel())  # one dimension: spread across the columns
+    assert np.array_equal(array_of({"file": str(tmp_path / "flat.npy")}), expected(values))
+
+
+def test_a_fortran_order_npy_is_read_in_c_order(tmp_path):
+    """The documented order, whatever the file's memory order: columns stay columns."""
+    values = np.asfortranarray(np.arange(3000, dtype=np.float64).reshape(1000, 3))
+    np.save(tmp_path / "fortran.npy", values)
+    assert np.load(tmp_path / "fortran.npy").flags.f_contiguous
+    assert np.array_equal(array_of({"file": str(tmp_path / "fortran.npy")}), tiled_rows(values, LAYOUT))
 
 
 def test_a_file_larger_than_a_block_is_read_in_slices(tmp_path):
@@ -73,10 +89,15 @@ def test_a_file_larger_than_a_block_is_read_in_slices(tmp_path):
     assert np.array_equal(array_of({"file": f"{tmp_path / 'big.h5'}:/group/values"}), want)
 
 
-def test_csv_columns_one_after_another(tmp_path):
-    pd.DataFrame({"a": [1.5, 2.5, 3.5], "b": [10, 20, 30]}).to_csv(tmp_path / "t.csv", index=False)
-    flat = np.array([1.5, 2.5, 3.5, 10, 20, 30])
-    assert np.array_equal(array_of({"file": str(tmp_path / "t.csv")}), expected(flat))
+def test_csv_and_parquet_keep_their_columns(tmp_path):
+    frame = pd.DataFrame({"a": [1.5, 2.5, 3.5], "b": [10, 20, 30], "c": [7, 8, 9]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    for name in ("t.csv", "t.parquet"):
+        assert np.array_equal(array_of({"file": str(tmp_path / name)}), tiled_rows(frame.to_numpy(), LAYOUT))
+    two = Layout.from_sizes(4, 2, 1, 64)
+    picked = array_of({"file": str(tmp_path / "t.csv"), "columns": ["c", "a"]}, two)
+    assert np.array_equal(picked, tiled_rows(frame[["c", "a"]].to_numpy(), two))
 
 
 BYTES = {"random_int": {"high": 255, "dtype": "uint8"}}
