@@ -78,7 +78,7 @@ def test_netcdf4_variables_with_fill_values_and_unwritten_chunks(tmp_path):
         check_sources([{"file": str(path)}])
     classic = tmp_path / "classic.nc"
     classic.write_bytes(b"CDF\x01" + bytes(100))
-    with pytest.raises(SourceError, match="NetCDF classic file, not NetCDF4 .*nccopy -k nc4"):
+    with pytest.raises(SourceError, match=r"NetCDF classic file, not NetCDF4 .*nccopy -k nc4"):
         check_sources([{"file": f"{classic}:/x"}])
 
 
