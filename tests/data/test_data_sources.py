@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from outofcore.data.sources import CHUNK, GENERATOR_DRAWS, npy_reader, open_source
+from outofcore.data.readers import npy_table
+from outofcore.data.sources import CHUNK, GENERATOR_DRAWS, open_source
 from outofcore.plan.source_specs import GENERATORS, RANDOM_INT, SourceError, check_sources, parse_sources
 from support import Planted
 
@@ -132,7 +133,7 @@ def test_the_jobs_numpy_reader_refuses_object_dtype_on_its_own(tmp_path):
     path = tmp_path / "obj.npy"
     np.save(path, np.array([Planted(tmp_path / "ran")], dtype=object), allow_pickle=True)
     with pytest.raises(SourceError, match="not plain numbers"):
-        npy_reader(parse_sources([{"file": str(path)}])[0])
+        npy_table(parse_sources([{"file": str(path)}])[0])
     assert not (tmp_path / "ran").exists()
 
 

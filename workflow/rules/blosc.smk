@@ -13,6 +13,7 @@ BLOSC_JOBS = jobs.blosc_combinations(BLOSC["methods"], BLOSC["codecs"])
 rule blosc_sweep:
     input:
         sources=SOURCES,
+        file=lambda wc: DATA_BY_LABEL[wc.data].inputs,
     output:
         csv=BLOSC_PART,
     log:

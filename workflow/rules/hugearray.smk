@@ -23,6 +23,7 @@ rule hugearray:
             HUGEARRAY_DATA[wc.data].is_file, SOURCES
         ),
         limits=LIMITS,  # its node: a job elsewhere measures its own node's
+        file=lambda wc: HUGEARRAY_DATA[wc.data].inputs,
     output:
         data=data_output(
             f"{HUGEARRAY_JOB}.h5",
