@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from outofcore.data.sources import CHUNK, npy_reader, open_source
+from outofcore.data.generators import CHUNK
+from outofcore.data.sources import npy_reader, open_source
 from outofcore.plan.source_specs import GENERATORS, SourceError, check_sources, parse_sources
 from support import Planted
 
