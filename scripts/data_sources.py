@@ -7,13 +7,15 @@ import pandas as pd
 
 from outofcore.core.files import log_to
 from outofcore.core.report_tables import write_table
-from outofcore.data.sources import job_budget, open_source, prove_readable, spec_of
+from outofcore.data.listing import source_row
+from outofcore.data.readers import job_budget, prove_readable
+from outofcore.data.sources import open_source, spec_of
 from outofcore.plan.source_specs import SourceError
 
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
-    budget = job_budget(smk.resources.mem_mb)
+    budget = job_budget(smk.resources.mem_mb)  # sizes known before reading are checked against it
     rows, refused = [], []
     for params in smk.params.sources:  # every source, so one run names every bad file
         spec = spec_of(params)
@@ -23,17 +25,9 @@ def main(smk: Any) -> None:
         except SourceError as error:
             refused.append(error)
             continue
-        log.info("%s: %s", spec.label, source.description)
-        rows.append(
-            {
-                "data": spec.label,
-                "kind": spec.kind,
-                "file": spec.where,
-                "dtype": str(source.dtype),
-                "elements": source.length or "",
-                "description": source.description,
-            }
-        )
+        row = source_row(spec, source, max(smk.params.sizes))
+        log.info("%s: %s; missing values %s", spec.label, source.description, row["missing_by_column"] or 0)
+        rows.append(row)
     for error in refused:
         log.error("%s", error)
         print(error, file=sys.__stderr__)  # one line each, on the console too

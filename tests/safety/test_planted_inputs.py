@@ -280,7 +280,7 @@ PLANTED_CHUNKS = {
 
 @pytest.mark.slow  # a child process per file; the workflow test below plants the same files
 def test_every_chunk_is_decoded_once_in_a_child(tmp_path):
-    from outofcore.data.sources import prove_readable
+    from outofcore.data.readers import prove_readable
 
     for name, (build, reason) in PLANTED_CHUNKS.items():
         build(tmp_path / name)

@@ -1,5 +1,4 @@
-"""The data a stage compresses or stores: built-in generators (`outofcore.data.generators`)
-and a user's file.
+"""The data a stage compresses or stores: built-in generators and a user's file.
 
 `open_source(spec, seed)` gives a `Source`: its dtype, and `block(size, start, stop)`,
 the elements [start, stop) of the source made `size` elements long, so a stage that holds
@@ -21,29 +20,155 @@ numeric type), and is cut or repeated (tiled) to each size. The readers refuse p
 object and text data, and HDF5 datasets whose bytes live outside the file.
 """
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from outofcore.data.generators import Source, generator
-from outofcore.plan.file_checks import check_file, regular_file
-from outofcore.plan.sizing import INTERPRETER_MB
-from outofcore.plan.source_specs import GENERATORS, SourceError, SourceSpec
-from outofcore.safety.hdf5 import dataset_layout_problems
-from outofcore.safety.hdf5_decode import DecodeFailed, prove_decodable
-from outofcore.safety.hdf5_links import LinkRefused, resolve_dataset
+from outofcore.core.seeding import rng_for
+from outofcore.data.readers import FileTable, hdf5_table, npy_table, refuse
+from outofcore.data.sample import spread
+from outofcore.data.tables import table_table
+from outofcore.plan.file_checks import check_file
+from outofcore.plan.source_specs import (
+    GENERATORS,
+    RANDOM_INT,
+    RANDOM_INT_DEFAULT,
+    SourceError,
+    SourceSpec,
+)
 
-NUMERIC_KINDS = "biuf"
+CHUNK = 1 << 16  # generators draw in chunks of this many elements, each from its own stream
+
+
+@dataclass(frozen=True)
+class Source:
+    """A data source: `read(size, start, stop)` gives elements [start, stop) at `size`."""
+
+    label: str
+    dtype: np.dtype
+    length: int | None  # elements of a file source; None for a generator (any size)
+    read: Callable[[int, int, int], np.ndarray]
+    description: str
+    table: FileTable | None = None  # a file's rows, columns and missing values
+
+    def sample(self, size: int) -> tuple[np.ndarray, float, float]:
+        """The `size` elements the sweep compresses, the share of the source's values they
+        cover and how many times they repeat it (`outofcore.data.sample`)."""
+        if self.length is None or self.table is None:  # a generator: drawn at the size
+            return self.array(size), 1.0, 1.0
+        if size >= self.length:  # the whole file, tiled
+            return self.array(size), 1.0, size / self.length
+        table = self.table
+        segments = [(c * table.rows, table.rows) for c in range(table.width)] if table.column_major else None
+        pieces = spread(self.length, size, segments)
+        return np.concatenate([table.read_flat(a, b) for a, b in pieces]), size / self.length, 1.0
+
+    def block(self, size: int, start: int, stop: int) -> np.ndarray:
+        if not 0 <= start <= stop <= size:
+            raise ValueError(f"block [{start}, {stop}) outside an array of {size}")
+        return self.read(size, start, stop)
+
+    def array(self, size: int) -> np.ndarray:
+        return self.block(size, 0, size)
+
+    def blocks(self, size: int, block: int) -> Iterator[np.ndarray]:
+        """The array of `size` elements in consecutive blocks of at most `block` elements."""
+        for start in range(0, size, block):
+            yield self.block(size, start, min(start + block, size))
+
+
+# --- generators ---
+
+
+def linspace_block(size: int, start: int, stop: int) -> np.ndarray:
+    """np.linspace(0, 100, size)[start:stop], computed the way numpy computes it."""
+    if (start, stop) == (0, size) or size < 2:
+        return np.linspace(0, 100, size)[start:stop]
+    values = np.arange(start, stop, dtype=np.float64) * (100.0 / (size - 1))
+    if stop == size and stop > start:
+        values[-1] = 100.0  # linspace sets its endpoint exactly
+    return values
+
+
+def chunked(draw: Callable[[np.random.Generator, int, int], np.ndarray], seed: int, name: str):
+    """A generator's read: chunk k of CHUNK elements comes from the stream `data/name/k`,
+    so any block is the same values whatever the other blocks asked for."""
+
+    def read(size: int, start: int, stop: int) -> np.ndarray:
+        first, last = start // CHUNK, (stop - 1) // CHUNK if stop > start else start // CHUNK - 1
+        parts = [draw(rng_for(seed, f"data/{name}/{k}"), k * CHUNK, CHUNK) for k in range(first, last + 1)]
+        if not parts:
+            return draw(rng_for(seed, f"data/{name}/0"), 0, 0)
+        whole = np.concatenate(parts)
+        return whole[start - first * CHUNK : stop - first * CHUNK]
+
+    return read
+
+
+def random_int_draw(low: int, high: int, dtype: str) -> Callable[[np.random.Generator, int, int], np.ndarray]:
+    """Integers uniform in [low, high] as `dtype`; the default [0, 1000] int32 draws exactly
+    what the plain `random_int` always drew, so its values for a seed are unchanged."""
+
+    def draw(rng: np.random.Generator, offset: int, count: int) -> np.ndarray:
+        return rng.integers(low, high, size=count, endpoint=True, dtype=np.dtype(dtype))
+
+    return draw
+
+
+def draw_smooth(rng: np.random.Generator, offset: int, count: int) -> np.ndarray:
+    t = np.arange(offset, offset + count, dtype=np.float64)
+    signal = 20.0 + 5.0 * np.sin(t * (2 * np.pi / 86_400)) + 0.5 * np.sin(t * (2 * np.pi / 977))
+    return np.round(signal + rng.normal(0.0, 0.05, count), 2)
+
+
+def draw_noisy_float(rng: np.random.Generator, offset: int, count: int) -> np.ndarray:
+    return rng.standard_normal(count)
+
+
+def draw_sparse(rng: np.random.Generator, offset: int, count: int) -> np.ndarray:
+    values = np.zeros(count)
+    hits = rng.random(count) < 0.01
+    values[hits] = rng.standard_normal(int(hits.sum()))
+    return values
+
+
+GENERATOR_DRAWS = {
+    "smooth": (draw_smooth, np.float64, "two slow sines plus Gaussian noise (sd 0.05), rounded to 0.01"),
+    "noisy_float": (draw_noisy_float, np.float64, "standard normal float64"),
+    "sparse": (draw_sparse, np.float64, "99 % zeros, 1 % standard normal, float64"),
+}
+
+
+def generator(
+    name: str, seed: int, int_range: tuple[int, int, str] = RANDOM_INT_DEFAULT, label: str = ""
+) -> Source:
+    """A built-in generator; `int_range` is random_int's (low, high, dtype). Every range
+    draws from the same streams `data/random_int/<chunk>`: its values follow from the
+    seed, the range and the dtype, not from the label."""
+    label = label or name
+    if name == "linspace":
+        return Source(label, np.dtype(np.float64), None, linspace_block, "np.linspace(0, 100, n), float64")
+    if name == RANDOM_INT:
+        low, high, dtype = int_range
+        description = f"integers uniform in [{low}, {high}], {dtype}"
+        return Source(
+            label, np.dtype(dtype), None, chunked(random_int_draw(*int_range), seed, name), description
+        )
+    draw, dtype, description = GENERATOR_DRAWS[name]
+    return Source(label, np.dtype(dtype), None, chunked(draw, seed, name), description)
+
+
+# --- files ---
 
 
 def periodic(whole: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Elements [start, stop) of `whole` repeated without end, in a few copies: one
+    """Elements (rows) [start, stop) of `whole` repeated without end, in a few copies: one
     period, then the filled part doubled (a whole number of periods) until it is full."""
     count, period = stop - start, len(whole)
-    out = np.empty(count, dtype=whole.dtype)
+    out = np.empty((count, *whole.shape[1:]), dtype=whole.dtype)
     offset = start % period
     head = min(count, period - offset)
     out[:head] = whole[offset : offset + head]
@@ -76,189 +201,57 @@ def tiled(flat_read: Callable[[int, int], np.ndarray], length: int):
     return read
 
 
-def refuse(spec: SourceSpec, reason: str) -> SourceError:
-    return SourceError(spec.key, spec.where, reason)
+READERS = {
+    "npy": npy_table,
+    "hdf5": hdf5_table,
+    "netcdf": hdf5_table,
+    "parquet": table_table,
+    "csv": table_table,
+}
 
 
-def numeric(spec: SourceSpec, dtype: np.dtype, what: str = "data") -> np.dtype:
-    if dtype.hasobject or dtype.fields is not None or dtype.kind not in NUMERIC_KINDS:
-        raise refuse(spec, f"{what} of dtype {dtype} is not plain numbers")
-    if dtype.kind == "f" and dtype.itemsize not in (4, 8):  # blosc's trunc_prec and the stores
-        raise refuse(spec, f"{what} of dtype {dtype}: only float32 and float64 floats are measured")
-    return dtype
-
-
-def npy_reader(
-    spec: SourceSpec, max_bytes: int | None = None
-) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
-    with open(spec.path, "rb") as handle:
-        version = np.lib.format.read_magic(handle)
-        read_header = (
-            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        )
-        shape, _, dtype = read_header(handle)
-    numeric(spec, dtype)
-    # allow_pickle=False: numpy itself refuses object arrays and pickle streams too.
-    flat = np.load(spec.path, mmap_mode="r", allow_pickle=False).ravel(order="K")
-    return dtype, int(np.prod(shape, dtype=np.int64)), lambda start, stop: flat[start:stop]
-
-
-def hdf5_dataset(spec: SourceSpec, h5: Any) -> Any:
-    """The dataset, reached only through links inside the file, with its bytes in the file."""
-    try:
-        node = resolve_dataset(h5, spec.dataset)
-    except LinkRefused as error:
-        raise refuse(spec, str(error)) from None
-    problems = dataset_layout_problems(node, os.path.getsize(spec.path))
-    if problems:  # the same checks as every reader of the workflow's own HDF5 files
-        raise refuse(spec, f"{problems[0]}; refusing it")
-    if node.shape is None or node.size == 0:
-        raise refuse(spec, "an empty dataset")
-    return node
-
-
-def open_hdf5(spec: SourceSpec) -> Any:
-    """The user's HDF5 file, opened read-only if it is (still) a regular file: HDF5 opens
-    whatever the name is, and a named pipe would block the job for ever."""
-    import h5py
-
-    regular_file(spec)
-    return h5py.File(spec.path, "r")
-
-
-def hdf5_reader(
-    spec: SourceSpec, max_bytes: int | None = None
-) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
-    import hdf5plugin  # noqa: F401 - registers the compression filters a dataset may use
-
-    with open_hdf5(spec) as h5:
-        dataset = hdf5_dataset(spec, h5)
-        dtype, shape = numeric(spec, dataset.dtype), dataset.shape
-    row = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
-    if max_bytes is not None and row * dtype.itemsize > max_bytes:  # a read covers whole rows
-        raise refuse(
-            spec,
-            f"one row along the first axis holds {row * dtype.itemsize:,} bytes, more than {max_bytes:,}",
-        )
-
-    def read(start: int, stop: int) -> np.ndarray:
-        """Whole rows covering [start, stop) along the first axis, then the elements asked."""
-        with open_hdf5(spec) as h5:
-            data = hdf5_dataset(spec, h5)
-            if not shape:
-                return np.asarray(data[()]).reshape(1)[start:stop]
-            first, last = start // row, -(-stop // row)
-            rows = data[first:last].reshape(-1)
-        return rows[start - first * row : stop - first * row]
-
-    return dtype, int(np.prod(shape, dtype=np.int64)), read
-
-
-def parquet_columns(spec: SourceSpec, max_bytes: int | None) -> list[str]:
-    """The Parquet columns to read, checked from the file's footer before any value is
-    read: present, fixed-width numbers, and rows x widths within `max_bytes` (a file of a
-    few MB may decode to GiBs of zeros). Every column counts, a pandas index included."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    footer = pq.ParquetFile(spec.path)
-    schema, rows = footer.schema_arrow, footer.metadata.num_rows
-    names = list(spec.columns) or schema.names
-    width = 0
-    for name in names:
-        if schema.get_field_index(name) < 0:
-            shown = ", ".join(schema.names[:20]) + (", ..." if len(schema.names) > 20 else "")
-            raise refuse(spec, f"no column {name!r} (columns: {shown})")
-        kind = schema.field(name).type
-        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
-            raise refuse(spec, f"column {name!r} is not numbers ({kind})")
-        width += kind.bit_width // 8
-    if max_bytes is not None and rows * width > max_bytes:
-        raise refuse(
-            spec,
-            f"{rows:,} rows of {width} bytes ({rows * width:,} bytes decoded, from "
-            f"{os.path.getsize(spec.path):,} on disk), more than the {max_bytes:,} a job may hold",
-        )
-    return names
-
-
-def read_csv_strictly(spec: SourceSpec) -> Any:
-    """The CSV as a frame, refused if a line has more fields than the header (pandas would
-    take the first field as the row's index and shift the others)."""
-    import warnings
-
-    import pandas as pd
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", pd.errors.ParserWarning)
-        try:
-            return pd.read_csv(spec.path, usecols=list(spec.columns) or None, index_col=False)
-        except pd.errors.ParserWarning:
-            raise refuse(spec, "a line has more fields than the header") from None
-        except pd.errors.ParserError as error:  # "Expected 2 fields in line 9, saw 3"
-            said = " ".join(str(error).split()).removeprefix("Error tokenizing data. C error: ")
-            raise refuse(spec, f"a line has more fields than the header ({said})") from None
-
-
-def table_reader(
-    spec: SourceSpec, max_bytes: int | None = None
-) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
-    """Parquet or CSV numeric columns, column after column, in their common dtype (in
-    memory: refused, naming the file, beyond `max_bytes` on disk or in memory)."""
-    import pandas as pd
-
-    on_disk = os.path.getsize(spec.path)
-    if max_bytes is not None and on_disk > max_bytes:
-        raise refuse(
-            spec,
-            f"{on_disk:,} bytes on disk, more than the {max_bytes:,} a job may hold (read whole; "
-            "a .npy or HDF5 file is read in slices)",
-        )
-
+def kept_columns(spec: SourceSpec) -> int | None:
+    """How many columns a file keeps in the huge array (a table, a 2-D array), None if it
+    has none of its own: from its header or schema, without reading its values."""
     if spec.kind == "csv":
-        frame = read_csv_strictly(spec)
-    else:
+        import csv
+
+        with open(spec.path, newline="", encoding="utf-8", errors="replace") as handle:
+            return len(spec.columns) or len(next(csv.reader(handle), []))
+    if spec.kind == "parquet":
         import pyarrow.parquet as pq
 
-        columns = parquet_columns(spec, max_bytes)
-        # ignore_metadata: a pandas index stays a column (by its stored name), not dropped
-        frame = pq.read_table(spec.path, columns=columns).to_pandas(ignore_metadata=True)
-    if frame.empty:
-        raise refuse(spec, "no rows")
-    for name in frame.columns:
-        kind = frame[name].dtype
-        if not pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind):
-            raise refuse(spec, f"column {name!r} is not numbers ({kind})")
-    dtype = np.result_type(*[np.dtype(frame[name].dtype) for name in frame.columns])
-    if max_bytes is not None and frame.shape[0] * frame.shape[1] * dtype.itemsize > max_bytes:
-        raise refuse(
-            spec,
-            f"{frame.size:,} {dtype} values, more than the {max_bytes:,} bytes a job may hold (read whole; "
-            "a .npy or HDF5 file is read in slices)",
-        )
-    flat = np.concatenate([frame[name].to_numpy(dtype=dtype) for name in frame.columns])
-    return numeric(spec, flat.dtype), flat.size, lambda start, stop: flat[start:stop]
-
-
-READERS = {"npy": npy_reader, "hdf5": hdf5_reader, "parquet": table_reader, "csv": table_reader}
+        return len(spec.columns) or len(pq.read_schema(spec.path).names)
+    if spec.kind in READERS:
+        table = READERS[spec.kind](spec, None)  # an array: its header, no values read
+        return table.width if table.columns_kept else None
+    return None
 
 
 def open_file(spec: SourceSpec, max_bytes: int | None = None) -> Source:
     check_file(spec)  # the checks the config check made, again: the file may have changed
     try:
-        dtype, length, flat_read = READERS[spec.kind](spec, max_bytes)
+        table = READERS[spec.kind](spec, max_bytes)
     except SourceError:
         raise
     except Exception as error:  # a library's own error: say which file and what it said
         said = " ".join(str(error).split())[:300]  # one line, however the library wrote it
         raise refuse(spec, f"unreadable: {type(error).__name__}: {said}") from None
-    if length == 0:
+    if table.length == 0:
         raise refuse(spec, "no elements")
     name = Path(spec.path).name + (f":{spec.dataset}" if spec.dataset else "")
-    description = f"{name}: {length:,} {dtype} elements" + (
+    shape = f"{table.rows:,} rows x {table.width} columns" if table.columns_kept else f"{table.length:,}"
+    description = f"{name}: {shape} {table.dtype} elements" + (
         f", columns {', '.join(spec.columns)}" if spec.columns else ""
     )
-    return Source(spec.label, np.dtype(dtype), length, tiled(flat_read, length), description)
+    return Source(
+        spec.label,
+        np.dtype(table.dtype),
+        table.length,
+        tiled(table.read_flat, table.length),
+        description,
+        table,
+    )
 
 
 def open_source(spec: SourceSpec, seed: int, max_bytes: int | None = None) -> Source:
@@ -268,24 +261,6 @@ def open_source(spec: SourceSpec, seed: int, max_bytes: int | None = None) -> So
     if spec.kind in GENERATORS:
         return generator(spec.kind, seed, spec.int_range, spec.label)
     return open_file(spec, max_bytes)
-
-
-def job_budget(mem_mb: int) -> int:
-    """Bytes of data a job declared `mem_mb` may hold at once: what is left once the
-    interpreter is loaded, halved (a library's copy beside the values)."""
-    return max(mem_mb - INTERPRETER_MB, 16) * 2**20 // 2
-
-
-def prove_readable(spec: SourceSpec, max_bytes: int) -> None:
-    """An HDF5 source decoded end to end, every chunk once, in a child process
-    (`safety.hdf5_decode`): a chunk its filters cannot decode, or that crashes a codec,
-    is refused here, naming the file, rather than in every job that reads it."""
-    if spec.kind != "hdf5":
-        return
-    try:
-        prove_decodable(spec.path, spec.dataset, max_bytes)
-    except DecodeFailed as error:
-        raise refuse(spec, error.reason) from None
 
 
 def spec_of(params: dict[str, Any]) -> SourceSpec:

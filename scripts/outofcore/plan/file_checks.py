@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
-from outofcore.plan.source_specs import SourceError, SourceSpec
+from outofcore.plan.source_specs import CSV_MISSING, HDF5_KINDS, SourceError, SourceSpec
 
 NPY_MAGIC = b"\x93NUMPY"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 PARQUET_MAGIC = b"PAR1"
+NETCDF3_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05")  # classic formats: not HDF5
 # Plain numbers only (bool, signed and unsigned ints, float32 and float64: blosc's
 # trunc_prec and the stores know no float16 or float128), one field, any byte order.
 NUMERIC_DESCR = re.compile(r"[<>|=]?(b1|[iu][1248]|f[48])")
@@ -75,6 +76,9 @@ def csv_head(spec: SourceSpec) -> tuple[str, bool]:
     return raw.decode("utf-8-sig", errors="replace"), whole
 
 
+NUMERIC_ONLY = "list the numeric columns under `columns:`"
+
+
 def check_csv(spec: SourceSpec) -> None:
     """The header, the columns asked for, every line of the file's first CSV_CHECK_BYTES
     with as many fields as the header, and the first rows' cells numbers (at most
@@ -111,13 +115,12 @@ def check_csv(spec: SourceSpec) -> None:
             continue
         for name in wanted:
             cell = row[places[name]].strip()
-            if cell:  # an empty cell is a missing value (NaN), not text
+            if cell not in CSV_MISSING:  # a missing value, not text
                 try:
                     float(cell)
                 except ValueError:
-                    raise SourceError(
-                        spec.key, spec.where, f"column {name!r} is not numbers (line {number}: {cell[:40]!r})"
-                    ) from None
+                    reason = f"column {name!r} is not numbers (line {number}: {cell[:40]!r})"
+                    raise SourceError(spec.key, spec.where, f"{reason}; {NUMERIC_ONLY}") from None
 
 
 def regular_file(spec: SourceSpec) -> None:
@@ -126,7 +129,8 @@ def regular_file(spec: SourceSpec) -> None:
     try:
         mode = os.stat(spec.path).st_mode
     except FileNotFoundError:
-        raise SourceError(spec.key, spec.where, "no such file") from None
+        where = "" if os.path.isabs(spec.path) else f" (relative to {os.getcwd()}, where the workflow runs)"
+        raise SourceError(spec.key, spec.where, f"no such file{where}") from None
     except OSError as error:
         raise SourceError(spec.key, spec.where, f"cannot open it: {error.strerror}") from None
     if not stat.S_ISREG(mode):
@@ -155,7 +159,10 @@ def check_file(spec: SourceSpec) -> None:
         head = handle.read(65536 + 12)
     if spec.kind == "npy":
         check_npy(spec, head)
-    elif spec.kind == "hdf5" and not any(
+    elif spec.kind == "netcdf" and head.startswith(NETCDF3_MAGIC):
+        reason = "a NetCDF classic file, not NetCDF4 (HDF5): convert it with `nccopy -k nc4 in.nc out.nc`"
+        raise SourceError(spec.key, spec.where, reason)
+    elif spec.kind in HDF5_KINDS and not any(
         head[offset : offset + 8] == HDF5_MAGIC for offset in (0, 512, 1024, 2048, 4096, 8192, 16384, 32768)
     ):
         raise SourceError(spec.key, spec.where, "not an HDF5 file")

@@ -6,7 +6,7 @@ An entry is a built-in generator's name (`linspace`, `random_int`, `smooth`,
 (inclusive range, any 8- to 64-bit integer dtype; defaults [0, 1000] int32, the plain
 `random_int`), or a user's file: `{file: path}`, both with an optional `name` (the label in
 tables, figures and file names) and, for Parquet and CSV, `columns`. HDF5 datasets are
-written `path.h5:/group/dataset`.
+written `path.h5:/group/dataset`, NetCDF4 variables (HDF5 underneath) `path.nc:/group/variable`.
 
 What needs numpy, h5py or pandas (an HDF5 layout, every value of a CSV column) is checked
 by the first job that reads the file (`outofcore.data.sources`); what the bytes' headers
@@ -28,11 +28,16 @@ SUFFIXES = {
     ".h5": "hdf5",
     ".hdf5": "hdf5",
     ".he5": "hdf5",
+    ".nc": "netcdf",
+    ".nc4": "netcdf",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".csv": "csv",
 }
-HDF5_PATH = re.compile(r"^(?P<path>.+\.(?:h5|hdf5|he5)):(?P<dataset>/.*)$")
+HDF5_PATH = re.compile(r"^(?P<path>.+\.(?:h5|hdf5|he5|nc|nc4)):(?P<dataset>/.*)$", re.IGNORECASE)
+HDF5_KINDS = ("hdf5", "netcdf")  # a NetCDF4 file is an HDF5 file
+# The cells of a CSV that are missing values, wherever they are (the job reads them so too).
+CSV_MISSING = ("", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "NULL", "null", "None", "#N/A", "<NA>")
 # A label names files and wildcards: the whole string (fullmatch; `$` would let a final
 # newline through) of at most MAX_LABEL characters (a file name holds 255 bytes).
 LABEL = re.compile(r"[A-Za-z0-9_-]+")
@@ -88,6 +93,12 @@ class SourceSpec:
             self.dtype or dtype,
         )
 
+    @property
+    def inputs(self) -> list[str]:
+        """The user's file as a rule input (none for a generator): a changed file reruns
+        every job that reads it."""
+        return [self.path] if self.is_file else []
+
     def as_params(self) -> dict[str, Any]:
         """Plain values for a rule's params (Snakemake passes them to the job's script)."""
         params = asdict(self)
@@ -127,8 +138,9 @@ def parse_source(item: Any, index: int) -> SourceSpec:
     kind = SUFFIXES.get(Path(path).suffix.lower())
     if kind is None:
         raise SourceError(key, text, f"unknown file type (known: {', '.join(sorted(SUFFIXES))})")
-    if kind == "hdf5" and not dataset.strip("/"):
-        raise SourceError(key, text, "name the dataset: path.h5:/group/dataset")
+    if kind in HDF5_KINDS and not dataset.strip("/"):
+        example = "path.nc:/group/variable" if kind == "netcdf" else "path.h5:/group/dataset"
+        raise SourceError(key, text, f"name the dataset: {example}")
     columns = tuple(item.get("columns", ()))
     if columns and kind not in ("parquet", "csv"):
         raise SourceError(f"data[{index}].columns", list(columns), "only Parquet and CSV files have columns")
