@@ -27,13 +27,13 @@ from outofcore.core.seeding import rng_for
 from outofcore.data.readers import FileTable, hdf5_table, npy_table, refuse
 from outofcore.data.sample import spread
 from outofcore.data.tables import table_table
+from outofcore.plan.file_checks import check_file
 from outofcore.plan.source_specs import (
     GENERATORS,
     RANDOM_INT,
     RANDOM_INT_DEFAULT,
     SourceError,
     SourceSpec,
-    check_file,
 )
 
 CHUNK = 1 << 16  # generators draw in chunks of this many elements, each from its own stream
@@ -231,7 +231,8 @@ def open_file(spec: SourceSpec, max_bytes: int | None = None) -> Source:
     except SourceError:
         raise
     except Exception as error:  # a library's own error: say which file and what it said
-        raise refuse(spec, f"unreadable: {type(error).__name__}: {error}") from None
+        said = " ".join(str(error).split())[:300]  # one line, however the library wrote it
+        raise refuse(spec, f"unreadable: {type(error).__name__}: {said}") from None
     if table.length == 0:
         raise refuse(spec, "no elements")
     name = Path(spec.path).name + (f":{spec.dataset}" if spec.dataset else "")
