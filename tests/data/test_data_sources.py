@@ -8,10 +8,24 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
-from outofcore.data.sources import CHUNK, npy_reader, open_source
-from outofcore.plan.source_specs import GENERATORS, SourceError, check_sources, parse_sources
+from conftest import REPO
+from outofcore.data.readers import npy_table
+from outofcore.data.sources import CHUNK, GENERATOR_DRAWS, open_source
+from outofcore.plan.source_specs import GENERATORS, RANDOM_INT, SourceError, check_sources, parse_sources
 from support import Planted
+
+
+def test_generators_are_listed_once_and_the_schema_and_docs_agree():
+    """GENERATORS is the list: the schema's enum, the job's generators and config/README.md follow it."""
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert schema["properties"]["data"]["items"]["oneOf"][0]["enum"] == list(GENERATORS)
+    assert set(GENERATORS) == {"linspace", RANDOM_INT, *GENERATOR_DRAWS}
+    documented = (REPO / "config" / "README.md").read_text()
+    assert all(f"- `{name}`:" in documented for name in GENERATORS)
+    for spec in check_sources(list(GENERATORS)):
+        assert open_source(spec, 42).array(3).shape == (3,), spec.kind
 
 
 def source(item, seed=42):
@@ -119,7 +133,7 @@ def test_the_jobs_numpy_reader_refuses_object_dtype_on_its_own(tmp_path):
     path = tmp_path / "obj.npy"
     np.save(path, np.array([Planted(tmp_path / "ran")], dtype=object), allow_pickle=True)
     with pytest.raises(SourceError, match="not plain numbers"):
-        npy_reader(parse_sources([{"file": str(path)}])[0])
+        npy_table(parse_sources([{"file": str(path)}])[0])
     assert not (tmp_path / "ran").exists()
 
 

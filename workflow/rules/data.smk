@@ -8,19 +8,10 @@ DATA_BY_LABEL = {spec.label: spec for spec in DATA}
 
 
 rule data_sources:
+    input:
+        files=[path for spec in DATA for path in spec.inputs],
     output:
-        csv=report(
-            "results/data/sources.csv",
-            caption="../report/data_sources.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("data sources", "table as CSV"),
-        ),
-        html=report(
-            "results/data/sources.html",
-            caption="../report/data_sources.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("data sources", "table"),
-        ),
+        **reported_table(SOURCES, "data_sources", SUMMARY_CATEGORY, "data sources"),
     log:
         "logs/data_sources.log",
     localrule: True
@@ -34,5 +25,6 @@ rule data_sources:
     params:
         sources=[spec.as_params() for spec in DATA],
         seed=config["seed"],
+        sizes=config["blosc"]["sizes"],  # the coverage of the sweep's largest size
     script:
         "../../scripts/data_sources.py"

@@ -22,11 +22,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from outofcore.blosc.figures import bandwidth
+from outofcore.blosc.figures import SAFE_METHODS, bandwidth
 from outofcore.blosc.rows import MEMCPY
+from outofcore.plan.units import GB
 from outofcore.summary.headline import Headline
 
-SAFE_METHODS = ("compress_ptr", "blosc2")
 PICKS = ("fastest", "smallest", "balanced")
 MIN_GAIN = 1.05
 RULE = (
@@ -67,9 +67,9 @@ def points(sweep: pd.DataFrame) -> pd.DataFrame:
     table = table.merge(extra, on=key)
     for column in more:  # read back with keep_default_na=False: an unknown value is ""
         table[column] = pd.to_numeric(table[column], errors="coerce")
-    table["roundtrip_gbps"] = table["nbytes"] / table["seconds"] / 1e9
-    table["roundtrip_low"] = table["nbytes"] / table["seconds_max"] / 1e9
-    table["roundtrip_high"] = table["nbytes"] / table["seconds_min"] / 1e9
+    table["roundtrip_gbps"] = table["nbytes"] / table["seconds"] / GB
+    table["roundtrip_low"] = table["nbytes"] / table["seconds_max"] / GB
+    table["roundtrip_high"] = table["nbytes"] / table["seconds_min"] / GB
     table["lossy"] = table["filters"].str.contains("trunc_prec")
     table["label"] = table["method"] + "/" + table["codec"] + "/" + table["filters"]
     return table.sort_values(key, ignore_index=True)
