@@ -11,13 +11,18 @@ out of core, computed three ways.
   four passes over the store. ``tuned``, as dask's best practices advise: chunks of
   about DASK_TUNED_CHUNK_MB (within 100 MB - 1 GB), a whole number of the store's
   chunks, `da.from_zarr` over a Zarr store, and the statistics computed together,
-  one pass (`dask_array`, `dask_statistics`).
+  one pass (`dask_array`, `dask_statistics`). If a sum is NaN (missing values), a
+  second pass with `nansum`, `nanmean`, `nanmin`, `nanmax` and a count of the NaN, as
+  a dask user would then write.
 - ``blosc2``: the blosc2 NDArray's own reductions (blosc2 store only): four calls as a
-  user types them (default), or sum, min and max with the mean as sum / rows (tuned).
+  user types them (default), or sum, min and max with the mean as sum / rows (tuned);
+  with missing values, lazy expressions over the present ones (`blosc2.where`,
+  `blosc2.isnan`).
 
 Each returns `ColumnStats`; the job compares them with the exact ones.
 """
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,6 +91,19 @@ def dask_statistics(array: Any, setting: str, threads: int) -> tuple[Any, Any, A
     return total, total / array.shape[0], low, high
 
 
+def present_statistics(array: Any, threads: int) -> tuple[Any, ...]:
+    """(sum, mean, min, max, count of NaN) over the values present, in one pass."""
+    import dask
+    import dask.array as da
+
+    with warnings.catch_warnings():  # a column of NaN only: its mean and extremes are NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return dask.compute(
+            da.nansum(array, axis=0), da.nanmean(array, axis=0), da.nanmin(array, axis=0),
+            da.nanmax(array, axis=0), da.isnan(array).sum(axis=0), scheduler="threads", num_workers=threads,
+        )  # fmt: skip
+
+
 def reduce_dask(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -> ColumnStats:
     if store.opener is None:
         raise ValueError(f"the {store.name} store has no array for dask")
@@ -99,17 +117,22 @@ def reduce_dask(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -
         array = dask_array(store, opened, spec.layout, spec.engine_setting)
         array = array.map_blocks(counted, dtype=array.dtype)
         total, mean, low, high = dask_statistics(array, spec.engine_setting, spec.threads)
+        missing = None
+        if np.isnan(total).any():  # what a dask user then writes: the NaN-aware reductions
+            total, mean, low, high, missing = present_statistics(array, spec.threads)
         rows = array.shape[0]
     finally:
         opened.close()
-    return ColumnStats.computed(rows, total, mean, low, high)
+    return ColumnStats.computed(rows, total, mean, low, high, missing)
 
 
 def reduce_native(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -> ColumnStats:
     if store.native is None:
         raise ValueError(f"the {store.name} store has no reductions of its own")
     stats = store.native(path, spec)
-    return ColumnStats.computed(spec.layout.rows, stats.total, stats.mean, stats.low, stats.high)
+    return ColumnStats.computed(
+        spec.layout.rows, stats.total, stats.mean, stats.low, stats.high, stats.missing
+    )
 
 
 ENGINES: dict[str, Engine] = {"threads": reduce_threads, "dask": reduce_dask, "blosc2": reduce_native}

@@ -113,15 +113,31 @@ def own_reductions(array: Any, setting: str) -> NativeStats:
     """The NDArray's own reductions over the rows. Default, as a user types them: one call
     (one pass over the array) per statistic, four. Tuned, the fewest passes its API
     allows: `sum`, `min`, `max` (each reduction is its own pass), the mean is the sum
-    over the rows, as `NDArray.mean` computes it (the same float64 division)."""
+    over the rows, as `NDArray.mean` computes it (the same float64 division). With
+    missing values (a NaN sum), the same reductions over the present values, as lazy
+    expressions."""
+    total = np.asarray(array.sum(axis=0))
+    if np.isnan(total).any():
+        return present_reductions(array)
     if setting == "default":
-        total, mean = np.asarray(array.sum(axis=0)), np.asarray(array.mean(axis=0))
+        mean = np.asarray(array.mean(axis=0))
     else:
-        total = np.asarray(array.sum(axis=0))
         mean = total / array.shape[0]
     return NativeStats(
         total=total, mean=mean, low=np.asarray(array.min(axis=0)), high=np.asarray(array.max(axis=0))
     )
+
+
+def present_reductions(array: blosc2.NDArray) -> NativeStats:
+    """Sum, mean, min and max of the values that are not NaN, and the count of NaN."""
+    gone = blosc2.isnan(array)
+    missing = np.asarray(gone.sum(axis=0))
+    present = array.shape[0] - missing
+    total = np.asarray(blosc2.where(gone, 0.0, array).sum(axis=0))
+    low = np.asarray(blosc2.where(gone, np.inf, array).min(axis=0))
+    high = np.asarray(blosc2.where(gone, -np.inf, array).max(axis=0))
+    mean = np.divide(total, present, out=np.full(len(total), np.nan), where=present > 0)
+    return NativeStats(total=total, mean=mean, low=low, high=high, missing=missing)
 
 
 def b2nd_native(path: Path, spec: StoreSpec) -> NativeStats:

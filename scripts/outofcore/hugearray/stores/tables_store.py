@@ -16,7 +16,7 @@ import tables
 
 from outofcore.hugearray.stores.backend import Backend, OpenArray
 from outofcore.hugearray.stores.chunk_pipeline import chunk_pipeline
-from outofcore.hugearray.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader
+from outofcore.hugearray.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, written_shape
 from outofcore.hugearray.stores.layout import StoreSpec
 from outofcore.hugearray.stores.reading import BlockReader, PieceReader
 from outofcore.safety.hdf5 import refuse_unsafe
@@ -76,7 +76,7 @@ def sliced(array: Any) -> Callable[[int, int, np.ndarray], None]:
 
 def tables_reader(path: Path, spec: StoreSpec) -> PieceReader:
     """PyTables EArray: direct chunks, or blocks through the HDF5 filter pipeline."""
-    refuse_unsafe(path)  # PyTables would unpickle attributes on opening the array
+    refuse_unsafe(path, expected=written_shape(spec))  # PyTables would unpickle attributes on opening
     h5 = open_tables(path, "r", spec)
     array = getattr(h5.root, DATASET)
     if spec.setting == "default":  # a user's slices, each a new array
@@ -97,7 +97,7 @@ def tables_reader(path: Path, spec: StoreSpec) -> PieceReader:
 
 def tables_opener(path: Path, spec: StoreSpec) -> OpenArray:
     """The EArray as PyTables opens it (the HDF5 filter pipeline decompresses)."""
-    refuse_unsafe(path)
+    refuse_unsafe(path, expected=written_shape(spec))
     h5 = open_tables(path, "r", spec)
     return OpenArray(getattr(h5.root, DATASET), lock=True, close=h5.close)
 
