@@ -33,7 +33,8 @@ SEED = 11
 CSV_COLUMNS = [
     "backend", "engine", "size_mb", "rows", "columns", "compression", "file_bytes",
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
-    "write_spread", "reduce_spread", "spread", "stable", "others_busy", "data", "host", "setting",
+    "write_spread", "reduce_spread", "spread", "stable", "others_busy", "data", "host", "missing",
+    "setting",
 ]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and

@@ -119,10 +119,7 @@ def own_reductions(array: Any, setting: str) -> NativeStats:
     total = np.asarray(array.sum(axis=0))
     if np.isnan(total).any():
         return present_reductions(array)
-    if setting == "default":
-        mean = np.asarray(array.mean(axis=0))
-    else:
-        mean = total / array.shape[0]
+    mean = np.asarray(array.mean(axis=0)) if setting == "default" else total / array.shape[0]
     return NativeStats(
         total=total, mean=mean, low=np.asarray(array.min(axis=0)), high=np.asarray(array.max(axis=0))
     )
