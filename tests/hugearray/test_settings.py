@@ -42,7 +42,10 @@ def test_job_labels_name_the_setting_and_the_paths_stay():
     pattern = hugearray_stores.backends_stored_as(".zarr")
     assert re.fullmatch(pattern, "zarr") and re.fullmatch(pattern, "zarr.tuned")
     assert not re.fullmatch(pattern, "zarr.other")
-    tables_ = hugearray_stores.job_tables([256], ["d"], ["tables", "zarr"], ["threads"], settings=["tuned"])
+    job = "results/hugearray/{size_mb}/{data}/{engine}/{backend}"
+    tables_ = hugearray_stores.job_tables(
+        job, [256], ["d"], ["tables", "zarr"], ["threads"], settings=["tuned"]
+    )
     assert tables_ == [
         "results/hugearray/256/d/threads/tables.csv",
         "results/hugearray/256/d/threads/zarr.tuned.csv",

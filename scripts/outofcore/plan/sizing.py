@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from outofcore.plan.hugearray_stores import DASK_TUNED_CHUNK_MB
+from outofcore.plan.units import GiB, MiB
 
-MiB = 2**20
 INTERPRETER_MB = 300  # Python with numpy, pandas and the HDF5 libraries loaded
 LISTING_BLOCK_ELEMENTS = 2**20  # the datasets listing reads this many int64 at a time
 
@@ -84,7 +84,7 @@ def datasets_listing_mem_mb() -> int:
 
 def datasets_runtime(arrays: Sequence[Mapping[str, Any]]) -> int:
     """Minutes: 5, plus 1 per GiB written or read (>= 35 MB/s)."""
-    return 5 + datasets_bytes(arrays) // 2**30
+    return 5 + datasets_bytes(arrays) // GiB
 
 
 def datasets_disk_mb(arrays: Sequence[Mapping[str, Any]]) -> int:
