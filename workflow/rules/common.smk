@@ -14,6 +14,7 @@ from outofcore.plan import (
     source_specs,
     jobs,
     leftovers,
+    machine_fit,
     sizing,
 )  # noqa: E402 - needs scripts/ on the path
 
@@ -46,6 +47,11 @@ def validate_config(config, schema):
         )
     except configcheck.ConfigError as error:
         raise WorkflowError(str(error)) from None
+    if workflow.local_exec:  # a cluster node has memory and disk of its own
+        try:
+            machine_fit.check_machine(config, "results")
+        except machine_fit.MachineTooSmall as error:
+            raise WorkflowError(str(error)) from None
 
 
 def blosc_threads_request():
