@@ -17,7 +17,7 @@ SIX_GIB = (6144, "the memory limit of the workflow's cgroup")
     ("path", "value", "key", "needs"),
     [
         ("limits.memcpy_mb", 8192, "limits.memcpy_mb", "the limits job needs 16,700 MiB of memory"),
-        ("particles.rows", [10**6, 2 * 10**8], "particles.rows[1]", "particles 200000000 job needs 76,793 MiB"),
+        ("particles.rows", [10**6, 2 * 10**8], "particles.rows[1]", "76,793 MiB"),
         ("blosc.sizes", [10**9], "blosc.sizes", "the blosc_sweep job needs"),
         ("hugearray.block_mb", 4096, "hugearray.block_mb", "the hugearray job needs"),
     ],

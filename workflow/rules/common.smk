@@ -6,6 +6,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from snakemake.exceptions import WorkflowError
+from snakemake.io import is_flagged
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
@@ -143,3 +144,26 @@ onstart:
     if workflow.execution_settings.lock:
         for path in leftovers.remove_stale_leftovers("results"):
             print(f"removed {path}: left by a killed job", file=sys.stderr)
+
+
+def remove_targets_temp():
+    """Snakemake keeps the temporary outputs of a job the user asked for by name (one
+    huge-array CSV: its GiB store stays); removed here once the run ends, whoever asked.
+    """
+    if workflow.storage_settings.notemp or workflow.dag is None:
+        return
+    outputs = [
+        (str(path), is_flagged(path, "temp"))
+        for job in workflow.dag.targetjobs
+        for path in job.output
+    ]
+    for path in leftovers.remove_temporary(outputs):
+        print(f"removed {path}: temporary", file=sys.stderr)
+
+
+onsuccess:
+    remove_targets_temp()
+
+
+onerror:
+    remove_targets_temp()
