@@ -265,9 +265,9 @@ def described(row: pd.Series, step: str, method: str, nrows: int, value: float) 
     fields["value_low"] = value * seconds / number("seconds_max")
     fields["value_high"] = value * seconds / number("seconds_min")
     setting = row.get("setting", "")
-    setting = "" if pd.isna(setting) else str(setting)
+    setting = "pipeline" if pd.isna(setting) or setting == "" else str(setting)  # a table without settings
     how, recipe = HOW.get(method, ("", ""))
-    how = WRITER_CODE.get((method, setting or "default"), how)
+    how = WRITER_CODE.get((method, setting), WRITER_CODE.get((method, "default"), how))
     question = question_of(row, nrows) if step == "query" else "write the table once (file size beside)"
     return fields | {"how": how, "recipe": recipe, "data": table_data(nrows), "question": question,
                      "setting": setting}  # fmt: skip

@@ -2,9 +2,9 @@
 
 Built from every stage's headline rows (`outofcore.summary.headline`) and the summary's
 limits (`outofcore.summary.table.summarize`). Per (job, question, data):
-- the candidates are the rows that are not the tutorial's way; where a stage measured
-  a library both as shipped (`setting` = default) and as its documentation advises
-  (tuned, pipeline), the decision is made among the latter and the former say what the
+- the candidates are the rows that are not the tutorial's way, configured as their
+  documentation advises (`setting` tuned) or this workflow's own code (pipeline): never
+  a library left at its defaults; a default row of the same method says what the
   tuning is worth (`vs_default`);
 - the pick is the highest value (or the highest compression ratio where the question
   asks for the smallest);
@@ -24,9 +24,9 @@ import pandas as pd
 
 from outofcore.summary.table import STABLE_SPREAD, summarize
 
-DECISION_COLUMNS = [  # the first six as before, then what the decision adds
-    "job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial",
-    "question", "data", "pick", "how", "recipe", "setting", "value_low", "value_high", "spread", "stable",
+DECISION_COLUMNS = [  # the first seven as before, then what the decision adds
+    "job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial", "setting",
+    "question", "data", "pick", "how", "recipe", "value_low", "value_high", "spread", "stable",
     "ties", "compression_ratio", "file_bytes", "size", "limit", "bound", "tutorial", "vs_default", "flags",
     "stage",
 ]  # fmt: skip
@@ -89,6 +89,7 @@ def _prepared(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame
     for column in ("data", "how", "recipe", "setting", "ties"):
         table[column] = _text(table, column)
     table["rank_by"] = _text(table, "rank_by", "value").replace("", "value")
+    table["setting"] = table["setting"].replace("", "pipeline")  # files from before settings
     for column in ("value_low", "value_high", "file_bytes", "compression_ratio", "spread"):
         table[column] = pd.to_numeric(table.get(column, math.nan), errors="coerce")
     decide = _text(table, "decide", "True").str.lower() != "false"
@@ -115,12 +116,11 @@ def _tutorial_value(table: pd.DataFrame, group: pd.DataFrame, pick: pd.Series) -
 
 
 def _choose(group: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(candidates, default-setting rows) of one question."""
+    """(candidates, default-setting rows) of one question: the decision is made among the
+    tuned and pipeline rows, never a library left at its defaults."""
     own = group[~group["tutorial"]]
-    tuned = own[own["setting"].isin(TUNED) | (own["setting"] == "")]
-    defaults = own[own["setting"] == "default"]
-    candidates = tuned if own["setting"].isin(TUNED).any() or defaults.empty else own
-    return candidates.drop_duplicates("method"), defaults
+    candidates = own[own["setting"].isin(TUNED)]
+    return candidates.drop_duplicates("method"), own[own["setting"] == "default"]
 
 
 def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | None = None) -> pd.DataFrame:

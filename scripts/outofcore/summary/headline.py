@@ -55,14 +55,20 @@ class Headline:
     value_low: float = math.nan  # the figure from the slowest sample
     value_high: float = math.nan  # the figure from the fastest sample
     file_bytes: float = math.nan  # bytes stored (a file's size)
-    setting: str = ""  # default (as shipped), tuned, pipeline; "" = not said
     rank_by: str = "value"  # what its question ranks by: value (higher is better) or compression_ratio
     ties: str = ""  # methods the stage found tied with it (samples overlapping), "; "-joined
     decide: bool = True  # a candidate of the decision (False: a figure for the summary only)
+    # default (as a newcomer types it), tuned (as its documentation advises) or pipeline
+    # (this workflow's own code): the decision chooses among tuned and pipeline rows
+    setting: str = "pipeline"
+
+
+SETTINGS = ("default", "tuned", "pipeline")
 
 
 COLUMNS = [field.name for field in fields(Headline)]
 TEXT = ("note", "bound", "host", "question", "data", "how", "recipe", "setting", "rank_by", "ties")
+TEXT_DEFAULTS = {"bound": "yes", "rank_by": "value", "setting": "pipeline"}  # an empty cell reads as these
 
 
 def host_of(item) -> str:
@@ -82,9 +88,7 @@ def write_headline(rows: Iterable[Headline], path: str | Path) -> None:
 def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Every stage's headline rows, in the order of `paths`."""
     frames = [
-        pd.read_csv(path, dtype={"note": object, "bound": object, "host": object}).fillna(
-            {"note": "", "bound": "yes", "host": ""}
-        )
+        pd.read_csv(path, dtype={c: object for c in TEXT}).fillna({c: TEXT_DEFAULTS.get(c, "") for c in TEXT})
         for path in paths
     ]
     frames = [frame for frame in frames if not frame.empty]
@@ -97,4 +101,7 @@ def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
     missing = set(COLUMNS) - set(table.columns)
     if missing:
         raise ValueError(f"headline files lack columns {sorted(missing)}")
+    unknown = sorted(set(table["setting"].fillna("")) - set(SETTINGS))
+    if unknown:
+        raise ValueError(f"headline files: setting {unknown} is none of {', '.join(SETTINGS)}")
     return table[COLUMNS]

@@ -41,6 +41,7 @@ COLUMNS = [
     "stable",
     "others_busy",
     "flags",
+    "setting",
 ]
 ABOVE = 1.05  # a figure above this fraction of a bound: the bound is wrong
 # Disk rates count stored bytes: a figure over compressed data counts more (uncompressed) bytes
@@ -138,6 +139,7 @@ def summarize(
                 "stable": bool(spread <= STABLE_SPREAD) if math.isfinite(spread) else pd.NA,
                 "others_busy": busy,
                 "flags": "; ".join(filter(None, [flags(fraction, bound, spread, busy), elsewhere])),
+                "setting": getattr(item, "setting", "pipeline"),
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
