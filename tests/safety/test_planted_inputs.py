@@ -387,3 +387,12 @@ def test_the_disk_probe_and_scratch_never_write_through_planted_links(tmp_path):
     with scratch_dir(results / "t.h5") as scratch:
         assert not scratch.is_symlink() and scratch.parent == results
     assert outside.read_text() == "precious\n" and list(results.iterdir()) == []
+
+
+def test_a_named_pipe_in_place_of_the_workflows_own_hdf5_file_is_refused(tmp_path):
+    from outofcore.safety.hdf5 import UnsafeFile, refuse_unsafe
+
+    fifo = tmp_path / "random.h5"
+    os.mkfifo(fifo)
+    with pytest.raises(UnsafeFile, match="random.h5: /: not a regular file; refusing to read the file"):
+        refuse_unsafe(fifo)
