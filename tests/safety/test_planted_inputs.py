@@ -394,5 +394,5 @@ def test_a_named_pipe_in_place_of_the_workflows_own_hdf5_file_is_refused(tmp_pat
 
     fifo = tmp_path / "random.h5"
     os.mkfifo(fifo)
-    with pytest.raises(UnsafeFile, match="random.h5: /: not a regular file; refusing to read the file"):
+    with pytest.raises(UnsafeFile, match=r"random\.h5: /: not a regular file; refusing to read the file"):
         refuse_unsafe(fifo)
