@@ -492,9 +492,12 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
         ("row", 1000),
         ("row_extrapolated", 3000),
         ("limit", 3000),
+        ("page_cache", 3000),
         ("block", 3000),
         ("chunks", 3000),
     ]
+    bound = next(t for t in timings if t.method == "page_cache")
+    assert bound.format == "raw" and bound.file_bytes == 3000 * particle_table.RECORD_BYTES  # the same bytes
     particle_table.check_table(table, particle_table.make_particles(0, 3000), "block")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.h5"]  # scratch files removed
     assert particle_table.delivered_fill(particle_table.filters_for("none")) == "chunks"

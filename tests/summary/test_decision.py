@@ -8,6 +8,7 @@ import pytest
 from outofcore.hugearray import figures as hugearray_figures
 from outofcore.particles import figures as particle_figures
 from outofcore.summary import decision as what
+from outofcore.summary import table as summary_table
 from outofcore.summary.headline import Headline, headline_frame
 from support import ARRAYS, LIMITS, timings
 
@@ -130,3 +131,17 @@ def test_the_verdict_has_one_sentence_per_job_linked_to_its_evidence():
     assert "<b>a</b> or <b>b</b>" in page and "import a  # &lt;a&gt;" in page and "docs/recipes/z.py" in page
     with pytest.raises(ValueError, match=r"lacks.*'z'"):
         what.decision_page_extra(decision, {"a": "import a"})
+
+
+def test_fills_are_bounded_by_a_page_cache_write_with_np_save_beside_it():
+    frame = timings(1000, 4e7, full=True)
+    bound = frame[frame["method"] == "limit"].assign(method="page_cache", format="raw", rows_per_s=1e8)
+    rows = headline_frame(particle_figures.headline([pd.concat([frame, bound])], threads=2))
+    table = summary_table.summarize(LIMITS, rows).set_index("figure")
+    fills = table[table.index.str.startswith("table fill")]
+    assert (fills["limit"] == particle_figures.BOUND).all() and (fills["limit_value"] == 1e8 * 36 / 1e9).all()
+    save = table.loc["np.save of the same array (1,000 rows)"]
+    assert save["fraction_of_limit"] == pytest.approx(0.8) and save["bound"] == "yes"
+    assert "np.save" not in set(what.decide(LIMITS, rows)["method"])  # beside the bound, never a pick
+    old = headline_frame(particle_figures.headline([frame], threads=2))  # timed before the bound existed
+    assert (old.loc[old["job"] == "store a table", "limit"] == "np.save of the same array").all()

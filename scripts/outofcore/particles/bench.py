@@ -9,7 +9,9 @@ configured query with every method of `particle_queries`, checks that they all f
 the same rows and returns them with the timings, one `TimingRow` each.
 """
 
+import contextlib
 import logging
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -128,6 +130,24 @@ def timed_rounds(log: Any, what: str, points: dict[str, Point], repeats: int = R
         return measure_interleaved(points, repeats, on_sample=progress.advance)
 
 
+def preallocated(path: Path, nbytes: int) -> None:
+    """A timing setup: a new file of `nbytes` with its blocks already allocated."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        if hasattr(os, "posix_fallocate"):
+            with contextlib.suppress(OSError):  # not supported by this file system: the write allocates
+                os.posix_fallocate(fd, 0, nbytes)
+    finally:
+        os.close(fd)
+
+
+def write_raw(path: Path, data: np.ndarray) -> None:
+    """The array's bytes written into the (preallocated) file, no header, no format."""
+    with open(path, "r+b", buffering=0) as handle:
+        handle.write(data.view(np.uint8))
+
+
 def time_fills(
     table_path: Path, scratch: Path, nrows: int, filters: tables.Filters, row_max: int, log: Any
 ) -> list[TimingRow]:
@@ -140,7 +160,7 @@ def time_fills(
     data = np.empty(nrows, dtype=PARTICLE_DTYPE)
     fill_particles(data)
     baseline_rows = min(nrows, row_max)
-    row_path, npy_path = scratch / "row.h5", scratch / "limit.npy"
+    row_path, npy_path, raw_path = scratch / "row.h5", scratch / "limit.npy", scratch / "bound.raw"
     delivered = delivered_fill(filters)
     paths = {"block": scratch / "block.h5", "chunks": scratch / "chunks.h5"} | {delivered: table_path}
     block_path, chunks_path = paths["block"], paths["chunks"]
@@ -148,6 +168,9 @@ def time_fills(
         "generate": Point(lambda: fill_particles(data)),
         "row": Point(lambda: fill_row_by_row(row_path, baseline_rows, filters), fresh(row_path)),
         "limit": Point(lambda: np.save(npy_path, data), fresh(npy_path)),
+        # the fill's true bound: the same bytes into a file already allocated (no file to
+        # create, no blocks to map), through the page cache as the fills write
+        "page_cache": Point(lambda: write_raw(raw_path, data), lambda: preallocated(raw_path, data.nbytes)),
         "block": Point(lambda: fill_blocks(block_path, data, filters), fresh(block_path)),
     }
     if filters.complevel == 0:
@@ -160,9 +183,10 @@ def time_fills(
         if "chunks" in timed:
             check_table(chunks_path, data, "chunks")
     sizes = {name: path.stat().st_size for name, path in
-             (("row", row_path), ("limit", npy_path), ("block", block_path), ("chunks", chunks_path))
+             (("row", row_path), ("limit", npy_path), ("block", block_path), ("chunks", chunks_path),
+              ("page_cache", raw_path))
              if path.exists()}  # fmt: skip
-    for path in (row_path, npy_path, block_path, chunks_path):
+    for path in (row_path, npy_path, block_path, chunks_path, raw_path):
         if path != table_path:
             path.unlink(missing_ok=True)
     row = timed["row"]
@@ -174,6 +198,11 @@ def time_fills(
         results.append(TimingRow.of("fill", "row_extrapolated", nrows, row.scaled(nrows / baseline_rows)))
     results.append(
         TimingRow.of("fill", "limit", nrows, timed["limit"], format="npy", file_bytes=sizes["limit"])
+    )
+    results.append(
+        TimingRow.of(
+            "fill", "page_cache", nrows, timed["page_cache"], format="raw", file_bytes=sizes["page_cache"]
+        )
     )
     results.append(TimingRow.of("fill", "block", nrows, timed["block"], file_bytes=sizes["block"]))
     if "chunks" in timed:
