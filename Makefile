@@ -51,7 +51,8 @@ bench: $(BIN)/.installed
 		$(if $(NO_JOBS),,$(REPORT)) $(ARGS)
 	$(if $(NO_JOBS),,$(BIN)/python scripts/headline_table.py bench/results/summary.csv)
 
-# Timings of two results folders side by side: make compare A=results B=other/results
+# Two results folders side by side: make compare A=results B=other/results (fractions of
+# the limit and ratios within a run; seconds only when both ran on one machine)
 compare: $(BIN)/.installed
 	$(BIN)/python scripts/compare_runs.py $(A) $(B)
 

@@ -127,3 +127,28 @@ def test_points_of_other_data_sources_and_stores_are_not_matched(tmp_path):
     frame = compare.compare_runs(a, b)
     assert len(frame) == 4 and frame["agree"].all()  # no cross-pairs of sources or stores
     assert frame["point"].str.contains("data=").sum() == 2
+
+
+def machine_limits(root, cpu: str) -> None:
+    rows = [("cores", "2", "count", "x"), ("memory", "23.5", "GiB", "x"), ("cpu_model", cpu, "text", "x")]
+    pd.DataFrame(rows, columns=["name", "value", "unit", "how"]).to_csv(root / "limits.csv", index=False)
+
+
+def test_other_machines_compare_fractions_and_ratios_never_seconds(tmp_path):
+    a = results(tmp_path / "a", sweep({10**4: 1.0, 10**6: 4.0}), timings({"where": 1.0, "read": 2.0}))
+    b = results(tmp_path / "b", sweep({10**4: 1.5, 10**6: 6.0}), timings({"where": 1.5, "read": 3.0}))
+    for root, cpu, fraction in ((a, "AMD EPYC", 0.5), (b, "Intel Xeon", 0.55)):
+        machine_limits(root, cpu)
+        pd.DataFrame({"stage": ["particles"], "figure": ["fill"], "fraction_of_limit": [fraction]}).to_csv(
+            root / "summary.csv", index=False
+        )
+    text = compare.report(a, b)
+    assert text.startswith("different machines (") and "seconds are not compared" in text
+    assert "stable points with n >= 10000 agree within 15% (" not in text.splitlines()[0]
+    assert "fractions of the limit: 1 of 1 headline figures agree within 15% (100%)" in text
+    # 1.5x slower throughout: every ratio within the run is the same
+    assert "ratios within a run (seconds / the median of the points beside it): 4 of 4" in text
+    ratios = compare.compare_runs(a, b, ratios=True)
+    assert ratios["seconds_a"].tolist() == pytest.approx(ratios["seconds_b"].tolist())
+    machine_limits(b, "AMD EPYC")  # one machine: seconds compared first
+    assert compare.report(a, b).startswith("0 of 4 stable points with n >= 10000 agree within 15%")
