@@ -100,7 +100,7 @@ def test_blosc_compression_against_memory_read_and_decompression_against_write_o
     assert (compress["limit_value"] == 20.0).all()  # the sweep's own read_2t, not limits.csv
     assert compress["limit"].str.contains("read_2t").all()
     best = compress[compress.index.str.contains("best pickle-free")].iloc[0]
-    assert "blosc2/zstd" in best.name and best["value"] == 5.0
+    assert "compress2/zstd" in best.name and best["value"] == 5.0
     decompress = rows[rows.index.str.startswith("decompress, best")].iloc[0]
     assert decompress["limit_value"] == 10.0 and "write_2t" in decompress["limit"]
     assert decompress["fraction_of_limit"] == pytest.approx(1.2)
@@ -231,7 +231,7 @@ def test_what_to_use_is_the_fastest_own_method_of_each_job():
     assert fill["method"] == "block appends" and fill["vs_tutorial"] == pytest.approx(100)
     assert fill["fraction_of_limit"] == pytest.approx(0.5)
     compress = by_job.loc["compress an array in memory"]
-    assert compress["method"] == "blosc2/zstd" and compress["vs_tutorial"] == pytest.approx(5.0)
+    assert compress["method"] == "compress2/zstd" and compress["vs_tutorial"] == pytest.approx(5.0)
     reduce_row = by_job.loc["reduce an array larger than memory"]
     assert reduce_row["method"] == "tables" and pd.isna(reduce_row["vs_tutorial"])  # no tutorial way
     assert reduce_row["fraction_of_limit"] == pytest.approx(6.0 / 12.0)  # min(warm 8 x ratio 4, copy_2t)

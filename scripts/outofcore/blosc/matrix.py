@@ -1,7 +1,7 @@
 """The filter x codec matrix: per data source, every method/codec/filter at the largest size
 and the most threads, its Pareto front, and the three picks a user asks for.
 
-The rule of the picks, among the pickle-free methods (compress_ptr, blosc2) and lossless
+The rule of the picks, among the pickle-free methods (compress_ptr, blosc2, compress2) and lossless
 pipelines (a lossy one changes the data: it is plotted, never picked):
 - round trip GB/s = uncompressed bytes / (compress seconds + decompress seconds);
 - points that gain less than 5 % (ratio < 1.05) are left out while any point gains more:
