@@ -222,7 +222,7 @@ def test_long_double_is_refused(tmp_path):
     np.save(tmp_path / "ld.npy", np.ones(10, dtype=np.longdouble))
     if np.dtype(np.longdouble).itemsize <= 8:
         pytest.skip("long double is float64 on this platform")
-    refused({"file": str(tmp_path / "ld.npy")}, "do not fit float64")
+    refused({"file": str(tmp_path / "ld.npy")}, "float32 or float64")
 
 
 def test_a_csv_larger_than_a_block_is_refused_before_and_in_the_job(tmp_path):
