@@ -6,6 +6,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from snakemake.exceptions import WorkflowError
+from snakemake.io import is_flagged
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
@@ -14,6 +15,7 @@ from outofcore.plan import (
     source_specs,
     jobs,
     leftovers,
+    machine_fit,
     sizing,
 )  # noqa: E402 - needs scripts/ on the path
 
@@ -129,6 +131,11 @@ def validate_config(config, schema):
         )
     except configcheck.ConfigError as error:
         raise WorkflowError(str(error)) from None
+    if workflow.local_exec:  # a cluster node has memory and disk of its own
+        try:
+            machine_fit.check_machine(config, "results")
+        except machine_fit.MachineTooSmall as error:
+            raise WorkflowError(str(error)) from None
 
 
 def blosc_threads_request():
@@ -203,3 +210,26 @@ onstart:
     if workflow.execution_settings.lock:
         for path in leftovers.remove_stale_leftovers("results"):
             print(f"removed {path}: left by a killed job", file=sys.stderr)
+
+
+def remove_targets_temp():
+    """Snakemake keeps the temporary outputs of a job the user asked for by name (one
+    huge-array CSV: its GiB store stays); removed here once the run ends, whoever asked.
+    """
+    if workflow.storage_settings.notemp or workflow.dag is None:
+        return
+    outputs = [
+        (str(path), is_flagged(path, "temp"))
+        for job in workflow.dag.targetjobs
+        for path in job.output
+    ]
+    for path in leftovers.remove_temporary(outputs):
+        print(f"removed {path}: temporary", file=sys.stderr)
+
+
+onsuccess:
+    remove_targets_temp()
+
+
+onerror:
+    remove_targets_temp()
