@@ -7,7 +7,10 @@ from typing import Any
 from outofcore.core import contention
 from outofcore.core.exclusive import timed_job
 from outofcore.core.files import log_to
+from outofcore.hugearray.engines import get_engine
 from outofcore.hugearray.job import HugeArrayJob, require_exact, run, write_measurement
+from outofcore.hugearray.memcap import apply_cap
+from outofcore.hugearray.naive import naive_measurement, write_naive
 from outofcore.limits.node import measure_here, this_host, write_node_limits
 
 
@@ -20,15 +23,28 @@ def main(smk: Any) -> None:
         if not node.empty:
             log.info("limits of this node (not the limits job's):\n%s", node.to_string(index=False))
         write_node_limits(node, smk.output.node_limits)
+        job = HugeArrayJob.from_snakemake(smk)
+        get_engine(job.engine, job.store)  # its libraries loaded before the cap, which counts from here
+        cap = apply_cap(job.memory_cap_mb)
+        log.info("%s", cap.detail)
         with contention.watch() as busy:
-            measurement, stats, exact = run(HugeArrayJob.from_snakemake(smk), log)
-        measurement = dataclasses.replace(measurement, others_busy=busy.others, host=this_host())
+            try:
+                measurement, stats, exact = run(job, log)
+            except MemoryError as error:
+                raise MemoryError(f"hugearray.memory_cap_mb: {job.memory_cap_mb} MiB is too little for the "
+                                  f"out-of-core job itself ({error}): raise it or lower block_mb") from error  # fmt: skip
+        measurement = dataclasses.replace(measurement, others_busy=busy.others, host=this_host(),
+                                          memory_cap_mb=cap.mb, cap=cap.how)  # fmt: skip
         log.info("while timing, %s", busy)
         log.info("out-of-core statistics:\n%s", stats.table().to_string())
         log.info("reference statistics of the source (before writing):\n%s", exact.table().to_string())
         log.info("measurement: %s", measurement)
         require_exact(measurement, smk.output.data)  # a wrong answer fails the job
         write_measurement(measurement, smk.output.table)
+        naive = naive_measurement(job, measurement, exact, cap) if job.naive else None  # the store is here still
+        if naive is not None:
+            log.info("the naive way (the whole array loaded) under the same cap: %s", naive)
+        write_naive(naive, smk.output.naive)
 
 
 if "snakemake" in globals():

@@ -32,6 +32,7 @@ rule hugearray:
         ),
         table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
         node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
+        naive="results/hugearray/{size_mb}/{data}/{engine}/{backend}.naive.csv",
     log:
         "logs/hugearray_{size_mb}_{data}_{engine}_{backend}.log",
     benchmark:
@@ -71,6 +72,14 @@ rule hugearray:
         zarr_shards=HUGEARRAY["zarr"]["shards"],
         blosc2_block_kb=HUGEARRAY["blosc2"]["block_kb"],
         seed=config["seed"],
+        memory_cap_mb=HUGEARRAY["memory_cap_mb"],
+        naive=lambda wc: hugearray_stores.naive_job(
+            wc.backend,
+            wc.engine,
+            HUGEARRAY["backends"],
+            HUGEARRAY["engines"],
+            HUGEARRAY["memory_cap_mb"],
+        ),
         node_limits=config["limits"],  # measured if this job's node is not the limits job's
     script:
         "../../scripts/hugearray.py"
@@ -85,6 +94,7 @@ use rule hugearray as hugearray_memmap with:
         ),
         table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
         node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
+        naive="results/hugearray/{size_mb}/{data}/{engine}/{backend}.naive.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -101,6 +111,7 @@ use rule hugearray as hugearray_zarr with:
         ),
         table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
         node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
+        naive="results/hugearray/{size_mb}/{data}/{engine}/{backend}.naive.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -117,6 +128,7 @@ use rule hugearray as hugearray_blosc2 with:
         ),
         table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
         node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
+        naive="results/hugearray/{size_mb}/{data}/{engine}/{backend}.naive.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -138,6 +150,13 @@ rule hugearray_plots:
             HUGEARRAY["backends"],
             HUGEARRAY["engines"],
             ".node_limits.csv",
+        ),
+        naive=hugearray_stores.job_tables(
+            HUGEARRAY["sizes_mb"],
+            list(HUGEARRAY_DATA),
+            HUGEARRAY["backends"],
+            HUGEARRAY["engines"],
+            ".naive.csv",
         ),
     output:
         summary=report(
@@ -164,6 +183,13 @@ rule hugearray_plots:
             category=HUGEARRAY_CATEGORY,
             labels=labels("throughput against array size", "figure"),
         ),
+        memory_cap=report(
+            "results/hugearray/memory_cap.png",
+            caption="../report/hugearray_memory_cap.rst",
+            category=HUGEARRAY_CATEGORY,
+            labels=labels("the naive way against the memory cap", "figure"),
+        ),
+        memory_cap_table="results/hugearray/memory_cap.csv",
         headline="results/hugearray/headline.csv",
         node_limits="results/hugearray/node_limits.csv",
     log:
@@ -178,5 +204,6 @@ rule hugearray_plots:
     params:
         cold_read=HUGEARRAY["cold_read"],
         threads=HUGEARRAY["threads"],
+        memory_cap_mb=HUGEARRAY["memory_cap_mb"],
     script:
         "../../scripts/hugearray_plots.py"

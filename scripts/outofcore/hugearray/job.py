@@ -93,6 +93,8 @@ class HugeArrayJob:
     blosc2_block_kb: int = 256  # the blosc2 store: KiB of a blosc2 block
     data: str = OWN_DATA  # the data source's label
     source: Mapping[str, Any] | None = None  # its spec (`SourceSpec.as_params`); None: the stage's own
+    memory_cap_mb: int | None = None  # the job's processes are capped at this (`memcap`); None: no cap
+    naive: bool = False  # also load the store whole under the cap in a child (`naive`)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
@@ -149,6 +151,9 @@ class Measurement:
     others_busy: float = math.nan  # share of the cores other processes kept busy during the job
     data: str = OWN_DATA  # the data source the array holds
     host: str = ""  # the node the job ran on
+    memory_cap_mb: float = math.nan  # the cap the job ran under (NaN: none)
+    cap: str = "none"  # how the cap was enforced (`memcap.Cap.how`)
+    needed_mb: float = math.nan  # memory the whole array needed (the naive rows)
 
     @classmethod
     def csv_columns(cls) -> list[str]:

@@ -55,6 +55,17 @@ def job_tables(
     ]
 
 
+def naive_job(backend: str, engine: str, backends: list[str], engines: list[str], cap_mb: int | None) -> bool:
+    """True for the one job per size and data source that also loads its store whole under
+    the memory cap (the naive way): the first engine's job on the h5py store (`[:]`), else
+    on memmap (`np.load`), else on the first store; none without a cap."""
+    if not cap_mb:
+        return False
+    preferred = [name for name in ("h5py", "memmap") if name in backends] or backends[:1]
+    first = next((e for e in engines if stores_with_engine(e, [preferred[0]])), None)
+    return backend == preferred[0] and engine == first
+
+
 def source_inputs(is_file: bool) -> list[str]:
     """A job reading a user's file waits for the data_sources job, which opens every file
     with its library and refuses what the config check could not see."""
