@@ -9,7 +9,7 @@ from outofcore.core.exclusive import timed_job
 from outofcore.core.files import log_to
 from outofcore.hugearray.engines import get_engine
 from outofcore.hugearray.job import HugeArrayJob, require_exact, run, write_measurement
-from outofcore.hugearray.memcap import apply_cap
+from outofcore.hugearray.memcap import CapTooLow, apply_cap, out_of_memory
 from outofcore.hugearray.naive import naive_measurement, write_naive
 from outofcore.limits.node import measure_here, this_host, write_node_limits
 
@@ -30,9 +30,13 @@ def main(smk: Any) -> None:
         with contention.watch() as busy:
             try:
                 measurement, stats, exact = run(job, log)
-            except MemoryError as error:
-                raise MemoryError(f"hugearray.memory_cap_mb: {job.memory_cap_mb} MiB is too little for the "
-                                  f"out-of-core job itself ({error}): raise it or lower block_mb") from error  # fmt: skip
+            except Exception as error:
+                if cap.active and out_of_memory(error):  # said as what to change, not as a traceback
+                    raise CapTooLow(
+                        f"hugearray.memory_cap_mb: {cap.mb:g} MiB is too little for the "
+                        f"out-of-core job itself ({error}); raise it or lower block_mb"
+                    ) from error
+                raise
         measurement = dataclasses.replace(measurement, others_busy=busy.others, host=this_host(),
                                           memory_cap_mb=cap.mb, cap=cap.how)  # fmt: skip
         log.info("while timing, %s", busy)
@@ -41,7 +45,7 @@ def main(smk: Any) -> None:
         log.info("measurement: %s", measurement)
         require_exact(measurement, smk.output.data)  # a wrong answer fails the job
         write_measurement(measurement, smk.output.table)
-        naive = naive_measurement(job, measurement, exact, cap) if job.naive else None  # the store is here still
+        naive = naive_measurement(job, measurement, exact, cap) if job.naive else None  # store still here
         if naive is not None:
             log.info("the naive way (the whole array loaded) under the same cap: %s", naive)
         write_naive(naive, smk.output.naive)

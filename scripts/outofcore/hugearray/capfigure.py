@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from outofcore.hugearray.figures import method
 from outofcore.hugearray.naive import stopped_at_cap
 
-COLUMNS = ["size_mb", "data", "backend", "engine", "peak_rss_mb", "needed_mb", "memory_cap_mb", "cap", "check",
-           "reduce_seconds", "reduce_gbps", "host"]  # fmt: skip
+COLUMNS = ["size_mb", "data", "backend", "engine", "peak_rss_mb", "needed_mb", "memory_cap_mb", "cap",
+           "check", "reduce_seconds", "reduce_gbps", "host"]  # fmt: skip
 
 
 def load_naive(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -32,7 +32,8 @@ def load_naive(paths: Sequence[str | Path]) -> pd.DataFrame:
     naive = pd.concat(frames, ignore_index=True)
     wrong = naive[(naive["check"] != "ok") & ~naive["check"].map(stopped_at_cap)]
     if not wrong.empty:
-        raise ValueError(f"the naive load gave wrong statistics: {wrong[['size_mb', 'backend', 'check']].to_dict('records')}")
+        where = wrong[["size_mb", "backend", "check"]].to_dict("records")
+        raise ValueError(f"the naive load gave wrong statistics: {where}")
     return naive
 
 
@@ -40,7 +41,9 @@ def comparison(naive: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     """The naive rows and the out-of-core rows, per size, the naive one first."""
     both = pd.concat([naive.reindex(columns=COLUMNS), frame.reindex(columns=COLUMNS)], ignore_index=True)
     both["naive"] = both["engine"] == "naive"
-    both = both.sort_values(["size_mb", "data", "naive", "backend", "engine"], ascending=[True, True, False, True, True])
+    both = both.sort_values(
+        ["size_mb", "data", "naive", "backend", "engine"], ascending=[True, True, False, True, True]
+    )
     return both.drop(columns="naive").reset_index(drop=True)
 
 
@@ -49,32 +52,52 @@ def plot_memory_cap(table: pd.DataFrame, cap_mb: float | None) -> Figure:
     peak RSS with (when stopped) what it needed, above the cap line."""
     fig, ax = plt.subplots(figsize=(10, 4.8))
     sizes = sorted(table["size_mb"].unique())
-    methods = sorted({method(b, e) for b, e in zip(table["backend"], table["engine"], strict=True) if e != "naive"})
+    methods = sorted(
+        {method(b, e) for b, e in zip(table["backend"], table["engine"], strict=True) if e != "naive"}
+    )
     width = 0.8 / (len(methods) + 1)
+    labelled: set[str] = set()
+
+    def once(label: str) -> str | None:  # each legend entry once
+        if label in labelled:
+            return None
+        labelled.add(label)
+        return label
+
     for i, size in enumerate(sizes):
         rows = table[table["size_mb"] == size]
         naive = rows[rows["engine"] == "naive"]
         for j, name in enumerate(methods):
             mine = rows[[method(b, e) == name for b, e in zip(rows["backend"], rows["engine"], strict=True)]]
             if not mine.empty:
-                ax.bar(i + j * width, mine["peak_rss_mb"].max(), width, color=f"C{j}", label=name if i == 0 else None)
+                ax.bar(
+                    i + j * width,
+                    mine["peak_rss_mb"].max(),
+                    width,
+                    color=f"C{j}",
+                    label=once(f"out of core: {name}"),
+                )
         for item in naive.itertuples():
             x = i + len(methods) * width
             stopped = stopped_at_cap(item.check)
             if stopped and not math.isnan(item.needed_mb):
                 ax.bar(x, item.needed_mb, width, color="none", edgecolor="firebrick", hatch="//",
-                       label="naive: needed (whole array)" if i == 0 else None)  # fmt: skip
+                       label=once("naive: needed (the whole array)"))  # fmt: skip
             ax.bar(x, item.peak_rss_mb if not math.isnan(item.peak_rss_mb) else 0, width, color="firebrick",
-                   label="naive: peak RSS" if i == 0 else None)  # fmt: skip
+                   label=once("naive: peak RSS"))  # fmt: skip
             word = "stopped at the cap" if stopped else f"loaded, {item.reduce_seconds:.1f} s"
-            top = max(item.needed_mb if stopped else 0, item.peak_rss_mb if not math.isnan(item.peak_rss_mb) else 0)
+            top = max(
+                item.needed_mb if stopped else 0, item.peak_rss_mb if not math.isnan(item.peak_rss_mb) else 0
+            )
             ax.annotate(f"{item.backend} [:]\n{word}", (x, top), ha="center", va="bottom", fontsize="small")
     if cap_mb:
         how = ", ".join(sorted(set(table["cap"].dropna()) - {"none"})) or "none"
         ax.axhline(cap_mb, color="black", linestyle="--", label=f"memory cap {cap_mb} MiB ({how})")
     else:
         ax.set_title("no memory cap configured (hugearray.memory_cap_mb)")
-    ax.set_xticks([i + len(methods) * width / 2 for i in range(len(sizes))], [f"{s} MiB array" for s in sizes])
+    ax.set_xticks(
+        [i + len(methods) * width / 2 for i in range(len(sizes))], [f"{s} MiB array" for s in sizes]
+    )
     ax.set_ylabel("memory (MiB): peak RSS, or needed")
     if cap_mb:
         ax.set_title("Under the same memory cap: out of core finishes, the whole array in memory does not")

@@ -12,8 +12,8 @@ How the cap is enforced (`Cap.how`) depends on the machine:
   mappings, thread stacks; not files mapped shared, so a numpy.memmap of the store does
   not count) is held to what it has once its libraries are loaded plus (cap - its
   resident memory then): the resident memory can grow to about the cap and no further,
-  an allocation beyond it fails at once with `MemoryError`. Only the soft limit is set, per process: a child lifts it, loads its
-  own libraries and sets its own (`apply_cap`).
+  an allocation beyond it fails at once with `MemoryError`. Only the soft limit is set,
+  per process: a child lifts it, loads its own libraries and sets its own (`apply_cap`).
 - ``none``: no cap configured, or no way to enforce one (not Linux).
 
 A cgroup v2 ``memory.max`` would also count the page cache and kill instead of failing
@@ -22,6 +22,7 @@ started by Snakemake (or inside a container's cgroup v1 hierarchy) does not have
 `cgroup_v2_memory` says why not, and the log says which enforcement was used.
 """
 
+import errno
 import importlib
 import json
 import math
@@ -59,7 +60,8 @@ def vm_status() -> dict[str, int]:
         text = STATUS.read_text()
     except OSError:
         return {}
-    return {key: int(value) * 1024 for key, value in re.findall(r"^(VmData|VmRSS|VmHWM):\s+(\d+) kB", text, re.M)}
+    found = re.findall(r"^(VmData|VmRSS|VmHWM):\s+(\d+) kB", text, re.M)
+    return {key: int(value) * 1024 for key, value in found}
 
 
 def cgroup_v2_memory() -> str:
@@ -83,7 +85,7 @@ def apply_cap(cap_mb: float | None) -> Cap:
     room = cap_mb * MiB - status["VmRSS"]
     if room <= 0:
         raise ValueError(
-            f"hugearray.memory_cap_mb: {cap_mb} MiB is below what the process holds once its "
+            f"hugearray.memory_cap_mb: {cap_mb:g} MiB is below what the process holds once its "
             f"libraries are loaded ({status['VmRSS'] / MiB:.0f} MiB resident): raise it"
         )
     limit = status["VmData"] + int(room)
@@ -95,10 +97,24 @@ def apply_cap(cap_mb: float | None) -> Cap:
     return Cap(
         float(cap_mb),
         "rlimit_data",
-        f"memory cap {cap_mb} MiB enforced by RLIMIT_DATA: private memory {limit / MiB:.0f} MiB "
+        f"memory cap {cap_mb:g} MiB enforced by RLIMIT_DATA: private memory {limit / MiB:.0f} MiB "
         f"(held {status['VmData'] / MiB:.0f} MiB + cap - resident {status['VmRSS'] / MiB:.0f} MiB); "
         f"not a cgroup: {why}",
     )
+
+
+class CapTooLow(MemoryError):
+    """The out-of-core job itself needed more than the cap."""
+
+
+def out_of_memory(error: BaseException | None) -> bool:
+    """True if `error`, or one it was raised from, is an allocation refused (MemoryError,
+    or ENOMEM from the OS: a mapping, a thread's stack)."""
+    while error is not None:
+        if isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno == errno.ENOMEM):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def lift_cap() -> None:
@@ -141,7 +157,8 @@ def run_naive(store: dict[str, Any], cap_mb: float | None) -> NaiveResult:
         how = f"{said[0]['how']}, exit {proc.returncode}"
         return NaiveResult(True, time.perf_counter() - started, math.nan, said[0]["needed_mb"], how, None,
                            err.strip()[-300:])  # fmt: skip
-    raise RuntimeError(f"the naive load failed (exit {proc.returncode}): {err.strip()[-2000:]}")
+    last = (err.strip().splitlines() or ["no message"])[-1]  # the exception's line
+    raise RuntimeError(f"the naive load failed (exit {proc.returncode}): {last}")
 
 
 LIBRARIES = {"memmap": [], "h5py": ["h5py", "hdf5plugin"], "tables": ["tables"], "tables_filter": ["tables"],

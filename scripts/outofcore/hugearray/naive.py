@@ -17,8 +17,8 @@ import pandas as pd
 from outofcore.core.files import write_csv
 from outofcore.hugearray.data import ColumnStats
 from outofcore.hugearray.job import GB, HugeArrayJob, Measurement
-from outofcore.hugearray.stores.hdf5_chunks import DATASET
 from outofcore.hugearray.memcap import STOPPED, Cap, NaiveResult, run_naive
+from outofcore.hugearray.stores.hdf5_chunks import DATASET
 
 
 def store_of(job: HugeArrayJob) -> dict:
@@ -37,7 +37,9 @@ def naive_check(result: NaiveResult, exact: ColumnStats, cap_mb: float) -> str:
     return "ok" if stats.matches(exact) else "mismatch"
 
 
-def naive_measurement(job: HugeArrayJob, measurement: Measurement, exact: ColumnStats, cap: Cap) -> Measurement:
+def naive_measurement(
+    job: HugeArrayJob, measurement: Measurement, exact: ColumnStats, cap: Cap
+) -> Measurement:
     """The naive way's row: the job's store (and its size on disk) loaded whole in a child."""
     result = run_naive(store_of(job), job.memory_cap_mb)
     nbytes = measurement.rows * measurement.columns * 8
