@@ -73,6 +73,7 @@ rule hugearray:
         blosc2_block_kb=HUGEARRAY["blosc2"]["block_kb"],
         seed=config["seed"],
         memory_cap_mb=HUGEARRAY["memory_cap_mb"],
+        cluster=HUGEARRAY["cluster"],
         naive=lambda wc: hugearray_stores.naive_job(
             wc.backend,
             wc.engine,

@@ -95,6 +95,7 @@ class HugeArrayJob:
     source: Mapping[str, Any] | None = None  # its spec (`SourceSpec.as_params`); None: the stage's own
     memory_cap_mb: int | None = None  # the job's processes are capped at this (`memcap`); None: no cap
     naive: bool = False  # also load the store whole under the cap in a child (`naive`)
+    cluster: Mapping[str, Any] | None = None  # engine dask_distributed: `dask_cluster.ClusterSpec`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
@@ -154,6 +155,10 @@ class Measurement:
     memory_cap_mb: float = math.nan  # the cap the job ran under (NaN: none)
     cap: str = "none"  # how the cap was enforced (`memcap.Cap.how`)
     needed_mb: float = math.nan  # memory the whole array needed (the naive rows)
+    workers: int = 0  # engine dask_distributed: its workers, their nodes and peak RSS (';'-separated)
+    worker_nodes: str = ""
+    worker_peak_rss_mb: str = ""
+    cluster_start_seconds: float = math.nan  # until every worker had joined (not in reduce_seconds)
 
     @classmethod
     def csv_columns(cls) -> list[str]:

@@ -58,6 +58,10 @@ def naive_measurement(
         stable=False,
         cap=result.how,
         needed_mb=result.needed_mb,
+        workers=0,  # one process: the child
+        worker_nodes="",
+        worker_peak_rss_mb="",
+        cluster_start_seconds=math.nan,
     )
 
 

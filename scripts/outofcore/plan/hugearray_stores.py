@@ -27,7 +27,13 @@ STORES: dict[str, StoreKind] = {
 # Reduce engines -> the stores they run on (None: every store). `threads`: the stage's
 # own threaded block reduce; `dask`: dask.array over the store's library; `blosc2`: the
 # blosc2 NDArray's own reductions.
-ENGINES: dict[str, tuple[str, ...] | None] = {"threads": None, "dask": None, "blosc2": ("blosc2",)}
+# `dask_distributed`: a task per block on dask.distributed workers (local or SLURM).
+ENGINES: dict[str, tuple[str, ...] | None] = {
+    "threads": None,
+    "dask": None,
+    "blosc2": ("blosc2",),
+    "dask_distributed": None,
+}
 
 
 def stores_with_engine(engine: str, backends: list[str]) -> list[str]:
