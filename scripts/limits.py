@@ -10,6 +10,7 @@ from outofcore.core.exclusive import timed_job
 from outofcore.core.files import log_to
 from outofcore.core.report_tables import write_table
 from outofcore.limits.machine import measure_limits, thread_counts
+from outofcore.limits.registry import row
 
 
 def main(smk: Any) -> None:
@@ -23,8 +24,7 @@ def main(smk: Any) -> None:
         with contention.watch() as busy:
             frame = measure_limits(Path(smk.output.csv).parent, p.memcpy_mb, p.disk_mb, p.repeats, threads)
         log.info("while measuring, %s", busy)
-        how = "share of the cores other processes kept busy while the limits were measured (psutil)"
-        frame.loc[len(frame)] = {"name": "others_busy", "value": busy.others, "unit": "share", "how": how}
+        frame.loc[len(frame)] = row("others_busy", busy.others)
         log.info("limits measured in %.1f s:\n%s", time.perf_counter() - start, frame.to_string(index=False))
         write_table(frame, smk.output.csv, smk.output.html, "Machine limits and library versions")
 

@@ -13,9 +13,13 @@ from outofcore.core.report_tables import write_table
 from outofcore.limits.machine import this_host
 from outofcore.particles.bench import log_ratios, run_queries, scratch_dir, time_fills, timings_frame
 from outofcore.particles.engines import to_numexpr
-from outofcore.particles.format_bench import PYTABLES, FormatSettings, compare_formats, log_format_ratios
-from outofcore.particles.formats import set_engine_threads
-from outofcore.particles.queries import numexpr_threads, query_frame
+from outofcore.particles.format_bench import (
+    FormatSettings,
+    compare_formats,
+    engine_threads,
+    log_format_ratios,
+)
+from outofcore.particles.queries import query_frame
 from outofcore.particles.table import check_rows, filters_for, make_particles
 from outofcore.plan.query import parse_query
 
@@ -29,12 +33,11 @@ def main(smk: Any) -> None:
         filters = filters_for(smk.params.compression)
         threads = max(1, smk.threads)
         numexpr.set_num_threads(threads)
-        scan = numexpr_threads("hdfstore", threads)  # HDFStore's select: a PyTables scan
-        engine_threads = set_engine_threads(threads) | {"hdfstore": scan, PYTABLES: threads}
+        threads_of = engine_threads(threads)  # engine -> its thread count
         settings = FormatSettings(**smk.params.formats)
         log.info("%d rows, query %s, filters %s, %d threads", nrows, to_numexpr(query), filters, threads)
         log.info(
-            "other stores %s, orders %s, engine threads %s", settings.formats, settings.orders, engine_threads
+            "other stores %s, orders %s, engine threads %s", settings.formats, settings.orders, threads_of
         )
         table_path = Path(smk.output.table)
         outputs = {fmt: Path(smk.output[fmt]) for fmt in settings.formats}
@@ -46,7 +49,7 @@ def main(smk: Any) -> None:
             if settings.formats or "shuffled" in settings.orders:
                 records = make_particles(0, nrows)  # the rows again (fast), for the other stores
                 timings += compare_formats(
-                    records, outputs, scratch, query, rows, settings, engine_threads, filters, log
+                    records, outputs, scratch, query, rows, settings, threads_of, filters, log
                 )
         log.info("while timing: %s", busy)  # a busy machine slows every method, not the ratios
         frame = timings_frame(timings)

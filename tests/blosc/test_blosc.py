@@ -6,13 +6,13 @@ import pickle
 import time
 import xml.etree.ElementTree as ET
 
+import blosc
 import blosc2
 import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
 
-import blosc
 from outofcore.blosc import bench as blosc_bench
 from outofcore.blosc import figures as blosc_figures
 from outofcore.blosc import rows as blosc_rows

@@ -6,6 +6,7 @@ import pytest
 
 from outofcore.limits import disk as disk_limits
 from outofcore.limits import machine as machine_limits
+from outofcore.limits import registry
 
 
 def test_disk_probe_measures_all_and_cleans_up(tmp_path):
@@ -77,6 +78,15 @@ def test_limits_table_has_every_row(table):
     assert len(numeric) == len(expected)
     assert (pd.to_numeric(numeric["value"]) > 0).all()
     assert table["how"].str.len().min() > 0
+
+
+def test_every_row_is_a_registered_limit_with_its_unit(table):
+    for name, unit in zip(table["name"], table["unit"], strict=True):
+        assert registry.get_limit(name).unit == unit, name
+    written = {registry.match(name)[0].name for name in table["name"]} | {"others_busy"}  # the job adds it
+    assert written == set(registry.LIMITS)  # nothing registered that the job never writes
+    rows = table.set_index("name")
+    assert rows.loc["durable_write", "how"].startswith(registry.LIMITS["durable_write"].how.format(mb=8))
 
 
 def test_memory_bandwidths_say_threads_and_spread(table):

@@ -32,6 +32,7 @@ from outofcore.limits.disk import (
     is_cached,
 )
 from outofcore.limits.memory import bandwidths_gbps
+from outofcore.limits.registry import LIMITS, get_limit, row
 
 COLUMNS = ["name", "value", "unit", "how"]
 HOST = "host"  # the row naming the node the limits were measured on
@@ -110,24 +111,12 @@ def three_digits(value: float) -> float:
     return float(f"{value:.3g}")
 
 
-MEMORY_HOW = {
-    "copy": "np.copyto of {mb} MiB into a preallocated array, split over {threads}",
-    "write": "fill of {mb} MiB (writes only), split over {threads}",
-    "read": "read of {mb} MiB in 1 MiB pieces into a cache-resident buffer (reads only), "
-    "split over {threads}",
-}
-DISK_HOW = {
-    "page_cache_write": "os.write of {mb} MiB in 8 MiB calls, no fsync (lands in the page cache)",
-    "durable_write": "os.write of {mb} MiB in 8 MiB calls, then fsync",
-    "warm_read": "os.readinto of the same {mb} MiB file already in the page cache",
-}
+# The `how` of each row, from the limit registry (its single description of each limit).
+MEMORY_HOW = {kind: LIMITS[f"{kind}_{{T}}t"].how for kind in ("copy", "write", "read")}
+DISK_HOW = {name: LIMITS[name].how for name in ("page_cache_write", "durable_write", "warm_read")}
 COLD_HOW = {
-    "cold_read_direct": "read of the same {mb} MiB file with O_DIRECT (page cache bypassed), "
-    f"{DIRECT_STREAMS} streams of {DIRECT_CHUNK // MB} MiB reads",
-    "cold_read_buffered": "os.readinto in 8 MiB calls after posix_fadvise(DONTNEED) dropped the "
-    "same {mb} MiB file's pages (then SEQUENTIAL: readahead doubled)",
-    "cold_read_mmap": "sequential walk (one byte a page) of an mmap of the same {mb} MiB file "
-    "after posix_fadvise(DONTNEED), madvise(SEQUENTIAL)",
+    name: LIMITS[name].how.format(mb="{mb}", streams=DIRECT_STREAMS, chunk_mb=DIRECT_CHUNK // MB)
+    for name in ("cold_read_direct", "cold_read_buffered", "cold_read_mmap")
 }
 
 
@@ -139,9 +128,10 @@ def memory_rows(memcpy_mb: int, threads: Iterable[int], repeats: int) -> list[di
         count = int(t[:-1])
         how = MEMORY_HOW[kind].format(mb=memcpy_mb, threads=f"{count} thread{'s' if count > 1 else ''}")
         value = three_digits(gbps)
-        rows.append({"name": name, "value": value, "unit": "GB/s", "how": f"{how}, {sampled(timing)}"})
+        unit = get_limit(name).unit
+        rows.append({"name": name, "value": value, "unit": unit, "how": f"{how}, {sampled(timing)}"})
         if name == "copy_1t":
-            rows.append({"name": "memcpy", "value": value, "unit": "GB/s", "how": f"{how} (= copy_1t)"})
+            rows.append(row("memcpy", value, mb=memcpy_mb, threads="1 thread"))
     return rows
 
 
@@ -165,7 +155,9 @@ def disk_rows(
         how = f"{how.format(mb=disk_mb)}, {where}, {sampled(timing)}"
         if name == "cold_read" and is_cached(gbps["cold_read"], gbps["warm_read"]):
             how = f"{CACHED} (faster than half the warm read: a cache served it, a reference only): {how}"
-        rows.append({"name": name, "value": three_digits(gbps[name]), "unit": "GB/s", "how": how})
+        rows.append(
+            {"name": name, "value": three_digits(gbps[name]), "unit": get_limit(name).unit, "how": how}
+        )
     return rows
 
 
@@ -178,19 +170,9 @@ def measure_limits(
 ) -> pd.DataFrame:
     """All limits as rows name,value,unit,how; memory bandwidths for every count in `threads`."""
     rows = memory_rows(memcpy_mb, threads, repeats) + disk_rows(results_dir, disk_mb, repeats)
-    rows.append({"name": "cores", "value": os.cpu_count(), "unit": "count", "how": "os.cpu_count()"})
-    rows.append(
-        {
-            "name": "memory",
-            "value": three_digits(psutil.virtual_memory().total / 2**30),
-            "unit": "GiB",
-            "how": "psutil.virtual_memory().total",
-        }
-    )
-    rows.append({"name": "cpu_model", "value": cpu_model(), "unit": "text", "how": "/proc/cpuinfo"})
-    rows.append({"name": HOST, "value": this_host(), "unit": "text", "how": "socket.gethostname()"})
-    rows += [
-        {"name": f"version {lib}", "value": version, "unit": "version", "how": "installed package"}
-        for lib, version in versions().items()
-    ]
+    rows.append(row("cores", os.cpu_count()))
+    rows.append(row("memory", three_digits(psutil.virtual_memory().total / 2**30)))
+    rows.append(row("cpu_model", cpu_model()))
+    rows.append(row(HOST, this_host()))
+    rows += [row(f"version {lib}", version) for lib, version in versions().items()]
     return pd.DataFrame(rows, columns=COLUMNS)

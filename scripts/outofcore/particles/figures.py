@@ -14,23 +14,21 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outofcore.core.timing import stable_flags
+from outofcore.particles.formats.registry import FORMATS
 from outofcore.plan.sizing import PARTICLE_BYTES
 from outofcore.summary.headline import GB, Headline
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
 # scan costs at least) and the index build are drawn as references.
 METHODS = ["iterrows", "pandas", "pandas_bytes", "read_where", "where", "numpy", "indexed"]
-ENGINES = ["hdfstore", "arrow", "polars", "duckdb"]  # the other stores' query engines
+ENGINES = [engine.name for entry in FORMATS.values() for engine in entry.engines]  # the other stores'
 REFERENCES = {"read": "--", "create_csindex": ":"}
 LABELS = {
     "read": "table.read() (reference)",
     "create_csindex": "index build (create_csindex)",
     "pandas": "pandas (read_hdf, names as str)",
     "pandas_bytes": "pandas (table.read(), names as bytes)",
-    "hdfstore": "HDFStore.select (pandas)",
-    "arrow": "pyarrow.dataset (Parquet)",
-    "polars": "Polars scan_parquet",
-    "duckdb": "DuckDB (Parquet)",
+    **{engine.name: engine.legend for entry in FORMATS.values() for engine in entry.engines},
 }
 ORDERS = ["sorted", "shuffled"]
 
@@ -100,16 +98,12 @@ WRITES = {  # (format, method) -> label
     ("npy", "limit"): "np.save (limit)",
     ("pytables", "block"): "PyTables block append",
     ("pytables", "chunks"): "PyTables direct chunk writes",
-    ("parquet", "parquet_write"): "Parquet (pyarrow)",
-    ("hdfstore", "hdfstore_write"): "HDFStore format=table",
+    **{(entry.name, w.method): w.label for entry in FORMATS.values() for w in entry.writers},
 }
 QUERIES = {
     ("pytables", "where"): "PyTables where",
     ("pytables", "indexed"): "PyTables indexed where",
-    ("parquet", "duckdb"): "DuckDB",
-    ("parquet", "polars"): "Polars",
-    ("parquet", "arrow"): "pyarrow.dataset",
-    ("hdfstore", "hdfstore"): "HDFStore.select",
+    **{(entry.name, engine.name): engine.label for entry in FORMATS.values() for engine in entry.engines},
 }
 
 
@@ -144,18 +138,16 @@ def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
     _bars(query_ax, largest[largest["step"] == "query"], QUERIES, "seconds")
     query_ax.set_ylabel("time per query (s, median)")
     query_ax.set_title(f"querying {nrows:,} rows: {query}", parse_math=False)
-    fig.suptitle("Particle table: PyTables, Parquet and HDFStore")
+    fig.suptitle(f"Particle table: PyTables, {', '.join(entry.title for entry in FORMATS.values())}")
     return fig
 
 
-STORE_HEADLINES = [  # (step, method, format, job, label, what it is)
-    ("fill", "parquet_write", "parquet", "store a table", "Parquet (pyarrow)", "table write, Parquet"),
-    ("fill", "hdfstore_write", "hdfstore", "store a table", "HDFStore format=table", "table write, HDFStore"),
-    ("query", "duckdb", "parquet", "query a table", "DuckDB on Parquet", "DuckDB query"),
-    ("query", "polars", "parquet", "query a table", "Polars on Parquet", "Polars scan_parquet query"),
-    ("query", "arrow", "parquet", "query a table", "pyarrow.dataset on Parquet", "pyarrow.dataset query"),
-    ("query", "hdfstore", "hdfstore", "query a table", "HDFStore.select", "HDFStore.select query"),
-]
+STORE_HEADLINES = [  # (step, method, format, job, label, what it is), from the registry
+    *[("fill", w.method, entry.name, "store a table", w.label, f"table write, {entry.title}")
+      for entry in FORMATS.values() for w in entry.writers],
+    *[("query", engine.name, entry.name, "query a table", engine.headline, engine.figure)
+      for entry in FORMATS.values() for engine in entry.engines],
+]  # fmt: skip
 
 
 def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:

@@ -24,7 +24,15 @@ from outofcore.core.seeding import rng_for
 from outofcore.core.timing import Point, measure, measure_interleaved
 from outofcore.particles.bench import REPEATS, TimingRow, fresh
 from outofcore.particles.engines import indexable_columns, to_numexpr
-from outofcore.particles.formats import ENGINES, engine_queries, same_rows, to_records, writers
+from outofcore.particles.formats import (
+    FORMATS,
+    engine_queries,
+    get_format,
+    same_rows,
+    set_engine_threads,
+    to_records,
+)
+from outofcore.particles.formats.table_format import WriteOptions, Writer
 from outofcore.particles.queries import (
     create_indexes,
     drop_indexes,
@@ -52,11 +60,29 @@ class FormatSettings:
     seed: int
 
 
+def engine_threads(threads: int) -> dict[str, int]:
+    """The threads of every registered engine (and `pytables`, blosc's) in a job of
+    `threads`: the libraries' pools set to it; HDFStore's select is a PyTables scan
+    (`numexpr_threads`). A registered engine without a count here is an error."""
+    counts = set_engine_threads(threads) | {
+        "hdfstore": numexpr_threads("hdfstore", threads),
+        PYTABLES: threads,
+    }
+    missing = [e.name for entry in FORMATS.values() for e in entry.engines if e.name not in counts]
+    if missing:
+        raise RuntimeError(f"no thread count for the engines {missing}: add them to engine_threads")
+    return counts
+
+
 def ordered(records: np.ndarray, order: str, seed: int) -> np.ndarray:
     if order == "sorted":
         return records
     permutation = rng_for(seed, f"particles shuffled {len(records)}").permutation(len(records))
     return records[permutation]
+
+
+def write_options(settings: FormatSettings, query: Query) -> WriteOptions:
+    return WriteOptions(query, settings.parquet_compression, settings.parquet_row_group_rows)
 
 
 def time_writes(
@@ -68,22 +94,31 @@ def time_writes(
     log: Any,
     repeats: int = REPEATS,
 ) -> list[TimingRow]:
-    """Write the records to every format at `paths` (format -> file), each write timed."""
-    write = writers(query, settings.parquet_compression, settings.parquet_row_group_rows)
+    """Write the records with every writer of every format at `paths` (format -> file),
+    each write timed. A format's first writer writes its file at `paths`; the others
+    write beside it, and their file is deleted once timed."""
+    options = write_options(settings, query)
+    targets: dict[tuple[str, Writer], Path] = {}
+    for fmt, path in paths.items():
+        for writer in get_format(fmt).writers:
+            beside = path.with_name(f"{path.name}.{writer.method}.{writer.setting}")
+            targets[fmt, writer] = path if writer is get_format(fmt).output else beside
     points = {
-        fmt: Point(lambda fmt=fmt, path=path: write[fmt](path, records), fresh(path))
-        for fmt, path in paths.items()
+        key: Point(lambda w=key[1], p=path: w.write(p, records, options), fresh(path))
+        for key, path in targets.items()
     }
     timings = measure_interleaved(points, repeats)  # in rounds: a busy spell slows every store alike
     rows = []
-    for fmt, path in paths.items():
-        timing, size = timings[fmt], path.stat().st_size  # the file of the last round
+    for (fmt, writer), path in targets.items():
+        timing, size = timings[fmt, writer], path.stat().st_size  # the file of the last round
         rows.append(
             TimingRow.of(
-                "fill", f"{fmt}_write", len(records), timing, order=order, format=fmt, file_bytes=size
+                "fill", writer.method, len(records), timing, order=order, format=fmt, file_bytes=size
             )
         )
-        log.info("%s %s write: %.3g s, %d bytes", order, fmt, timing.seconds, size)
+        log.info("%s %s write (%s): %.3g s, %d bytes", order, fmt, writer.label, timing.seconds, size)
+        if path != paths[fmt]:
+            path.unlink()
     return rows
 
 
@@ -99,11 +134,10 @@ def time_engines(
     """Run every engine on the files and check its rows against PyTables'; then time them
     all in interleaved rounds."""
     calls = engine_queries(paths, query, threads["duckdb"])  # threads: engine -> count
-    if "hdfstore" in paths and "hdfstore" not in calls:
-        log.warning(
-            "HDFStore's where cannot compare two columns: no hdfstore query for %s", to_numexpr(query)
-        )
-    engines = {engine: fmt for fmt in paths for engine in ENGINES[fmt] if engine in calls}
+    engines = {engine.name: fmt for fmt in paths for engine in get_format(fmt).engines}
+    for engine in [name for name in engines if name not in calls]:
+        log.warning("%s cannot express %s: not timed", engine, to_numexpr(query))
+        del engines[engine]
     for engine in engines:  # every answer checked before any is timed
         same_rows(expected, to_records(calls[engine]()), f"{engine} ({order} rows)")
     points = {engine: query_point(engine, calls[engine], threads[engine]) for engine in engines}
@@ -175,7 +209,7 @@ def compare_formats(
     `outputs` (format -> file) receive the sorted rows whether or not `sorted` is timed;
     `threads` maps each engine (and `pytables`, blosc's count) to its thread count."""
     rows: list[TimingRow] = []
-    write = writers(query, settings.parquet_compression, settings.parquet_row_group_rows)
+    options = write_options(settings, query)
     for order in settings.orders:
         data = ordered(records, order, settings.seed)
         if order == "sorted":  # the outputs: written under a temporary name, renamed when complete
@@ -195,7 +229,7 @@ def compare_formats(
     if "sorted" not in settings.orders:  # the outputs all the same, written once, untimed
         for fmt, path in outputs.items():
             with atomic_output(path) as partial_path:
-                write[fmt](partial_path, records)
+                get_format(fmt).output.write(partial_path, records, options)
     return rows
 
 
@@ -206,14 +240,14 @@ def log_format_ratios(timings: Any, log: Any) -> None:
         by = frame.set_index(["step", "method"])["seconds"]
         if ("fill", "block") not in by.index or ("query", "where") not in by.index:
             continue
+        writers = dict.fromkeys(w.method for entry in FORMATS.values() for w in entry.writers)
+        engines = [engine.name for entry in FORMATS.values() for engine in entry.engines]
         writes = [
-            f"{m} {by['fill', m] / by['fill', 'block']:.3g}x"
-            for m in ("parquet_write", "hdfstore_write")
-            if ("fill", m) in by.index
+            f"{m} {by['fill', m] / by['fill', 'block']:.3g}x" for m in writers if ("fill", m) in by.index
         ]
         queries = [
             f"{m} {by['query', m] / by['query', 'where']:.3g}x"
-            for m in ("indexed", "duckdb", "polars", "arrow", "hdfstore")
+            for m in ("indexed", *engines)
             if ("query", m) in by.index
         ]
         log.info(

@@ -3,6 +3,8 @@
 import re
 from collections.abc import Iterable
 
+from outofcore.plan import table_formats
+
 PACK_ARRAY_CODEC = "blosclz"  # pack_array's default codec: the tutorial never chose one
 ALL = "all"  # a thread count meaning every core the job was given
 
@@ -32,12 +34,8 @@ def fixed_threads(threads: Iterable[int | str]) -> list[int]:
 
 
 # The particle table in the other stores (particles.formats): file of each, beside table.h5.
-PARTICLE_STORE_FILES = {"parquet": "table.parquet", "hdfstore": "table_hdfstore.h5"}
-
-
-def particle_store_outputs(formats: list[str]) -> dict[str, str]:
-    """Named outputs of the particles rule for the configured stores (format -> path)."""
-    return {fmt: f"results/particles/{{rows}}/{PARTICLE_STORE_FILES[fmt]}" for fmt in formats}
+PARTICLE_STORE_FILES = table_formats.FILES
+particle_store_outputs = table_formats.outputs
 
 
 def one_of(values: Iterable[object]) -> str:

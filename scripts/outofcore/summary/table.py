@@ -20,7 +20,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from outofcore.limits import registry as limits_registry
 from outofcore.limits.node import NodeLimits, by_host
+from outofcore.limits.registry import LIMITS
 from outofcore.summary.headline import host_of
 
 COLUMNS = [
@@ -42,25 +44,9 @@ ABOVE = 1.05  # a figure above this fraction of a bound: the bound is wrong
 BUSY = 0.1  # others kept more than this share of the cores busy: a shared machine
 STABLE_SPREAD = 0.15
 # Disk rates count stored bytes: a figure over compressed data counts more (uncompressed) bytes
-DISK_RATES = ("cold_read", "warm_read", "durable_write", "page_cache_write")
-
-LIMIT_NAMES = {
-    "memcpy": "memory copy (np.copyto, 1 thread)",
-    "page_cache_write": "page-cache write",
-    "durable_write": "durable write (fsync)",
-    "warm_read": "warm read (page cache)",
-    "cold_read": "cold read (device)",
-}
+DISK_RATES = tuple(name for name, entry in LIMITS.items() if entry.stored_bytes)
 BANDWIDTH = re.compile(r"(copy|write|read)_(\d+)t")
-KIND_NAMES = {"copy": "memory copy", "write": "memory write", "read": "memory read"}
-
-
-def limit_label(name: str) -> str:
-    match = BANDWIDTH.fullmatch(name)
-    if match:
-        threads = int(match.group(2))
-        return f"{KIND_NAMES[match.group(1)]}, {threads} thread{'s' if threads > 1 else ''} ({name})"
-    return LIMIT_NAMES.get(name, name)
+limit_label = limits_registry.label  # a limit in words: the registry's
 
 
 def lookup(values: dict[str, float], name: str) -> tuple[str, float]:
@@ -83,6 +69,7 @@ def bound_of(item, node: NodeLimits) -> tuple[str, float, str]:
     """(limit label, limit value, yes/reference) of one headline row, read against the
     limits of the node that measured it."""
     values, cached = node.values, node.cached
+    limits_registry.check_bounds(item.stage, item.limit)  # a limit bounds the stages it was chosen for
     own = not pd.isna(item.limit_value)
     name, value = (item.limit, float(item.limit_value)) if own else lookup(values, item.limit)
     label = limit_label(name)

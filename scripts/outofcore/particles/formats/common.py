@@ -1,0 +1,91 @@
+"""What every table format shares: the records as Arrow and pandas tables (names as
+text, their natural type there: 16 ASCII bytes, so the round trip is exact), the engines'
+threads, and the check that an engine returned exactly PyTables' rows."""
+
+import os
+import sys
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from outofcore.particles.table import PARTICLE_DTYPE
+
+COLUMNS = ["name", "idnumber", "pressure", "energy"]
+ARROW_SCHEMA = pa.schema(
+    [("name", pa.string()), ("idnumber", pa.int64()), ("pressure", pa.float32()), ("energy", pa.float64())]
+)
+
+
+# -- threads ---------------------------------------------------------------------------
+
+
+def set_engine_threads(threads: int) -> dict[str, int]:
+    """Give DuckDB, Polars and Arrow `threads` threads; return what each really has.
+
+    Polars sizes its pool once, when first imported: POLARS_MAX_THREADS must be set
+    before. DuckDB takes its count per connection (`connect_duckdb`)."""
+    if "polars" not in sys.modules:
+        os.environ["POLARS_MAX_THREADS"] = str(threads)
+    import polars as pl
+
+    pa.set_cpu_count(threads)
+    pa.set_io_thread_count(threads)
+    return {"duckdb": threads, "polars": pl.thread_pool_size(), "arrow": pa.cpu_count()}
+
+
+def connect_duckdb(threads: int) -> Any:
+    import duckdb
+
+    return duckdb.connect(config={"threads": threads})
+
+
+# -- the records as tables -------------------------------------------------------------
+
+
+def arrow_table(records: np.ndarray) -> pa.Table:
+    """The records as an Arrow table: names (16 bytes each) as `string`, no copy of the
+    numeric columns."""
+    names = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(16), len(records), [None, pa.py_buffer(np.ascontiguousarray(records["name"]))]
+    )
+    columns = [names.cast(pa.string())]
+    columns += [pa.array(np.ascontiguousarray(records[name])) for name in COLUMNS[1:]]
+    return pa.Table.from_arrays(columns, schema=ARROW_SCHEMA)
+
+
+def pandas_frame(records: np.ndarray) -> pd.DataFrame:
+    """The records as a pandas user has them: names as `str` (Arrow-backed, pandas' own
+    default; built through Arrow, 10x faster than decoding into Python strings)."""
+    return arrow_table(records).to_pandas()
+
+
+# -- answers ---------------------------------------------------------------------------
+
+
+def to_records(result: Any) -> np.ndarray:
+    """An engine's result (Arrow table, Polars or pandas frame) as PARTICLE_DTYPE records."""
+    if isinstance(result, pd.DataFrame):
+        columns = {name: result[name].to_numpy() for name in COLUMNS}
+    else:
+        table = result if isinstance(result, pa.Table) else result.to_arrow()
+        columns = {name: table.column(name).to_numpy() for name in COLUMNS}
+    records = np.empty(len(columns["idnumber"]), dtype=PARTICLE_DTYPE)
+    records["name"] = np.char.encode(np.asarray(columns["name"], dtype=str), "ascii")
+    for name in COLUMNS[1:]:
+        records[name] = columns[name]
+        if columns[name].dtype != PARTICLE_DTYPE[name]:
+            raise RuntimeError(f"column {name} came back as {columns[name].dtype}")
+    return records
+
+
+def same_rows(expected: np.ndarray, found: np.ndarray, engine: str) -> None:
+    """RuntimeError unless `found` holds exactly the rows `expected` (any order; the
+    idnumbers are unique), byte for byte."""
+    want, got = np.sort(expected, order="idnumber"), np.sort(found, order="idnumber")
+    if want.tobytes() != got.tobytes():
+        raise RuntimeError(
+            f"query engines disagree: {engine} returned {len(found)} rows, PyTables found {len(expected)}"
+            + ("" if len(found) != len(expected) else " (different values)")
+        )
