@@ -240,7 +240,12 @@ def reduce_distributed(
     """The engine: every block a task on the default client's workers, merged here."""
     from distributed import as_completed, default_client
 
-    client = default_client()
+    try:
+        client = default_client()
+    except ValueError:
+        raise RuntimeError(
+            "engine dask_distributed: no cluster is running (`running_cluster` starts one)"
+        ) from None
     spans = list(spec.layout.blocks())
     where, run = str(Path(path).resolve()), time.monotonic_ns()  # a fresh key per reduce
     futures = [client.submit(reduce_span, store.name, where, spec, start, stop,
