@@ -34,7 +34,7 @@ def workers():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["h5py", "tables", "memmap", "zarr", "blosc2"])
+@pytest.mark.parametrize("backend", list(BACKENDS))
 def test_every_store_reduced_by_worker_processes_is_exact(tmp_path, workers, backend):
     job = job_for(tmp_path, backend)
     _, exact = write_array(job)
@@ -93,7 +93,8 @@ def test_an_unknown_cluster_kind_is_named():
 
 def test_workflow_runs_the_engine_on_a_local_cluster(workflow_runner):
     tiny = load_config("hugearray_tiny.yaml")["hugearray"]
-    config = {"hugearray": {**tiny, "sizes_mb": [2], "backends": ["h5py"], "engines": ["dask_distributed"],
+    config = {"limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},  # the limits job: brief
+              "hugearray": {**tiny, "sizes_mb": [2], "backends": ["h5py"], "engines": ["dask_distributed"],
                             "cluster": {"kind": "local", "workers": 2}}}  # fmt: skip
     workflow_runner(config, "hugearray_plots")
     out = workflow_runner.workdir / "results" / "hugearray"

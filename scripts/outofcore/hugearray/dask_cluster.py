@@ -27,6 +27,7 @@ HDF5_USE_FILE_LOCKING=FALSE: on shared file systems HDF5's lock fails (errno 37)
 store is complete and read-only while it is reduced.
 """
 
+import os
 import socket
 import sys
 import threading
@@ -127,8 +128,9 @@ def prepare_worker(cap_mb: int | None) -> Any:
 
 
 def worker_report() -> dict[str, Any]:
-    """This worker's node and peak RSS (VmHWM), for the job's row."""
-    return {"host": socket.gethostname(), "peak_rss_mb": vm_status().get("VmHWM", 0) / MiB}
+    """This worker's node (SLURM's name for it, else the host name) and peak RSS (VmHWM)."""
+    node = os.environ.get("SLURMD_NODENAME") or socket.gethostname()
+    return {"host": node, "peak_rss_mb": vm_status().get("VmHWM", 0) / MiB}
 
 
 # --- in the job ------------------------------------------------------------------------
