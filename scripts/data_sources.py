@@ -7,6 +7,7 @@ import pandas as pd
 
 from outofcore.core.files import log_to
 from outofcore.core.report_tables import write_table
+from outofcore.data.listing import source_row
 from outofcore.data.sources import open_source, spec_of
 from outofcore.plan.source_specs import SourceError
 
@@ -22,17 +23,9 @@ def main(smk: Any) -> None:
             log.error("%s", error)
             print(error, file=sys.__stderr__)  # the one line, on the console too
             sys.exit(1)
-        log.info("%s: %s", spec.label, source.description)
-        rows.append(
-            {
-                "data": spec.label,
-                "kind": spec.kind,
-                "file": spec.where,
-                "dtype": str(source.dtype),
-                "elements": source.length or "",
-                "description": source.description,
-            }
-        )
+        row = source_row(spec, source, max(smk.params.sizes))
+        log.info("%s: %s; missing values %s", spec.label, source.description, row["missing_by_column"] or 0)
+        rows.append(row)
     write_table(pd.DataFrame(rows), smk.output.csv, smk.output.html, "Data sources")
 
 

@@ -103,6 +103,8 @@ def test_workflow_runs_the_engine_on_a_local_cluster(workflow_runner):
     assert row["workers"] == 2 and row["worker_nodes"].split(";") == [socket.gethostname()] * 2
     assert all(0 < float(mb) < 1024 for mb in row["worker_peak_rss_mb"].split(";"))
     assert row["cluster_start_seconds"] > 0
+    note = pd.read_csv(out / "headline.csv").query("method == 'h5py + dask_distributed'")["note"].iloc[0]
+    assert note.startswith(f"2 workers on 1 node(s) ({socket.gethostname()})") and "sum of each node" in note
     naive = pd.read_csv(out / "memory_cap.csv").query("engine == 'naive'")  # rides on the same job
     assert naive[["backend", "check"]].values.tolist() == [["h5py", "ok"]]
     log = workflow_runner.workdir / "logs" / "hugearray_2_uniform_int16_dask_distributed_h5py.log"

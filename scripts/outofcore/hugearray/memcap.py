@@ -32,6 +32,7 @@ import resource
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,8 +215,11 @@ def main(store_json: str, cap_mb: float) -> None:
         result = NaiveResult(True, time.perf_counter() - started, own_peak_mb(), needed, cap.how, None,
                              str(error)[:300])  # fmt: skip
     else:
-        stats = {"rows": len(array), "total": np.add.reduce(array, axis=0).tolist(),
-                 "low": array.min(axis=0).tolist(), "high": array.max(axis=0).tolist()}  # fmt: skip
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():  # a column of NaN only: NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            stats = {"rows": len(array), "total": np.nansum(array, axis=0).tolist(),
+                     "low": np.nanmin(array, axis=0).tolist(), "high": np.nanmax(array, axis=0).tolist(),
+                     "missing": np.isnan(array).sum(axis=0).tolist()}  # fmt: skip
         result = NaiveResult(False, time.perf_counter() - started, own_peak_mb(), needed, cap.how, stats, "")
     print(json.dumps(result.__dict__), flush=True)
 

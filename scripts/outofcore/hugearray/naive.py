@@ -32,7 +32,7 @@ def naive_check(result: NaiveResult, exact: ColumnStats, cap_mb: float) -> str:
         return f"{STOPPED} ({cap_mb:.0f} MiB, {result.how}): needed {needed}"
     stats = ColumnStats(len(exact.total))
     stats.rows = result.stats["rows"]
-    for name in ("total", "low", "high"):
+    for name in ("total", "low", "high", "missing"):
         getattr(stats, name)[:] = result.stats[name]
     return "ok" if stats.matches(exact) else "mismatch"
 

@@ -6,7 +6,7 @@ An entry is a built-in generator's name (`linspace`, `random_int`, `smooth`,
 (inclusive range, any 8- to 64-bit integer dtype; defaults [0, 1000] int32, the plain
 `random_int`), or a user's file: `{file: path}`, both with an optional `name` (the label in
 tables, figures and file names) and, for Parquet and CSV, `columns`. HDF5 datasets are
-written `path.h5:/group/dataset`.
+written `path.h5:/group/dataset`, NetCDF4 variables (HDF5 underneath) `path.nc:/group/variable`.
 
 What needs numpy, h5py or pandas (an HDF5 layout, every value of a CSV column) is checked
 by the first job that reads the file (`outofcore.data.sources`); what the bytes' headers
@@ -30,11 +30,17 @@ SUFFIXES = {
     ".h5": "hdf5",
     ".hdf5": "hdf5",
     ".he5": "hdf5",
+    ".nc": "netcdf",
+    ".nc4": "netcdf",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".csv": "csv",
 }
-HDF5_PATH = re.compile(r"^(?P<path>.+\.(?:h5|hdf5|he5)):(?P<dataset>/.*)$")
+HDF5_PATH = re.compile(r"^(?P<path>.+\.(?:h5|hdf5|he5|nc|nc4)):(?P<dataset>/.*)$", re.IGNORECASE)
+HDF5_KINDS = ("hdf5", "netcdf")  # a NetCDF4 file is an HDF5 file
+NETCDF3_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05")  # classic formats: not HDF5
+# The cells of a CSV that are missing values, wherever they are (the job reads them so too).
+CSV_MISSING = ("", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "NULL", "null", "None", "#N/A", "<NA>")
 LABEL = re.compile(r"^[A-Za-z0-9_-]+$")
 NPY_MAGIC = b"\x93NUMPY"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -93,6 +99,12 @@ class SourceSpec:
             self.dtype or dtype,
         )
 
+    @property
+    def inputs(self) -> list[str]:
+        """The user's file as a rule input (none for a generator): a changed file reruns
+        every job that reads it."""
+        return [self.path] if self.is_file else []
+
     def as_params(self) -> dict[str, Any]:
         """Plain values for a rule's params (Snakemake passes them to the job's script)."""
         params = asdict(self)
@@ -122,8 +134,9 @@ def parse_source(item: Any, index: int) -> SourceSpec:
     kind = SUFFIXES.get(Path(path).suffix.lower())
     if kind is None:
         raise SourceError(key, text, f"unknown file type (known: {', '.join(sorted(SUFFIXES))})")
-    if kind == "hdf5" and not dataset.strip("/"):
-        raise SourceError(key, text, "name the dataset: path.h5:/group/dataset")
+    if kind in HDF5_KINDS and not dataset.strip("/"):
+        example = "path.nc:/group/variable" if kind == "netcdf" else "path.h5:/group/dataset"
+        raise SourceError(key, text, f"name the dataset: {example}")
     columns = tuple(item.get("columns", ()))
     if columns and kind not in ("parquet", "csv"):
         raise SourceError(f"data[{index}].columns", list(columns), "only Parquet and CSV files have columns")
@@ -226,6 +239,9 @@ def check_npy(spec: SourceSpec, head: bytes) -> None:
         raise SourceError(spec.key, spec.where, f"dtype {descr} is not plain numbers (object or structured)")
 
 
+NUMERIC_ONLY = "list the numeric columns under `columns:`"
+
+
 def check_csv(spec: SourceSpec) -> None:
     """The columns exist and their first rows are numbers (the job checks every row)."""
     with open(spec.path, newline="", encoding="utf-8", errors="replace") as handle:
@@ -245,27 +261,30 @@ def check_csv(spec: SourceSpec) -> None:
                 break
             for name, place in places.items():
                 cell = row[place].strip() if place < len(row) else ""
-                if cell:  # an empty cell is a missing value (NaN), not text
+                if cell not in CSV_MISSING:  # a missing value, not text
                     try:
                         float(cell)
                     except ValueError:
-                        raise SourceError(
-                            spec.key, spec.where, f"column {name!r} is not numbers (line {number}: {cell!r})"
-                        ) from None
+                        reason = f"column {name!r} is not numbers (line {number}: {cell!r})"
+                        raise SourceError(spec.key, spec.where, f"{reason}; {NUMERIC_ONLY}") from None
 
 
 def check_file(spec: SourceSpec) -> None:
     """What can be known about a file source without numpy: it exists, its kind, its header."""
     path = Path(spec.path)
     if not path.exists():
-        raise SourceError(spec.key, spec.where, "no such file")
+        where = "" if path.is_absolute() else f" (relative to {Path.cwd()}, where the workflow runs)"
+        raise SourceError(spec.key, spec.where, f"no such file{where}")
     if not path.is_file():
         raise SourceError(spec.key, spec.where, "not a regular file")
     with open(path, "rb") as handle:
         head = handle.read(65536 + 12)
     if spec.kind == "npy":
         check_npy(spec, head)
-    elif spec.kind == "hdf5" and not any(
+    elif spec.kind == "netcdf" and head.startswith(NETCDF3_MAGIC):
+        reason = "a NetCDF classic file, not NetCDF4 (HDF5): convert it with `nccopy -k nc4 in.nc out.nc`"
+        raise SourceError(spec.key, spec.where, reason)
+    elif spec.kind in HDF5_KINDS and not any(
         head[offset : offset + 8] == HDF5_MAGIC for offset in (0, 512, 1024, 2048, 4096, 8192, 16384, 32768)
     ):
         raise SourceError(spec.key, spec.where, "not an HDF5 file")
