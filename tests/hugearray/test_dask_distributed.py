@@ -13,9 +13,11 @@ import pytest
 
 from conftest import load_config
 from outofcore.hugearray.dask_cluster import ClusterSpec, make_cluster, pieces_in, running_cluster
-from outofcore.hugearray.job import HugeArrayJob, reduce_array, write_array
+from outofcore.hugearray.job import HugeArrayJob, reduce_array, run, write_array
 from outofcore.hugearray.stores.reading import PieceReader
 from outofcore.hugearray.stores.registry import BACKENDS
+from outofcore.plan.source_specs import check_sources
+from real_files import weather_csv
 
 SUFFIX = {name: store.suffix for name, store in BACKENDS.items()}
 
@@ -40,6 +42,17 @@ def test_every_store_reduced_by_worker_processes_is_exact(tmp_path, workers, bac
     _, exact = write_array(job)
     _, stats, _ = reduce_array(job)
     assert stats.rows == exact.rows and stats.matches(exact)
+
+
+@pytest.mark.slow
+def test_missing_values_are_counted_by_the_workers(tmp_path, workers):
+    source = check_sources([{"file": str(weather_csv(tmp_path / "w.csv")), "columns": ["temp", "count"]}])[0]
+    job = HugeArrayJob(tmp_path / "array.h5", "h5py", size_mb=2, columns=2, block_mb=1, chunk_kb=64,
+                       compression="blosc2:lz4", seed=3, threads=2, engine="dask_distributed",
+                       data=source.label, source=source.as_params())  # fmt: skip
+    measurement, stats, exact = run(job)
+    assert measurement.check == "ok" and stats.missing.sum() > 0
+    assert (stats.missing == exact.missing).all()
 
 
 @pytest.mark.slow
