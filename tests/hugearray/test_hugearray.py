@@ -34,7 +34,8 @@ CSV_COLUMNS = [
     "backend", "engine", "size_mb", "rows", "columns", "compression", "file_bytes",
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
     "write_spread", "reduce_spread", "spread", "stable", "others_busy", "data", "host",
-    "memory_cap_mb", "cap", "needed_mb",
+    "missing", "memory_cap_mb", "cap", "needed_mb", "workers", "worker_nodes", "worker_peak_rss_mb",
+    "cluster_start_seconds",
 ]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and

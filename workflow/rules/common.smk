@@ -103,6 +103,8 @@ def timing_artifacts():
         "results/hugearray/summary.csv",
         "results/hugearray/memory.png",
         "results/hugearray/throughput.png",
+        "results/hugearray/memory_cap.png",
+        "results/hugearray/memory_cap.csv",
         *[
             f"results/{stage}/headline.csv"
             for stage in ("particles", "blosc", "hugearray")
