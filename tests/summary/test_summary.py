@@ -251,3 +251,20 @@ def test_headline_table_prints_every_figure_its_fraction_and_the_contention(tmp_
     assert lines[-1] == "other processes kept 0%-10% of the cores busy while the jobs timed"
     missing = subprocess.run([*tool, str(tmp_path / "nope.csv")], capture_output=True, text=True)
     assert missing.returncode == 2 and "nope.csv" in missing.stderr
+
+
+def test_the_decision_chooses_among_tuned_and_pipeline_rows_only():
+    """A library left at its defaults only shows what tuning is worth: the fastest row of a
+    job at the default setting is never the decision, and the decision names its setting."""
+    rows = headlines()
+    reduces = rows.index[rows["job"] == "reduce an array larger than memory"]
+    fastest = rows.loc[reduces, "value"].idxmax()
+    rows.loc[fastest, "value"] = rows.loc[reduces, "value"].max() * 10
+    rows.loc[fastest, ["method", "setting"]] = ["zarr + dask (default)", "default"]
+    decision = summary_table.decide(LIMITS, rows).set_index("job")
+    reduce_row = decision.loc["reduce an array larger than memory"]
+    assert reduce_row["method"] != "zarr + dask (default)" and reduce_row["setting"] in ("tuned", "pipeline")
+    rows.loc[fastest, ["method", "setting"]] = ["zarr + dask (tuned)", "tuned"]
+    decision = summary_table.decide(LIMITS, rows).set_index("job")
+    assert decision.loc["reduce an array larger than memory", "method"] == "zarr + dask (tuned)"
+    assert summary_table.summarize(LIMITS, rows)["setting"].isin(["default", "tuned", "pipeline"]).all()

@@ -5,7 +5,9 @@
 # entry of `data:` (a user's file: its job waits for the data_sources job's checks).
 # One rule per output suffix of the array stores (outofcore.plan.hugearray_stores):
 # `hugearray` for the .h5 backends, `use rule hugearray as hugearray_<name>` for each
-# other suffix. The arrays are temporary unless hugearray.keep_data is set.
+# other suffix. A store or engine a user configures runs at each of hugearray.settings
+# (`default`, `tuned`: a tuned job's {backend} is `<backend>.tuned`); the workflow's own
+# paths run once (`pipeline`). The arrays are temporary unless hugearray.keep_data is set.
 from outofcore.plan import hugearray_inputs, hugearray_stores
 
 HUGEARRAY = config["hugearray"]
@@ -15,25 +17,24 @@ HUGEARRAY_DATA = {
         HUGEARRAY["data"], DATA, "hugearray.data"
     )
 }
-HUGEARRAY_CATEGORY = "4. Huge on-disk array"
 
 
 rule hugearray:
     input:
         sources=lambda wc: hugearray_stores.source_inputs(
-            HUGEARRAY_DATA[wc.data].is_file
+            HUGEARRAY_DATA[wc.data].is_file, SOURCES
         ),
-        limits="results/limits.csv",  # its node: a job elsewhere measures its own node's
+        limits=LIMITS,  # its node: a job elsewhere measures its own node's
         file=lambda wc: HUGEARRAY_DATA[wc.data].inputs,
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.h5",
+            f"{HUGEARRAY_JOB}.h5",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".h5"),
         ),
-        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
-        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
-        naive="results/hugearray/{size_mb}/{data}/{engine}/{backend}.naive.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
+        naive=f"{HUGEARRAY_JOB}.naive.csv",
     log:
         "logs/hugearray_{size_mb}_{data}_{engine}_{backend}.log",
     benchmark:
@@ -52,14 +53,15 @@ rule hugearray:
             HUGEARRAY["threads"],
             HUGEARRAY["block_mb"],
             HUGEARRAY["chunk_kb"],
-            wc.backend,
+            hugearray_stores.backend_of(wc.backend),
             wc.engine,
             own_data=wc.data == hugearray_inputs.OWN_DATA,
         ),
         runtime=lambda wc: sizing.hugearray_runtime(int(wc.size_mb)),
         disk_mb=lambda wc: sizing.hugearray_disk_mb(int(wc.size_mb)),
     params:  # the fields of outofcore.hugearray.job.HugeArrayJob, by name
-        backend=lambda wc: wc.backend,
+        backend=lambda wc: hugearray_stores.backend_of(wc.backend),
+        setting=lambda wc: hugearray_stores.setting_of(wc.backend, wc.engine),
         engine=lambda wc: wc.engine,
         data=lambda wc: wc.data,
         source=lambda wc: HUGEARRAY_DATA[wc.data].as_params(),
@@ -90,13 +92,13 @@ rule hugearray:
 use rule hugearray as hugearray_memmap with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.npy",
+            f"{HUGEARRAY_JOB}.npy",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".npy"),
         ),
-        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
-        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
-        naive="results/hugearray/{size_mb}/{data}/{engine}/{backend}.naive.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
+        naive=f"{HUGEARRAY_JOB}.naive.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -107,13 +109,13 @@ use rule hugearray as hugearray_memmap with:
 use rule hugearray as hugearray_zarr with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.zarr",
+            f"{HUGEARRAY_JOB}.zarr",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".zarr"),
         ),
-        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
-        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
-        naive="results/hugearray/{size_mb}/{data}/{engine}/{backend}.naive.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
+        naive=f"{HUGEARRAY_JOB}.naive.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -124,13 +126,13 @@ use rule hugearray as hugearray_zarr with:
 use rule hugearray as hugearray_blosc2 with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.b2nd",
+            f"{HUGEARRAY_JOB}.b2nd",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".b2nd"),
         ),
-        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
-        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
-        naive="results/hugearray/{size_mb}/{data}/{engine}/{backend}.naive.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
+        naive=f"{HUGEARRAY_JOB}.naive.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -141,59 +143,63 @@ use rule hugearray as hugearray_blosc2 with:
 rule hugearray_plots:
     input:
         tables=hugearray_stores.job_tables(
+            HUGEARRAY_JOB,
             HUGEARRAY["sizes_mb"],
             list(HUGEARRAY_DATA),
             HUGEARRAY["backends"],
             HUGEARRAY["engines"],
+            settings=HUGEARRAY["settings"],
         ),
         node_limits=hugearray_stores.job_tables(
+            HUGEARRAY_JOB,
             HUGEARRAY["sizes_mb"],
             list(HUGEARRAY_DATA),
             HUGEARRAY["backends"],
             HUGEARRAY["engines"],
             ".node_limits.csv",
+            settings=HUGEARRAY["settings"],
         ),
         naive=hugearray_stores.job_tables(
+            HUGEARRAY_JOB,
             HUGEARRAY["sizes_mb"],
             list(HUGEARRAY_DATA),
             HUGEARRAY["backends"],
             HUGEARRAY["engines"],
             ".naive.csv",
+            settings=HUGEARRAY["settings"],
         ),
     output:
-        summary=report(
-            "results/hugearray/summary.csv",
-            caption="../report/hugearray_summary.rst",
-            category=HUGEARRAY_CATEGORY,
-            labels=labels("measurements", "table as CSV"),
+        **reported_table(
+            HUGEARRAY_SUMMARY,
+            "hugearray_summary",
+            HUGEARRAY_CATEGORY,
+            "measurements",
+            names=("summary", "summary_html"),
         ),
-        summary_html=report(
-            "results/hugearray/summary.html",
-            caption="../report/hugearray_summary.rst",
-            category=HUGEARRAY_CATEGORY,
-            labels=labels("measurements", "table"),
+        memory=reported(
+            HUGEARRAY_MEMORY,
+            "hugearray_memory",
+            HUGEARRAY_CATEGORY,
+            "peak memory against array size",
+            "figure",
         ),
-        memory=report(
-            "results/hugearray/memory.png",
-            caption="../report/hugearray_memory.rst",
-            category=HUGEARRAY_CATEGORY,
-            labels=labels("peak memory against array size", "figure"),
+        throughput=reported(
+            HUGEARRAY_THROUGHPUT,
+            "hugearray_throughput",
+            HUGEARRAY_CATEGORY,
+            "throughput against array size",
+            "figure",
         ),
-        throughput=report(
-            "results/hugearray/throughput.png",
-            caption="../report/hugearray_throughput.rst",
-            category=HUGEARRAY_CATEGORY,
-            labels=labels("throughput against array size", "figure"),
+        memory_cap=reported(
+            HUGEARRAY_MEMORY_CAP,
+            "hugearray_memory_cap",
+            HUGEARRAY_CATEGORY,
+            "the naive way against the memory cap",
+            "figure",
         ),
-        memory_cap=report(
-            "results/hugearray/memory_cap.png",
-            caption="../report/hugearray_memory_cap.rst",
-            category=HUGEARRAY_CATEGORY,
-            labels=labels("the naive way against the memory cap", "figure"),
-        ),
-        memory_cap_table="results/hugearray/memory_cap.csv",
-        headline="results/hugearray/headline.csv",
-        node_limits="results/hugearray/node_limits.csv",
+        memory_cap_table=HUGEARRAY_MEMORY_CAP_TABLE,
+        headline=headline("hugearray"),
+        node_limits=NODE_LIMITS,
     log:
         "logs/hugearray_plots.log",
     conda:

@@ -29,8 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from outofcore.plan.file_checks import regular_file
+from outofcore.plan.sizing import INTERPRETER_MB
 from outofcore.plan.source_specs import SourceError, SourceSpec
 from outofcore.safety.hdf5 import dataset_layout_problems
+from outofcore.safety.hdf5_decode import DecodeFailed, prove_decodable
+from outofcore.safety.hdf5_links import LinkRefused, resolve_dataset
 
 NUMERIC_KINDS = "biuf"
 EXACT_INTEGERS = 2**53  # float64 holds every integer up to this
@@ -66,6 +70,8 @@ def refuse(spec: SourceSpec, reason: str) -> SourceError:
 def numeric(spec: SourceSpec, dtype: np.dtype, what: str = "data") -> np.dtype:
     if dtype.hasobject or dtype.fields is not None or dtype.kind not in NUMERIC_KINDS:
         raise refuse(spec, f"{what} of dtype {dtype} is not plain numbers")
+    if dtype.kind == "f" and dtype.itemsize not in (4, 8):  # blosc's trunc_prec and the stores
+        raise refuse(spec, f"{what} of dtype {dtype}: only float32 and float64 floats are measured")
     return dtype
 
 
@@ -124,20 +130,12 @@ def npy_table(spec: SourceSpec, max_bytes: int | None = None) -> FileTable:
 
 
 def hdf5_dataset(spec: SourceSpec, h5: Any) -> Any:
-    """The dataset, reached only through links inside the file, with its bytes in the file."""
-    import h5py
-
-    node, walked = h5, ""
-    for part in [p for p in spec.dataset.split("/") if p]:
-        walked += f"/{part}"
-        if not isinstance(node, h5py.Group) or part not in node:
-            raise refuse(spec, f"no dataset {walked} in the file")
-        link = node.get(part, getlink=True)
-        if isinstance(link, h5py.ExternalLink):
-            raise refuse(spec, f"{walked} is a link to another file ({link.filename}); refusing it")
-        node = node[part]
-    if not isinstance(node, h5py.Dataset):
-        raise refuse(spec, f"{spec.dataset} is a group, not a dataset")
+    """The dataset, reached only through links inside the file (every hop checked:
+    `safety.hdf5_links`), with its bytes in the file."""
+    try:
+        node = resolve_dataset(h5, spec.dataset)
+    except LinkRefused as error:
+        raise refuse(spec, str(error)) from None
     problems = dataset_layout_problems(node, os.path.getsize(spec.path))
     if problems:  # the same checks as every reader of the workflow's own HDF5 files
         raise refuse(spec, f"{problems[0]}; refusing it")
@@ -179,18 +177,26 @@ def marked(values: np.ndarray, markers: np.ndarray) -> tuple[np.ndarray, np.ndar
     return values, hit
 
 
-def hdf5_table(spec: SourceSpec, max_bytes: int | None = None) -> FileTable:
+def open_hdf5(spec: SourceSpec) -> Any:
+    """The user's HDF5 file, opened read-only if it is (still) a regular file: HDF5 opens
+    whatever the name is, and a named pipe would block the job for ever."""
     import h5py
+
+    regular_file(spec)
+    return h5py.File(spec.path, "r")
+
+
+def hdf5_table(spec: SourceSpec, max_bytes: int | None = None) -> FileTable:
     import hdf5plugin  # noqa: F401 - registers the compression filters a dataset may use
 
-    with h5py.File(spec.path, "r") as h5:
+    with open_hdf5(spec) as h5:
         dataset = hdf5_dataset(spec, h5)
         dtype, shape = numeric(spec, dataset.dtype), dataset.shape
         markers = fill_markers(spec, dataset)
     width = shape_2d(shape)[1]
 
     def read_rows(first: int, last: int) -> tuple[np.ndarray, np.ndarray | None]:
-        with h5py.File(spec.path, "r") as h5:
+        with open_hdf5(spec) as h5:
             data = hdf5_dataset(spec, h5)
             rows = np.asarray(data[()]).reshape(1)[first:last] if not shape else data[first:last]
         return marked(np.ascontiguousarray(rows).reshape(-1, width), markers)
@@ -209,3 +215,21 @@ def missing_counts(table: FileTable, piece_bytes: int = 16 << 20) -> np.ndarray:
         if mask is not None:
             counts += mask.sum(axis=0)
     return counts
+
+
+def job_budget(mem_mb: int) -> int:
+    """Bytes of data a job declared `mem_mb` may hold at once: what is left once the
+    interpreter is loaded, halved (a library's copy beside the values)."""
+    return max(mem_mb - INTERPRETER_MB, 16) * 2**20 // 2
+
+
+def prove_readable(spec: SourceSpec, max_bytes: int) -> None:
+    """An HDF5 source decoded end to end, every chunk once, in a child process
+    (`safety.hdf5_decode`): a chunk its filters cannot decode, or that crashes a codec,
+    is refused here, naming the file, rather than in every job that reads it."""
+    if spec.kind not in ("hdf5", "netcdf"):
+        return
+    try:
+        prove_decodable(spec.path, spec.dataset, max_bytes)
+    except DecodeFailed as error:
+        raise refuse(spec, error.reason) from None

@@ -6,14 +6,10 @@ the whole array calls `array(size)` and one that builds an array larger than mem
 for one block at a time (`blocks`). Every source yields the same values whatever the
 blocks asked for.
 
-Generators (seeded from the config's `seed`, `outofcore.core.seeding`):
-- `linspace`: the tutorial's `np.linspace(0, 100, size)`, float64 (bit for bit);
-- `random_int`: integers uniform in [low, high] (inclusive) as an 8- to 64-bit integer
-  dtype; by default [0, 1000], int32;
-- `smooth`: a sensor-like float64 signal: two slow sines plus small Gaussian noise,
-  quantized to 0.01;
-- `noisy_float`: standard normal float64 (every mantissa bit random);
-- `sparse`: float64, 99 % zeros, the rest standard normal.
+Generators (`GENERATORS` names them; seeded from the config's `seed`,
+`outofcore.core.seeding`): `linspace`, the tutorial's `np.linspace(0, 100, size)` bit for
+bit; `random_int`, integers uniform in [low, high] as an 8- to 64-bit integer dtype; and
+the drawn ones of `GENERATOR_DRAWS`, each with its description.
 A user's file (`.npy`, HDF5 dataset, Parquet or CSV numeric columns) is read flat
 (C order; Parquet and CSV column after column), keeps its dtype (columns: their common
 numeric type), and is cut or repeated (tiled) to each size. The readers refuse pickles,
@@ -31,13 +27,13 @@ from outofcore.core.seeding import rng_for
 from outofcore.data.readers import FileTable, hdf5_table, npy_table, refuse
 from outofcore.data.sample import spread
 from outofcore.data.tables import table_table
+from outofcore.plan.file_checks import check_file
 from outofcore.plan.source_specs import (
     GENERATORS,
     RANDOM_INT,
     RANDOM_INT_DEFAULT,
     SourceError,
     SourceSpec,
-    check_file,
 )
 
 CHUNK = 1 << 16  # generators draw in chunks of this many elements, each from its own stream
@@ -235,7 +231,8 @@ def open_file(spec: SourceSpec, max_bytes: int | None = None) -> Source:
     except SourceError:
         raise
     except Exception as error:  # a library's own error: say which file and what it said
-        raise refuse(spec, f"unreadable: {type(error).__name__}: {error}") from None
+        said = " ".join(str(error).split())[:300]  # one line, however the library wrote it
+        raise refuse(spec, f"unreadable: {type(error).__name__}: {said}") from None
     if table.length == 0:
         raise refuse(spec, "no elements")
     name = Path(spec.path).name + (f":{spec.dataset}" if spec.dataset else "")

@@ -30,19 +30,33 @@ def not_numbers(spec: SourceSpec, name: str, kind: Any, numeric_names: Sequence[
     )
 
 
-def parquet_columns(spec: SourceSpec) -> Columns:
+def parquet_columns(spec: SourceSpec, max_bytes: int | None = None) -> Columns:
+    """The columns asked for (every column by default, a pandas index included), checked
+    from the footer before any value is read: present, numbers, and rows x widths within
+    `max_bytes` (a file of a few MB may decode to GiBs of zeros)."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(spec.path)
+    footer = pq.ParquetFile(spec.path)
+    schema, rows = footer.schema_arrow, footer.metadata.num_rows
     wanted = list(spec.columns) or list(schema.names)
     absent = [name for name in wanted if name not in schema.names]
     if absent:
-        raise refuse(spec, f"no column {absent[0]!r} (columns: {', '.join(schema.names)})")
+        shown = ", ".join(schema.names[:20]) + (
+            f", ... ({len(schema.names):,} columns)" if len(schema.names) > 20 else ""
+        )
+        raise refuse(spec, f"no column {absent[0]!r} (columns: {shown})")
     numbers = [f.name for f in schema if pa_numeric(f.type)]
     for name in wanted:
         if not pa_numeric(schema.field(name).type):
             raise not_numbers(spec, name, schema.field(name).type, numbers)
+    width = sum(schema.field(name).type.bit_width // 8 for name in wanted)
+    if max_bytes is not None and rows * width > max_bytes:
+        raise refuse(
+            spec,
+            f"{rows:,} rows of {width} bytes ({rows * width:,} bytes decoded, from "
+            f"{os.path.getsize(spec.path):,} on disk), more than the {max_bytes:,} a job may hold",
+        )
     table = pq.read_table(spec.path, columns=wanted)
     found = {}
     for name in wanted:
@@ -68,16 +82,33 @@ def pa_float(kind: Any) -> bool:
     return pa.types.is_floating(kind)
 
 
-def csv_columns(spec: SourceSpec) -> Columns:
+def read_csv_strictly(spec: SourceSpec) -> Any:
+    """The CSV as a frame, refused if a line has more fields than the header (pandas would
+    take the first field as the row's index and shift the others without a word)."""
+    import warnings
+
     import pandas as pd
 
-    frame = pd.read_csv(
-        spec.path,
-        usecols=list(spec.columns) or None,
-        na_values=list(CSV_MISSING),
-        keep_default_na=False,  # exactly the markers the check before the run knows
-        dtype_backend="numpy_nullable",  # an integer column with a missing value stays integers
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(
+                spec.path,
+                usecols=list(spec.columns) or None,
+                index_col=False,  # every field is a column's
+                na_values=list(CSV_MISSING),
+                keep_default_na=False,  # exactly the markers the check before the run knows
+                dtype_backend="numpy_nullable",  # an integer column with a missing value stays integers
+            )
+        except pd.errors.ParserWarning:
+            raise refuse(spec, "a line has more fields than the header") from None
+        except pd.errors.ParserError as error:  # "Expected 2 fields in line 9, saw 3"
+            said = " ".join(str(error).split()).removeprefix("Error tokenizing data. C error: ")
+            raise refuse(spec, f"a line has more fields than the header ({said})") from None
+
+
+def csv_columns(spec: SourceSpec) -> Columns:
+    frame = read_csv_strictly(spec)
     if spec.columns:  # in the order the config lists them, not the file's
         frame = frame[list(spec.columns)]
     numbers = [n for n in frame.columns if is_number(frame[n].dtype)]
@@ -129,7 +160,7 @@ def table_table(spec: SourceSpec, max_bytes: int | None = None) -> FileTable:
             f"{on_disk:,} bytes on disk, more than the {max_bytes:,} a job may hold (read whole; "
             "save it as .npy or HDF5 to be read in slices)",
         )
-    found = parquet_columns(spec) if spec.kind == "parquet" else csv_columns(spec)
+    found = parquet_columns(spec, max_bytes) if spec.kind == "parquet" else csv_columns(spec)
     rows = len(next(iter(found.values()))[0]) if found else 0
     if rows == 0:
         raise refuse(spec, "no rows")

@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from outofcore.hugearray.figures import method
 from outofcore.hugearray.naive import stopped_at_cap
 
-COLUMNS = ["size_mb", "data", "backend", "engine", "peak_rss_mb", "needed_mb", "memory_cap_mb", "cap",
-           "check", "reduce_seconds", "reduce_gbps", "host"]  # fmt: skip
+COLUMNS = ["size_mb", "data", "backend", "engine", "setting", "peak_rss_mb", "needed_mb", "memory_cap_mb",
+           "cap", "check", "reduce_seconds", "reduce_gbps", "host"]  # fmt: skip
 
 
 def load_naive(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -47,14 +47,18 @@ def comparison(naive: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     return both.drop(columns="naive").reset_index(drop=True)
 
 
+def jobs_of(rows: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(backend, engine, setting) of each row (a table without settings: the pipeline's)."""
+    settings = rows["setting"].fillna("pipeline") if "setting" in rows else ["pipeline"] * len(rows)
+    return list(zip(rows["backend"], rows["engine"], settings, strict=True))
+
+
 def plot_memory_cap(table: pd.DataFrame, cap_mb: float | None) -> Figure:
     """Grouped bars per array size: peak RSS of each out-of-core job, and the naive load's
     peak RSS with (when stopped) what it needed, above the cap line."""
     fig, ax = plt.subplots(figsize=(10, 4.8))
     sizes = sorted(table["size_mb"].unique())
-    methods = sorted(
-        {method(b, e) for b, e in zip(table["backend"], table["engine"], strict=True) if e != "naive"}
-    )
+    methods = sorted({method(*job) for job in jobs_of(table) if job[1] != "naive"})
     width = 0.8 / (len(methods) + 1)
     labelled: set[str] = set()
 
@@ -68,7 +72,7 @@ def plot_memory_cap(table: pd.DataFrame, cap_mb: float | None) -> Figure:
         rows = table[table["size_mb"] == size]
         naive = rows[rows["engine"] == "naive"]
         for j, name in enumerate(methods):
-            mine = rows[[method(b, e) == name for b, e in zip(rows["backend"], rows["engine"], strict=True)]]
+            mine = rows[[method(*job) == name for job in jobs_of(rows)]]
             if not mine.empty:
                 ax.bar(
                     i + j * width,

@@ -59,9 +59,9 @@ from outofcore.hugearray.stores.backend import Backend
 from outofcore.hugearray.stores.layout import Layout, StoreSpec
 from outofcore.hugearray.stores.registry import get_backend
 from outofcore.hugearray.stores.writeback import Writeback
-from outofcore.plan.sizing import MiB, array_disk_bytes
-
-GB = 1e9  # throughputs are in GB/s of uncompressed array bytes (10**9 bytes)
+from outofcore.plan.hugearray_stores import SETTINGS, STORES, TUNABLE_ENGINES, TUNABLE_STORES, setting_of
+from outofcore.plan.sizing import array_disk_bytes
+from outofcore.plan.units import GB, MiB  # throughputs: GB/s of uncompressed array bytes
 
 
 class NotEnoughDiskSpace(OSError):
@@ -94,12 +94,23 @@ class HugeArrayJob:
     blosc2_block_kb: int = 256  # the blosc2 store: KiB of a blosc2 block
     data: str = OWN_DATA  # the data source's label
     source: Mapping[str, Any] | None = None  # its spec (`SourceSpec.as_params`); None: the stage's own
+    # default / tuned for a store or engine a user configures, pipeline for the workflow's
+    # own ("": the backend and engine's first, default or pipeline; see hugearray_stores)
+    setting: str = ""
     memory_cap_mb: int | None = None  # the job's processes are capped at this (`memcap`); None: no cap
     naive: bool = False  # also load the store whole under the cap in a child (`naive`)
     cluster: Mapping[str, Any] | None = None  # engine dask_distributed: `dask_cluster.ClusterSpec`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
+        own = setting_of(self.backend, self.engine) if self.backend in STORES else "pipeline"
+        setting = self.setting or own
+        if setting not in SETTINGS or (setting == "pipeline") != (own == "pipeline"):
+            raise ValueError(
+                f"hugearray.settings: the {self.backend} store with engine {self.engine} runs at "
+                f"{'pipeline only' if own == 'pipeline' else 'default or tuned'}, not {setting!r}"
+            )
+        object.__setattr__(self, "setting", setting)
         kept = kept_columns(spec_of(self.source)) if self.source else None
         if kept:  # a table or a 2-D array keeps its columns (`hugearray.columns`: the others)
             object.__setattr__(self, "columns", kept)
@@ -128,6 +139,8 @@ class HugeArrayJob:
             self.direct_chunks,
             zarr_shards=self.zarr_shards,
             b2nd_block_kb=self.blosc2_block_kb,
+            setting=self.setting if self.backend in TUNABLE_STORES else "pipeline",
+            engine_setting=self.setting if self.engine in TUNABLE_ENGINES else "pipeline",
         )
 
 
@@ -157,6 +170,7 @@ class Measurement:
     data: str = OWN_DATA  # the data source the array holds
     host: str = ""  # the node the job ran on
     missing: int = 0  # missing values in the array (NaN in the store), all columns
+    setting: str = "pipeline"  # default, tuned (as its docs advise) or pipeline (the workflow's own)
     memory_cap_mb: float = math.nan  # the cap the job ran under (NaN: none)
     cap: str = "none"  # how the cap was enforced (`memcap.Cap.how`)
     needed_mb: float = math.nan  # memory the whole array needed (the naive rows)
@@ -256,7 +270,8 @@ def reduce_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[float, ColumnStat
     engine = get_engine(job.engine, job.store)
     started = time.perf_counter()
     done: list[float] = []
-    rows = Progress(log, f"reduce {job.backend} ({job.engine})", total=job.layout.rows, unit="rows")
+    what = f"reduce {job.backend} ({job.engine}, {job.setting})"
+    rows = Progress(log, what, total=job.layout.rows, unit="rows")
 
     def advance(count: int) -> None:
         done.append(time.perf_counter())
@@ -314,6 +329,7 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
         stable=bool(spread <= STABLE_SPREAD),
         data=job.data,
         missing=int(exact.missing.sum()),
+        setting=job.setting,
     )
     return measurement, stats, exact
 
@@ -328,7 +344,7 @@ def require_exact(measurement: Measurement, path: str | Path) -> None:
     if not checked(measurement.check):
         raise WrongAnswer(
             f"{path}: the out-of-core statistics of the {measurement.backend} store "
-            f"(engine {measurement.engine}) differ from "
+            f"(engine {measurement.engine}, {measurement.setting}) differ from "
             f"the exact ones (check = {measurement.check}); no measurement is written"
         )
 

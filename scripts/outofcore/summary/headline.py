@@ -15,8 +15,6 @@ import pandas as pd
 
 from outofcore.core.files import write_csv
 
-GB = 1e9  # figures are in GB/s of uncompressed bytes (10**9 bytes per second)
-
 
 @dataclass(frozen=True)
 class Headline:
@@ -49,6 +47,12 @@ class Headline:
     spread: float = math.nan  # (max - min) / median of the figure's samples
     others_busy: float = math.nan  # share of the cores other processes kept busy meanwhile
     host: str = ""  # the node that measured it ("" = where the limits job ran)
+    # default (as a newcomer types it), tuned (as its documentation advises) or pipeline
+    # (this workflow's own code): the decision chooses among tuned and pipeline rows
+    setting: str = "pipeline"
+
+
+SETTINGS = ("default", "tuned", "pipeline")
 
 
 COLUMNS = [field.name for field in fields(Headline)]
@@ -71,7 +75,7 @@ def write_headline(rows: Iterable[Headline], path: str | Path) -> None:
 def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Every stage's headline rows, in the order of `paths`."""
     frames = [
-        pd.read_csv(path, dtype={"note": object, "bound": object, "host": object}).fillna(
+        pd.read_csv(path, dtype={"note": object, "bound": object, "host": object, "setting": object}).fillna(
             {"note": "", "bound": "yes", "host": ""}
         )
         for path in paths
@@ -86,4 +90,7 @@ def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
     missing = set(COLUMNS) - set(table.columns)
     if missing:
         raise ValueError(f"headline files lack columns {sorted(missing)}")
+    unknown = sorted(set(table["setting"].fillna("")) - set(SETTINGS))
+    if unknown:
+        raise ValueError(f"headline files: setting {unknown} is none of {', '.join(SETTINGS)}")
     return table[COLUMNS]
