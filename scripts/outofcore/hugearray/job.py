@@ -17,14 +17,11 @@ one size and one backend the job (`HugeArrayJob`, `run`):
    ``check`` is ``ok`` only if every value matches.
 
 The data and its statistics are in `hugearray_data`; the backends (PyTables EArray,
-h5py dataset, numpy.memmap, Zarr v3, blosc2 NDArray), one `Backend` object each, in
-the `stores` package. The
-job goes through its backend for everything that depends on the store: a store may be
-one file or a directory of files.
-
-No ``tables.Expr`` is used: re-evaluated after ``set_inputs_range`` it silently
-returned an empty result in an earlier version of this stage. Results are checked, not
-only timed.
+h5py dataset, numpy.memmap, Zarr v3, blosc2 NDArray), one `Backend` object each, in the
+`stores` package. The job goes through its backend for everything that depends on the
+store: a store may be one file or a directory of files. No ``tables.Expr`` is used:
+re-evaluated after ``set_inputs_range`` it silently returned an empty result in an
+earlier version of this stage. Results are checked, not only timed.
 
 Each phase is timed once with `time.perf_counter` (per-phase sums in the log), not with
 `timing.measure`: autoranging would write gigabytes several times over. Each job runs
