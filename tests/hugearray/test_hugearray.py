@@ -29,7 +29,7 @@ from outofcore.hugearray.stores.registry import BACKENDS
 # of which the last is partial, and a partial last chunk.
 SMALL = {"size_mb": 4, "columns": 3, "block_mb": 1, "chunk_kb": 64}
 SEED = 11
-# the table's columns, as the README documents them
+# the table's columns, as docs/outputs.md documents them
 CSV_COLUMNS = [
     "backend", "engine", "size_mb", "rows", "columns", "compression", "file_bytes",
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",

@@ -25,6 +25,11 @@ from outofcore.plan import (
 if "timing_lock" not in workflow.global_resources:
     workflow.global_resources["timing_lock"] = 1
 
+# The recipes the decision page shows (the whole way a user does each pick)
+RECIPES = sorted(
+    str(p) for p in (Path(workflow.basedir) / "docs" / "recipes").glob("*.py")
+)
+
 PARTICLE_THREADS = 2  # pandas (numexpr), DuckDB, Polars, Arrow; PyTables scans use 1
 
 # Report categories, in the order the report lists them.
@@ -70,6 +75,7 @@ NODE_LIMITS = "results/hugearray/node_limits.csv"
 SUMMARY = "results/summary.csv"
 SUMMARY_PNG = "results/summary.png"
 DECISION = "results/decision.csv"
+VERDICT = "results/verdict.rst"  # the landing page's first words (workflow/report/workflow.rst)
 MANIFEST = "results/manifest.csv"
 HEADLINE_STAGES = (
     "particles",
@@ -199,6 +205,7 @@ def all_outputs():
     return [
         DECISION,
         html_twin(DECISION),
+        VERDICT,
         LIMITS,
         SUMMARY,
         SUMMARY_PNG,
