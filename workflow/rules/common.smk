@@ -68,6 +68,9 @@ HUGEARRAY_JOB = "results/hugearray/{size_mb}/{data}/{engine}/{backend}"  # + a s
 HUGEARRAY_SUMMARY = "results/hugearray/summary.csv"
 HUGEARRAY_MEMORY = "results/hugearray/memory.png"
 HUGEARRAY_THROUGHPUT = "results/hugearray/throughput.png"
+# the naive way under the memory cap, beside the out-of-core jobs
+HUGEARRAY_MEMORY_CAP = "results/hugearray/memory_cap.png"
+HUGEARRAY_MEMORY_CAP_TABLE = "results/hugearray/memory_cap.csv"
 NODE_LIMITS = "results/hugearray/node_limits.csv"
 SUMMARY = "results/summary.csv"
 SUMMARY_PNG = "results/summary.png"
@@ -185,6 +188,8 @@ def timing_artifacts():
         HUGEARRAY_SUMMARY,
         HUGEARRAY_MEMORY,
         HUGEARRAY_THROUGHPUT,
+        HUGEARRAY_MEMORY_CAP,
+        HUGEARRAY_MEMORY_CAP_TABLE,
         *[headline(stage) for stage in HEADLINE_STAGES],
     ]
 

@@ -192,7 +192,8 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
     for item in largest.itertuples():
         name = method(item.backend, item.engine, item.setting)
         where = f"{name}, {item.size_mb} MiB, {item.compression}, data {item.data}"
-        tutorial, note = is_tutorial(item.backend, item.engine, item.setting), memory_note(item)
+        notes = [memory_note(item), nodes_note(item)]
+        tutorial, note = is_tutorial(item.backend, item.engine, item.setting), "; ".join(filter(None, notes))
         ratio = compression_ratio(item)
         sure = {"spread": float(getattr(item, "reduce_spread", math.nan)), "others_busy": busy_of(item),
                 "host": host_of(item)}  # fmt: skip
@@ -202,6 +203,17 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
                              compression_ratio=ratio, setting=item.setting, **sure,
                              **described(item, "reduce")))  # fmt: skip
     return rows
+
+
+def nodes_note(item) -> str:
+    """Engine dask_distributed: where its workers ran, and what bounds a reduce across nodes."""
+    nodes = sorted(set(str(getattr(item, "worker_nodes", "") or "").split(";")) - {"", "nan"})
+    if item.engine != "dask_distributed" or not nodes:
+        return ""
+    return (f"{int(item.workers)} workers on {len(nodes)} node(s) ({', '.join(nodes)}), peak RSS "
+            f"{item.worker_peak_rss_mb} MiB each; across nodes the bound is the sum of each node's "
+            "own read limit (measured on it: node_limits.csv), or the shared file system's read "
+            "where lower")  # fmt: skip
 
 
 HOW = {  # backend -> (what a user types, its recipe in docs/recipes)
