@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outofcore.core.timing import stable_flags
+from outofcore.particles.bench import METHOD_SETTINGS, with_settings
 from outofcore.particles.formats.registry import FORMATS
 from outofcore.plan.sizing import PARTICLE_BYTES
 from outofcore.summary.headline import GB, Headline
@@ -34,7 +35,7 @@ ORDERS = ["sorted", "shuffled"]
 
 
 def all_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
-    return pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+    return pd.concat([with_settings(pd.read_csv(path)) for path in paths], ignore_index=True)
 
 
 def query_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -94,32 +95,41 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
 
 # -- the stores side by side -----------------------------------------------------------
 
-WRITES = {  # (format, method) -> label
-    ("npy", "limit"): "np.save (limit)",
-    ("pytables", "block"): "PyTables block append",
-    ("pytables", "chunks"): "PyTables direct chunk writes",
-    **{(entry.name, w.method): w.label for entry in FORMATS.values() for w in entry.writers},
+WRITES = {  # (format, method, setting) -> label
+    ("npy", "limit", "default"): "np.save (limit)",
+    ("pytables", "append", "default"): "PyTables table.append (as typed)",
+    ("pytables", "block", "tuned"): "PyTables block append (tuned)",
+    ("pytables", "chunks", "pipeline"): "PyTables direct chunk writes (pipeline)",
+    **{(entry.name, w.method, w.setting): w.label for entry in FORMATS.values() for w in entry.writers},
 }
 QUERIES = {
-    ("pytables", "where"): "PyTables where",
-    ("pytables", "indexed"): "PyTables indexed where",
-    **{(entry.name, engine.name): engine.label for entry in FORMATS.values() for engine in entry.engines},
+    ("pytables", "where", "tuned"): "PyTables where",
+    ("pytables", "indexed", "tuned"): "PyTables indexed where",
+    **{
+        (entry.name, engine.name, entry.output.setting): engine.label
+        for entry in FORMATS.values()
+        for engine in entry.engines
+    },
 }
 
 
-def _bars(ax: plt.Axes, frame: pd.DataFrame, kinds: dict[tuple[str, str], str], value: str) -> None:
-    """Grouped bars: one group per (format, method) present, one bar per row order."""
-    kinds = {k: v for k, v in kinds.items() if ((frame["format"] == k[0]) & (frame["method"] == k[1])).any()}
+def _bars(ax: plt.Axes, frame: pd.DataFrame, kinds: dict[tuple[str, str, str], str], value: str) -> None:
+    """Grouped bars: one group per (format, method, setting) present, one bar per row order."""
+
+    def rows_of(kind: tuple[str, str, str]) -> pd.Series:
+        return (frame["format"] == kind[0]) & (frame["method"] == kind[1]) & (frame["setting"] == kind[2])
+
+    kinds = {k: v for k, v in kinds.items() if rows_of(k).any()}
     orders = [o for o in ORDERS if o in set(frame["order"])]
     width = 0.8 / max(1, len(orders))
     for i, order in enumerate(orders):
         heights = []
-        for fmt, method in kinds:
-            row = frame[(frame["format"] == fmt) & (frame["method"] == method) & (frame["order"] == order)]
+        for kind in kinds:
+            row = frame[rows_of(kind) & (frame["order"] == order)]
             heights.append(float(row[value].iloc[0]) if len(row) else float("nan"))
         positions = [k + (i - (len(orders) - 1) / 2) * width for k in range(len(kinds))]
         ax.bar(positions, heights, width, label=f"{order} rows", color=f"C{i}")
-    ax.set_xticks(range(len(kinds)), list(kinds.values()), rotation=20, ha="right")
+    ax.set_xticks(range(len(kinds)), list(kinds.values()), rotation=30, ha="right")
     ax.set_yscale("log")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, never over them
@@ -129,8 +139,8 @@ def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
     """At the largest table: write throughput of each store (np.save as the limit) and
     the query time of each engine, per row order, log scale."""
     nrows = int(timings["rows"].max())
-    largest = timings[timings["rows"] == nrows]
-    fig, (write_ax, query_ax) = plt.subplots(1, 2, figsize=(13, 5.5), layout="constrained")
+    largest = with_settings(timings[timings["rows"] == nrows])
+    fig, (write_ax, query_ax) = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
     writes = largest[largest["step"] == "fill"].assign(mbps=lambda t: t["rows_per_s"] * PARTICLE_BYTES / 1e6)
     _bars(write_ax, writes, WRITES, "mbps")
     write_ax.set_ylabel("write throughput (MB/s of records, median)")
@@ -142,10 +152,12 @@ def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
     return fig
 
 
-STORE_HEADLINES = [  # (step, method, format, job, label, what it is), from the registry
-    *[("fill", w.method, entry.name, "store a table", w.label, f"table write, {entry.title}")
+STORE_HEADLINES = [  # (step, method, format, setting, job, label, what it is), from the registry
+    *[("fill", w.method, entry.name, w.setting, "store a table", w.label,
+       f"table write, {w.label}")
       for entry in FORMATS.values() for w in entry.writers],
-    *[("query", engine.name, entry.name, "query a table", engine.headline, engine.figure)
+    *[("query", engine.name, entry.name, entry.output.setting, "query a table", engine.headline,
+       engine.figure)
       for entry in FORMATS.values() for engine in entry.engines],
 ]  # fmt: skip
 
@@ -159,24 +171,25 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
     full scan is bounded by); and the same-job comparisons a user choosing a method
     reads: `where` against a full `table.read()`, `iterrows` against `where`, pandas'
     query against `where` + `table.read()`."""
-    timings = max(tables, key=lambda t: t["rows"].max())
+    timings = with_settings(max(tables, key=lambda t: t["rows"].max()))
     timings = timings[timings["order"] == "sorted"]
-    by = timings.set_index(["step", "method", "format"])
+    by = timings.set_index(["step", "method", "format", "setting"])
     pytables = timings[timings["format"].isin(["pytables", "npy"])].set_index(["step", "method"])
     nrows = int(pytables.loc[("fill", "block"), "rows"])
     where = f"{nrows:,} rows"
     rows = pytables_headlines(pytables, where, threads)
     save = "np.save of the same array"
     limit = float(pytables.loc[("fill", "limit"), "rows_per_s"]) * PARTICLE_BYTES / GB
-    for step, method, fmt, job, label, figure in STORE_HEADLINES:
-        if (step, method, fmt) not in by.index:
+    for step, method, fmt, setting, job, label, figure in STORE_HEADLINES:
+        if (step, method, fmt, setting) not in by.index:
             continue  # format left out, or a query HDFStore's where cannot express
-        row = by.loc[(step, method, fmt)]
+        row = by.loc[(step, method, fmt, setting)]
         value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
         if step == "fill":
             rows.append(
                 Headline("particles", job, label, f"{figure} ({where})", value, "GB/s", save, 1,
-                         limit_value=limit, note=f"{int(row['file_bytes'])} bytes", **sure(row))
+                         limit_value=limit, note=f"{int(row['file_bytes'])} bytes", setting=setting,
+                         **sure(row))
             )  # fmt: skip
         else:
             used = int(row["threads"]) if pd.notna(row["threads"]) else threads
@@ -185,7 +198,7 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
                     "particles", job, label, f"{figure} ({where}, sorted rows)", value, "GB/s", "warm_read",
                     used, note="statistics or an index may skip most rows",
                     bound="reference",  # a query that skips rows is not bounded by reading them all
-                    **sure(row),
+                    setting=setting, **sure(row),
                 )
             )  # fmt: skip
     host = timings["host"].dropna().astype(str) if "host" in timings else pd.Series(dtype=str)
@@ -213,41 +226,51 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
         used = pytables.loc[("query", method)].get("threads", math.nan)
         return int(used) if pd.notna(used) else threads
 
+    def setting_of(method: str) -> str:
+        return METHOD_SETTINGS.get(method, "default")
+
     save, limit = "np.save of the same array", gbps("fill", "limit")
     rows = []
+    if ("fill", "append") in pytables.index:  # what a user types, beside the tuned appends
+        rows.append(
+            Headline("particles", "store a table", "table.append (as typed)",
+                     f"table fill, table.append as typed: create_table, tables.Filters ({where})",
+                     gbps("fill", "append"), "GB/s", save, 1, limit_value=limit,
+                     setting=setting_of("append"), **sure(pytables.loc[("fill", "append")]))
+        )  # fmt: skip
     if ("fill", "chunks") in pytables.index:  # uncompressed: the delivered table's own fill
         rows.append(
             Headline("particles", "store a table", "direct chunk writes",
                      f"table fill, direct chunk writes: the delivered table ({where})",
                      gbps("fill", "chunks"), "GB/s", save, 1, limit_value=limit,
-                     **sure(pytables.loc[("fill", "chunks")]))
+                     setting=setting_of("chunks"), **sure(pytables.loc[("fill", "chunks")]))
         )  # fmt: skip
     rows += [
         Headline("particles", "store a table", "block appends", f"table fill, block appends ({where})",
                  gbps("fill", "block"), "GB/s", save, 1, limit_value=limit,
-                 **sure(pytables.loc[("fill", "block")])),
+                 setting=setting_of("block"), **sure(pytables.loc[("fill", "block")])),
         Headline("particles", "store a table", "row by row", f"table fill, row by row ({where})",
                  gbps("fill", "row"), "GB/s", save, 1, limit_value=limit, tutorial=True,
-                 **sure(pytables.loc[("fill", "row")])),
+                 setting=setting_of("row"), **sure(pytables.loc[("fill", "row")])),
         Headline("particles", "query a table", "where", f"in-kernel where query ({where} scanned)",
                  gbps("query", "where"), "GB/s", "warm_read", ran_on("where"),
-                 **sure(pytables.loc[("query", "where")])),
+                 setting=setting_of("where"), **sure(pytables.loc[("query", "where")])),
         Headline("particles", "query a table", "iterrows", f"iterrows query ({where} scanned)",
                  gbps("query", "iterrows"), "GB/s", "warm_read", 1, tutorial=True,
-                 **sure(pytables.loc[("query", "iterrows")])),
+                 setting=setting_of("iterrows"), **sure(pytables.loc[("query", "iterrows")])),
     ]  # fmt: skip
     if has("read"):  # same-job comparisons: references, not bounds
         rows.append(
             Headline("particles", "query a table", "where", f"in-kernel where against table.read() ({where})",
                      gbps("query", "where"), "GB/s", "table.read() of the same table", ran_on("where"),
-                     limit_value=gbps("query", "read"), bound="reference",
+                     limit_value=gbps("query", "read"), bound="reference", setting=setting_of("where"),
                      **sure(pytables.loc[("query", "where")]))
         )  # fmt: skip
     rows.append(
         Headline("particles", "query a table", "iterrows", f"iterrows against in-kernel where ({where})",
                  gbps("query", "iterrows"), "GB/s", "in-kernel where, same job", 1,
                  limit_value=gbps("query", "where"), tutorial=True, bound="reference",
-                 **sure(pytables.loc[("query", "iterrows")]))
+                 setting=setting_of("iterrows"), **sure(pytables.loc[("query", "iterrows")]))
     )  # fmt: skip
     if has("read"):
         both = seconds("where") + seconds("read")  # find the rows, then read them all: pandas' work
@@ -258,6 +281,7 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
                     Headline("particles", "query a table", f"pandas query ({how})",
                              f"pandas query, {how}, against where + table.read() ({where})",
                              gbps("query", method), "GB/s", "where + table.read(), same job", ran_on(method),
-                             limit_value=scan, bound="reference", **sure(pytables.loc[("query", method)]))
+                             limit_value=scan, bound="reference", setting=setting_of(method),
+                             **sure(pytables.loc[("query", method)]))
                 )  # fmt: skip
     return rows

@@ -49,6 +49,9 @@ class Headline:
     spread: float = math.nan  # (max - min) / median of the figure's samples
     others_busy: float = math.nan  # share of the cores other processes kept busy meanwhile
     host: str = ""  # the node that measured it ("" = where the limits job ran)
+    # how the method was set: "default" (as shipped), "tuned" (as its docs advise),
+    # "pipeline" (this workflow's own code); "" where the stage does not say
+    setting: str = ""
 
 
 COLUMNS = [field.name for field in fields(Headline)]
@@ -71,8 +74,8 @@ def write_headline(rows: Iterable[Headline], path: str | Path) -> None:
 def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Every stage's headline rows, in the order of `paths`."""
     frames = [
-        pd.read_csv(path, dtype={"note": object, "bound": object, "host": object}).fillna(
-            {"note": "", "bound": "yes", "host": ""}
+        pd.read_csv(path, dtype={"note": object, "bound": object, "host": object, "setting": object}).fillna(
+            {"note": "", "bound": "yes", "host": "", "setting": ""}
         )
         for path in paths
     ]
