@@ -297,6 +297,8 @@ def test_collected_csv_schema_and_one_row_per_bandwidth(sweep_table, tmp_path):
         "dtype",
         "max_error",
         "others_busy",
+        "coverage",
+        "file_repeats",
     ]
     memcpy = table[table["method"] == "memcpy"]
     assert len(memcpy) == 3 * 2 and list(memcpy.index) == list(range(6))  # kinds x threads, first

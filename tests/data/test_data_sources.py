@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from outofcore.data.sources import CHUNK, npy_reader, open_source
+from outofcore.data.readers import npy_table
+from outofcore.data.sources import CHUNK, open_source
 from outofcore.plan.source_specs import GENERATORS, SourceError, check_sources, parse_sources
 from support import Planted
 
@@ -119,7 +120,7 @@ def test_the_jobs_numpy_reader_refuses_object_dtype_on_its_own(tmp_path):
     path = tmp_path / "obj.npy"
     np.save(path, np.array([Planted(tmp_path / "ran")], dtype=object), allow_pickle=True)
     with pytest.raises(SourceError, match="not plain numbers"):
-        npy_reader(parse_sources([{"file": str(path)}])[0])
+        npy_table(parse_sources([{"file": str(path)}])[0])
     assert not (tmp_path / "ran").exists()
 
 

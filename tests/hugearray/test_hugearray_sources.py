@@ -35,7 +35,7 @@ def spec(item) -> SourceSpec:
 
 def array_of(item, layout: Layout = LAYOUT) -> np.ndarray:
     blocks, _ = open_blocks(SEED, layout, spec(item).as_params())
-    return np.concatenate(list(blocks))
+    return np.concatenate([values for values, _ in blocks])
 
 
 def expected(values: np.ndarray, layout: Layout = LAYOUT) -> np.ndarray:
@@ -50,15 +50,31 @@ def test_periodic_repeats_the_values(period, start, stop):
     assert np.array_equal(periodic(whole, start, stop), np.resize(whole, stop)[start:])
 
 
-def test_a_small_npy_is_tiled_row_major_with_its_dtype(tmp_path):
-    values = np.arange(1000, dtype=np.int16).reshape(250, 4) - 500  # 4 columns onto 3
+def tiled_rows(values: np.ndarray, layout: Layout) -> np.ndarray:
+    """A source with columns of its own, its rows repeated to the array's rows."""
+    return values[np.arange(layout.rows) % len(values)]
+
+
+def test_a_small_npy_keeps_its_columns_with_its_dtype(tmp_path):
+    values = np.arange(1000, dtype=np.int16).reshape(250, 4) - 500
     np.save(tmp_path / "small.npy", values)
+    four = Layout.from_sizes(4, 4, 1, 64)
     item = {"file": str(tmp_path / "small.npy")}
-    blocks, reference = open_blocks(SEED, LAYOUT, spec(item).as_params())
-    first = next(blocks)
-    assert first.dtype == np.int16 and first.shape == (LAYOUT.block_rows, 3)  # kept until the copy
+    blocks, reference = open_blocks(SEED, four, spec(item).as_params())
+    first, missing = next(blocks)
+    assert first.dtype == np.int16 and first.shape == (four.block_rows, 4) and missing is None
     assert reference.dtype == np.int64  # integers: summed exactly
-    assert np.array_equal(array_of(item), expected(values))
+    assert np.array_equal(array_of(item, four), tiled_rows(values, four))
+    np.save(tmp_path / "flat.npy", values.ravel())  # one dimension: spread across the columns
+    assert np.array_equal(array_of({"file": str(tmp_path / "flat.npy")}), expected(values))
+
+
+def test_a_fortran_order_npy_is_read_in_c_order(tmp_path):
+    """The documented order, whatever the file's memory order: columns stay columns."""
+    values = np.asfortranarray(np.arange(3000, dtype=np.float64).reshape(1000, 3))
+    np.save(tmp_path / "fortran.npy", values)
+    assert np.load(tmp_path / "fortran.npy").flags.f_contiguous
+    assert np.array_equal(array_of({"file": str(tmp_path / "fortran.npy")}), tiled_rows(values, LAYOUT))
 
 
 def test_a_file_larger_than_a_block_is_read_in_slices(tmp_path):
@@ -73,10 +89,15 @@ def test_a_file_larger_than_a_block_is_read_in_slices(tmp_path):
     assert np.array_equal(array_of({"file": f"{tmp_path / 'big.h5'}:/group/values"}), want)
 
 
-def test_csv_columns_one_after_another(tmp_path):
-    pd.DataFrame({"a": [1.5, 2.5, 3.5], "b": [10, 20, 30]}).to_csv(tmp_path / "t.csv", index=False)
-    flat = np.array([1.5, 2.5, 3.5, 10, 20, 30])
-    assert np.array_equal(array_of({"file": str(tmp_path / "t.csv")}), expected(flat))
+def test_csv_and_parquet_keep_their_columns(tmp_path):
+    frame = pd.DataFrame({"a": [1.5, 2.5, 3.5], "b": [10, 20, 30], "c": [7, 8, 9]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    for name in ("t.csv", "t.parquet"):
+        assert np.array_equal(array_of({"file": str(tmp_path / name)}), tiled_rows(frame.to_numpy(), LAYOUT))
+    two = Layout.from_sizes(4, 2, 1, 64)
+    picked = array_of({"file": str(tmp_path / "t.csv"), "columns": ["c", "a"]}, two)
+    assert np.array_equal(picked, tiled_rows(frame[["c", "a"]].to_numpy(), two))
 
 
 BYTES = {"random_int": {"high": 255, "dtype": "uint8"}}
@@ -201,7 +222,7 @@ def test_long_double_is_refused(tmp_path):
     np.save(tmp_path / "ld.npy", np.ones(10, dtype=np.longdouble))
     if np.dtype(np.longdouble).itemsize <= 8:
         pytest.skip("long double is float64 on this platform")
-    refused({"file": str(tmp_path / "ld.npy")}, "do not fit float64")
+    refused({"file": str(tmp_path / "ld.npy")}, "float32 or float64")
 
 
 def test_a_csv_larger_than_a_block_is_refused_before_and_in_the_job(tmp_path):
@@ -253,11 +274,42 @@ def test_stage_on_a_users_npy_an_hdf5_dataset_and_a_generator(workflow_runner):
     layout = Layout.from_sizes(2, 3, 1, 64)
     kept = out / "2" / "mine" / "threads" / "memmap.npy"
     assert np.array_equal(np.load(kept), expected(npy, layout))  # kept: the lossless round trip
+    six = Layout.from_sizes(2, 6, 1, 64)  # a 2-D dataset keeps its 6 columns
     with h5py.File(out / "2" / "sensors" / "threads" / "h5py.h5", "r") as file:
-        assert np.array_equal(file[DATASET][()], expected(h5, layout))
+        assert np.array_equal(file[DATASET][()], tiled_rows(h5, six))
     drawn = open_source(spec(config["data"][2]), config["seed"]).array(layout.rows * 3)
     assert drawn.dtype == np.int16 and drawn.min() >= -1000 and drawn.max() <= 1000
     assert np.array_equal(np.load(out / "2" / RANGED / "threads" / "memmap.npy"), drawn.reshape(-1, 3))
     headline = pd.read_csv(out / "headline.csv")
     for data in (RANGED, "mine", "sensors"):
         assert headline["figure"].str.contains(f"data {data}").sum() == 4  # 2 writes, 2 reduces
+
+
+# --- data that compress beyond any ratio ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["tables", "h5py"])
+def test_a_constant_column_is_stored_and_read_back(tmp_path, backend):
+    """A year in every row compresses thousands of times (blosc2 stores a constant chunk as
+    its header and a value): the store's own layout check knows the shape it wrote and
+    reads it, where a bound on the ratio refused it."""
+    np.save(tmp_path / "year.npy", np.full(1000, 2013, dtype=np.int64))
+    one = job(tmp_path, backend, "threads", {"file": str(tmp_path / "year.npy")})
+    one = HugeArrayJob(**{**one.__dict__, "size_mb": 16, "block_mb": 4, "chunk_kb": 1024})
+    measurement, stats, _ = hugearray.run(one)
+    assert measurement.check == "ok" and measurement.file_bytes * 1000 < one.layout.nbytes
+    assert set(stats.low) == set(stats.high) == {2013.0}
+
+
+def test_a_store_declaring_another_shape_is_refused(tmp_path):
+    """The ratio bound is replaced by the exact shape, not dropped: a store grown behind the
+    job's back is refused naming the file."""
+    from outofcore.safety.hdf5 import UnsafeFile
+
+    one = job(tmp_path, "h5py", "threads", "noisy_float")
+    hugearray.write_array(one)
+    with h5py.File(one.path, "r+") as h5:
+        h5[DATASET].resize(one.layout.rows * 1000, axis=0)
+    grown = rf"^{one.path}: /array: shape \(\d+, 3\), not the \(174762, 3\) written"
+    with pytest.raises(UnsafeFile, match=grown):
+        hugearray.reduce_array(one)

@@ -14,6 +14,7 @@ BLOSC_CATEGORY = "3. blosc"
 rule blosc_sweep:
     input:
         sources="results/data/sources.csv",
+        file=lambda wc: DATA_BY_LABEL[wc.data].inputs,
     output:
         csv="results/blosc/parts/{data}/{method}/{codec}.csv",
     log:

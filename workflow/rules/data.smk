@@ -8,6 +8,8 @@ DATA_BY_LABEL = {spec.label: spec for spec in DATA}
 
 
 rule data_sources:
+    input:
+        files=[path for spec in DATA for path in spec.inputs],
     output:
         csv=report(
             "results/data/sources.csv",
@@ -34,5 +36,6 @@ rule data_sources:
     params:
         sources=[spec.as_params() for spec in DATA],
         seed=config["seed"],
+        sizes=config["blosc"]["sizes"],  # the coverage of the sweep's largest size
     script:
         "../../scripts/data_sources.py"

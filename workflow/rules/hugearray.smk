@@ -24,6 +24,7 @@ rule hugearray:
             HUGEARRAY_DATA[wc.data].is_file
         ),
         limits="results/limits.csv",  # its node: a job elsewhere measures its own node's
+        file=lambda wc: HUGEARRAY_DATA[wc.data].inputs,
     output:
         data=data_output(
             "results/hugearray/{size_mb}/{data}/{engine}/{backend}.h5",

@@ -152,6 +152,7 @@ def checked_rows(
     out: np.ndarray | None,
     timings: dict[PointKey, Timing],
     data: str = DEFAULT_DATA,
+    coverage: tuple[float, float] = (1.0, 1.0),
 ) -> list[SweepRow]:
     """The rows of one size, each point's decompression checked once more on a zeroed output."""
     rows = []
@@ -166,6 +167,7 @@ def checked_rows(
             label = f"{data} {method}/{codec}/{filters}, {count} threads, n={array.size}"
             error = check_round_trip(array, result(), label, pipeline.bits if pipeline else None)
             more = {"data": data, "filters": filters, "dtype": array.dtype, "max_error": error}
+            more |= {"coverage": coverage[0], "file_repeats": coverage[1]}
             rows += [
                 SweepRow.of(
                     method,
@@ -238,7 +240,9 @@ def sweep(
     pipelines = [p for p in pipelines if p is None or p.applies_to(source.dtype)]
     # every point of every size in the same rounds: a slow spell of the machine (seconds on
     # a shared host) then falls on one sample of many points, not on all samples of a size
-    arrays = {size: source.array(size) for size in sorted(sizes)}
+    # a file's values drawn across the whole of it, or tiled (`Source.sample`)
+    samples = {size: source.sample(size) for size in sorted(sizes)}
+    arrays = {size: array for size, (array, _, _) in samples.items()}
     prepared = {
         size: size_points(method, codec, clevel, threads, array, min_time, pipelines)
         for size, array in arrays.items()
@@ -247,13 +251,17 @@ def sweep(
     with blosc_threads(max(threads)):
         timings = measure_interleaved(points, repeats)
         for size, (_, calls, out) in prepared.items():
-            point = checked_rows(method, codec, threads, arrays[size], calls, out, timings, source.label)
+            covered = samples[size][1:]
+            point = checked_rows(
+                method, codec, threads, arrays[size], calls, out, timings, source.label, covered
+            )
             for pack, unpack in zip(point[::2], point[1::2], strict=True):
                 log(
                     f"{source.label} {method}/{codec}/{pack.filters} n={size} threads={pack.threads}: "
                     f"ratio {pack.ratio:.2f}, compress {pack.gbps:.3f} GB/s (spread {pack.spread:.0%}), "
                     f"decompress {unpack.gbps:.3f} GB/s (spread {unpack.spread:.0%}), "
-                    f"max error {pack.max_error:g}"
+                    f"max error {pack.max_error:g}, coverage {pack.coverage:.3g} (file repeated "
+                    f"{pack.file_repeats:.3g}x)"
                 )
             rows += point
     return sweep_frame(rows)

@@ -47,6 +47,8 @@ class SweepRow:
     dtype: str = "float64"
     max_error: float = 0.0  # largest absolute error of the round trip (lossy filters only)
     others_busy: float = float("nan")  # share of the cores other processes kept busy meanwhile
+    coverage: float = 1.0  # share of the source's values in the array (a file larger than `size`: < 1)
+    file_repeats: float = 1.0  # times the array repeats the source (a file smaller than `size`: > 1)
 
     @classmethod
     def of(
@@ -63,6 +65,8 @@ class SweepRow:
         filters: str = blosc_filters.DEFAULT,
         dtype: np.dtype = FLOAT64,
         max_error: float = 0.0,
+        coverage: float = 1.0,
+        file_repeats: float = 1.0,
     ) -> "SweepRow":
         nbytes = dtype.itemsize * size
         return cls(
@@ -80,6 +84,8 @@ class SweepRow:
             gbps=timing.rate(nbytes) / GB,
             dtype=str(dtype),
             max_error=max_error,
+            coverage=coverage,
+            file_repeats=file_repeats,
         )
 
 

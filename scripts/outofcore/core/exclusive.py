@@ -5,8 +5,10 @@ one directory with disjoint targets both start (Snakemake locks output files, no
 directory), and so would time their jobs on shared cores. Every timed job therefore
 also holds an OS lock (`fcntl.flock`, released by the kernel when the process ends,
 even when killed) on `results/.timing-lock-HOST`: a second one waits for the first,
-and says so in its log. The lock file is per host: jobs of a cluster run on other
-nodes have cores of their own and do not wait for each other.
+and says so in its log. The lock file is opened without following a symlink, and only
+if it is a regular file of its own (`open_own`): a link planted at its name is refused,
+never written through. The lock file is per host: jobs of a cluster run on other nodes
+have cores of their own and do not wait for each other.
 """
 
 import fcntl
@@ -18,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from outofcore.core.files import open_own
+
 
 def lock_path(results: str | Path = "results") -> Path:
     return Path(results) / f".timing-lock-{socket.gethostname()}"
@@ -28,7 +32,7 @@ def timed_job(name: str, log: Any, results: str | Path = "results") -> Iterator[
     """Hold the machine's timing lock while the block runs; wait for it if taken."""
     path = lock_path(results)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_own(path)  # a symlink or hard link planted at its name is refused, not followed
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -4,6 +4,7 @@ import logging
 import os
 import shutil
 import socket
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,9 +12,53 @@ from pathlib import Path
 from typing import Any
 
 
+class PlantedPath(OSError):
+    """A path the workflow writes or locks is a symlink, a hard link to another file or not
+    a regular file: something planted it there, and writing would change what it points
+    to. The message names the path."""
+
+
+def open_own(path: str | Path, flags: int = os.O_RDWR) -> int:
+    """A descriptor of `path`, created if absent, never through a symlink (O_NOFOLLOW) and
+    refused unless it is a regular file of one link (a planted hard link would make a
+    write land in another file). Nothing is truncated before these checks pass."""
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if os.path.islink(path):
+            reason = "a symbolic link; refusing to write through it"
+            raise PlantedPath(f"{path} is {reason} (remove it)") from None
+        raise OutputWriteError(f"could not open {path}: {error.strerror}") from error
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        what = f"a file of {info.st_nlink} hard links" if stat.S_ISREG(info.st_mode) else "not a regular file"
+        raise PlantedPath(f"{path} is {what}; refusing to write to it (remove it)")
+    return fd
+
+
+def one_line_on_console(kind: type[BaseException], error: BaseException, trace: Any) -> None:
+    """The traceback to the log; an error that names its file or config key (a bad input,
+    a failed write, a planted path) also as its one line on the console."""
+    import traceback
+
+    from outofcore.plan.source_specs import SourceError
+
+    traceback.print_exception(kind, error, trace, file=sys.stderr)
+    if isinstance(error, InputReadError | OutputWriteError | PlantedPath | SourceError):
+        print(f"{kind.__name__}: {error}", file=sys.__stderr__)
+
+
 def log_to(log_path: str | Path) -> logging.Logger:
-    """Send stderr (warnings, tracebacks) and the stage's logger to the rule's log file."""
-    sys.stderr = open(log_path, "w", buffering=1)  # noqa: SIM115 - lives as long as the job
+    """Send stderr (warnings, tracebacks) and the stage's logger to the rule's log file
+    (opened by `open_own`: a symlink planted at the log's name is refused, not followed)."""
+    try:
+        fd = open_own(log_path, os.O_WRONLY)
+    except (PlantedPath, OutputWriteError) as error:
+        raise SystemExit(str(error)) from None  # the one line, on the console
+    os.ftruncate(fd, 0)
+    sys.stderr = open(fd, "w", buffering=1)  # noqa: SIM115 - lives as long as the job
+    sys.excepthook = one_line_on_console
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
@@ -98,8 +143,13 @@ def atomic_output(path: str | Path, directory: bool = False) -> Iterator[Path]:
         remove_path(stale)
     tmp = partial_name(final)
     try:
+        # Created here, new (O_EXCL, never through a symlink): the writer then opens a file
+        # or directory of this job's own, whatever was planted at the name before.
+        remove_path(tmp)
         if directory:
             tmp.mkdir()
+        else:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
         yield tmp
         fsync_path(tmp)  # data on disk before the name points at it
         if directory and final.is_dir():  # a rename replaces a file, not a full directory

@@ -82,12 +82,15 @@ def header(column: str, units: dict[str, str]) -> str:
 
 def table_html(frame: pd.DataFrame, title: str, intro: str = "", csv_name: str = "",
                units: dict[str, str] | None = None) -> str:  # fmt: skip
-    """A whole HTML page: title, introduction, the table, a link to the CSV itself."""
+    """A whole HTML page: title, introduction (the caller's HTML), the table and a link to
+    the CSV itself; every cell, header and the title are escaped."""
     units = units or {}
     shown = frame.rename(columns={c: header(c, units) for c in frame.columns})
     text = [c for c, column in zip(shown.columns, frame.columns, strict=True)
             if not pd.api.types.is_numeric_dtype(frame[column])]  # fmt: skip
-    styler = shown.style.format(cell).hide(axis="index").set_uuid("table")  # same bytes each run
+    # Cells and headers escaped: a file name or label is text, never markup in the report.
+    styler = shown.style.format(cell, escape="html").format_index(escape="html", axis=1)
+    styler = styler.hide(axis="index").set_uuid("table")  # same bytes each run
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
     body = styler.to_html(doctype_html=False, exclude_styles=False)

@@ -20,7 +20,6 @@ numeric type), and is cut or repeated (tiled) to each size. The readers refuse p
 object and text data, and HDF5 datasets whose bytes live outside the file.
 """
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,18 +28,19 @@ from typing import Any
 import numpy as np
 
 from outofcore.core.seeding import rng_for
+from outofcore.data.readers import FileTable, hdf5_table, npy_table, refuse
+from outofcore.data.sample import spread
+from outofcore.data.tables import table_table
+from outofcore.plan.file_checks import check_file
 from outofcore.plan.source_specs import (
     GENERATORS,
     RANDOM_INT,
     RANDOM_INT_DEFAULT,
     SourceError,
     SourceSpec,
-    check_file,
 )
-from outofcore.safety.hdf5 import dataset_layout_problems
 
 CHUNK = 1 << 16  # generators draw in chunks of this many elements, each from its own stream
-NUMERIC_KINDS = "biuf"
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,19 @@ class Source:
     length: int | None  # elements of a file source; None for a generator (any size)
     read: Callable[[int, int, int], np.ndarray]
     description: str
+    table: FileTable | None = None  # a file's rows, columns and missing values
+
+    def sample(self, size: int) -> tuple[np.ndarray, float, float]:
+        """The `size` elements the sweep compresses, the share of the source's values they
+        cover and how many times they repeat it (`outofcore.data.sample`)."""
+        if self.length is None or self.table is None:  # a generator: drawn at the size
+            return self.array(size), 1.0, 1.0
+        if size >= self.length:  # the whole file, tiled
+            return self.array(size), 1.0, size / self.length
+        table = self.table
+        segments = [(c * table.rows, table.rows) for c in range(table.width)] if table.column_major else None
+        pieces = spread(self.length, size, segments)
+        return np.concatenate([table.read_flat(a, b) for a, b in pieces]), size / self.length, 1.0
 
     def block(self, size: int, start: int, stop: int) -> np.ndarray:
         if not 0 <= start <= stop <= size:
@@ -152,10 +165,10 @@ def generator(
 
 
 def periodic(whole: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Elements [start, stop) of `whole` repeated without end, in a few copies: one
+    """Elements (rows) [start, stop) of `whole` repeated without end, in a few copies: one
     period, then the filled part doubled (a whole number of periods) until it is full."""
     count, period = stop - start, len(whole)
-    out = np.empty(count, dtype=whole.dtype)
+    out = np.empty((count, *whole.shape[1:]), dtype=whole.dtype)
     offset = start % period
     head = min(count, period - offset)
     out[:head] = whole[offset : offset + head]
@@ -188,140 +201,57 @@ def tiled(flat_read: Callable[[int, int], np.ndarray], length: int):
     return read
 
 
-def refuse(spec: SourceSpec, reason: str) -> SourceError:
-    return SourceError(spec.key, spec.where, reason)
+READERS = {
+    "npy": npy_table,
+    "hdf5": hdf5_table,
+    "netcdf": hdf5_table,
+    "parquet": table_table,
+    "csv": table_table,
+}
 
 
-def numeric(spec: SourceSpec, dtype: np.dtype, what: str = "data") -> np.dtype:
-    if dtype.hasobject or dtype.fields is not None or dtype.kind not in NUMERIC_KINDS:
-        raise refuse(spec, f"{what} of dtype {dtype} is not plain numbers")
-    return dtype
-
-
-def npy_reader(
-    spec: SourceSpec, max_bytes: int | None = None
-) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
-    with open(spec.path, "rb") as handle:
-        version = np.lib.format.read_magic(handle)
-        read_header = (
-            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        )
-        shape, _, dtype = read_header(handle)
-    numeric(spec, dtype)
-    # allow_pickle=False: numpy itself refuses object arrays and pickle streams too.
-    flat = np.load(spec.path, mmap_mode="r", allow_pickle=False).ravel(order="K")
-    return dtype, int(np.prod(shape, dtype=np.int64)), lambda start, stop: flat[start:stop]
-
-
-def hdf5_dataset(spec: SourceSpec, h5: Any) -> Any:
-    """The dataset, reached only through links inside the file, with its bytes in the file."""
-    import h5py
-
-    node, walked = h5, ""
-    for part in [p for p in spec.dataset.split("/") if p]:
-        walked += f"/{part}"
-        if not isinstance(node, h5py.Group) or part not in node:
-            raise refuse(spec, f"no dataset {walked} in the file")
-        link = node.get(part, getlink=True)
-        if isinstance(link, h5py.ExternalLink):
-            raise refuse(spec, f"{walked} is a link to another file ({link.filename}); refusing it")
-        node = node[part]
-    if not isinstance(node, h5py.Dataset):
-        raise refuse(spec, f"{spec.dataset} is a group, not a dataset")
-    problems = dataset_layout_problems(node, os.path.getsize(spec.path))
-    if problems:  # the same checks as every reader of the workflow's own HDF5 files
-        raise refuse(spec, f"{problems[0]}; refusing it")
-    if node.shape is None or node.size == 0:
-        raise refuse(spec, "an empty dataset")
-    return node
-
-
-def hdf5_reader(
-    spec: SourceSpec, max_bytes: int | None = None
-) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
-    import h5py
-    import hdf5plugin  # noqa: F401 - registers the compression filters a dataset may use
-
-    with h5py.File(spec.path, "r") as h5:
-        dataset = hdf5_dataset(spec, h5)
-        dtype, shape = numeric(spec, dataset.dtype), dataset.shape
-    row = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
-    if max_bytes is not None and row * dtype.itemsize > max_bytes:  # a read covers whole rows
-        raise refuse(
-            spec,
-            f"one row along the first axis holds {row * dtype.itemsize:,} bytes, more than {max_bytes:,}",
-        )
-
-    def read(start: int, stop: int) -> np.ndarray:
-        """Whole rows covering [start, stop) along the first axis, then the elements asked."""
-        with h5py.File(spec.path, "r") as h5:
-            data = hdf5_dataset(spec, h5)
-            if not shape:
-                return np.asarray(data[()]).reshape(1)[start:stop]
-            first, last = start // row, -(-stop // row)
-            rows = data[first:last].reshape(-1)
-        return rows[start - first * row : stop - first * row]
-
-    return dtype, int(np.prod(shape, dtype=np.int64)), read
-
-
-def table_reader(
-    spec: SourceSpec, max_bytes: int | None = None
-) -> tuple[np.dtype, int, Callable[[int, int], np.ndarray]]:
-    """Parquet or CSV numeric columns, column after column, in their common dtype (in
-    memory: refused, naming the file, beyond `max_bytes` on disk or in memory)."""
-    import pandas as pd
-
-    on_disk = os.path.getsize(spec.path)
-    if max_bytes is not None and on_disk > max_bytes:
-        raise refuse(
-            spec,
-            f"{on_disk:,} bytes on disk, more than the {max_bytes:,} a job may hold (read whole; "
-            "a .npy or HDF5 file is read in slices)",
-        )
-
-    columns = list(spec.columns) or None
+def kept_columns(spec: SourceSpec) -> int | None:
+    """How many columns a file keeps in the huge array (a table, a 2-D array), None if it
+    has none of its own: from its header or schema, without reading its values."""
     if spec.kind == "csv":
-        frame = pd.read_csv(spec.path, usecols=columns)
-    else:
+        import csv
+
+        with open(spec.path, newline="", encoding="utf-8", errors="replace") as handle:
+            return len(spec.columns) or len(next(csv.reader(handle), []))
+    if spec.kind == "parquet":
         import pyarrow.parquet as pq
 
-        frame = pq.read_table(spec.path, columns=columns).to_pandas()
-    if frame.empty:
-        raise refuse(spec, "no rows")
-    for name in frame.columns:
-        kind = frame[name].dtype
-        if not pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind):
-            raise refuse(spec, f"column {name!r} is not numbers ({kind})")
-    dtype = np.result_type(*[np.dtype(frame[name].dtype) for name in frame.columns])
-    if max_bytes is not None and frame.shape[0] * frame.shape[1] * dtype.itemsize > max_bytes:
-        raise refuse(
-            spec,
-            f"{frame.size:,} {dtype} values, more than the {max_bytes:,} bytes a job may hold (read whole; "
-            "a .npy or HDF5 file is read in slices)",
-        )
-    flat = np.concatenate([frame[name].to_numpy(dtype=dtype) for name in frame.columns])
-    return numeric(spec, flat.dtype), flat.size, lambda start, stop: flat[start:stop]
-
-
-READERS = {"npy": npy_reader, "hdf5": hdf5_reader, "parquet": table_reader, "csv": table_reader}
+        return len(spec.columns) or len(pq.read_schema(spec.path).names)
+    if spec.kind in READERS:
+        table = READERS[spec.kind](spec, None)  # an array: its header, no values read
+        return table.width if table.columns_kept else None
+    return None
 
 
 def open_file(spec: SourceSpec, max_bytes: int | None = None) -> Source:
     check_file(spec)  # the checks the config check made, again: the file may have changed
     try:
-        dtype, length, flat_read = READERS[spec.kind](spec, max_bytes)
+        table = READERS[spec.kind](spec, max_bytes)
     except SourceError:
         raise
     except Exception as error:  # a library's own error: say which file and what it said
-        raise refuse(spec, f"unreadable: {type(error).__name__}: {error}") from None
-    if length == 0:
+        said = " ".join(str(error).split())[:300]  # one line, however the library wrote it
+        raise refuse(spec, f"unreadable: {type(error).__name__}: {said}") from None
+    if table.length == 0:
         raise refuse(spec, "no elements")
     name = Path(spec.path).name + (f":{spec.dataset}" if spec.dataset else "")
-    description = f"{name}: {length:,} {dtype} elements" + (
+    shape = f"{table.rows:,} rows x {table.width} columns" if table.columns_kept else f"{table.length:,}"
+    description = f"{name}: {shape} {table.dtype} elements" + (
         f", columns {', '.join(spec.columns)}" if spec.columns else ""
     )
-    return Source(spec.label, np.dtype(dtype), length, tiled(flat_read, length), description)
+    return Source(
+        spec.label,
+        np.dtype(table.dtype),
+        table.length,
+        tiled(table.read_flat, table.length),
+        description,
+        table,
+    )
 
 
 def open_source(spec: SourceSpec, seed: int, max_bytes: int | None = None) -> Source:

@@ -8,12 +8,16 @@ out of core, computed three ways.
   per slice), chunks of one block (a whole number of the store's chunks), then
   `sum/mean/min/max(axis=0)` computed together on the threaded scheduler with the
   job's threads. HDF5 and blosc2 reads go through dask's lock: those libraries must
-  not be entered from two threads.
-- ``blosc2``: the blosc2 NDArray's own reductions (blosc2 store only).
+  not be entered from two threads. If a sum is NaN (missing values), a second pass
+  with `nansum`, `nanmean`, `nanmin`, `nanmax` and a count of the NaN, as a dask user
+  would then write.
+- ``blosc2``: the blosc2 NDArray's own reductions (blosc2 store only); with missing
+  values, lazy expressions over the present ones (`blosc2.where`, `blosc2.isnan`).
 
 Each returns `ColumnStats`; the job compares them with the exact ones.
 """
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,25 +66,31 @@ def reduce_dask(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -
         chunks = (layout.block_rows, layout.columns)
         array = da.from_array(opened.array, chunks=chunks, lock=opened.lock, asarray=True)
         array = array.map_blocks(counted, dtype=array.dtype)
+        run = {"scheduler": "threads", "num_workers": spec.threads}
         total, mean, low, high = dask.compute(
-            array.sum(axis=0),
-            array.mean(axis=0),
-            array.min(axis=0),
-            array.max(axis=0),
-            scheduler="threads",
-            num_workers=spec.threads,
+            array.sum(axis=0), array.mean(axis=0), array.min(axis=0), array.max(axis=0), **run
         )
+        missing = None
+        if np.isnan(total).any():  # what a dask user then writes: the NaN-aware reductions
+            with warnings.catch_warnings():  # a column of NaN only: its mean and extremes are NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                total, mean, low, high, missing = dask.compute(
+                    da.nansum(array, axis=0), da.nanmean(array, axis=0), da.nanmin(array, axis=0),
+                    da.nanmax(array, axis=0), da.isnan(array).sum(axis=0), **run,
+                )  # fmt: skip
         rows = array.shape[0]
     finally:
         opened.close()
-    return ColumnStats.computed(rows, total, mean, low, high)
+    return ColumnStats.computed(rows, total, mean, low, high, missing)
 
 
 def reduce_native(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -> ColumnStats:
     if store.native is None:
         raise ValueError(f"the {store.name} store has no reductions of its own")
     stats = store.native(path, spec)
-    return ColumnStats.computed(spec.layout.rows, stats.total, stats.mean, stats.low, stats.high)
+    return ColumnStats.computed(
+        spec.layout.rows, stats.total, stats.mean, stats.low, stats.high, stats.missing
+    )
 
 
 ENGINES: dict[str, Engine] = {"threads": reduce_threads, "dask": reduce_dask, "blosc2": reduce_native}

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from outofcore.core.timing import STABLE_SPREAD
+from outofcore.hugearray.data import checked
 from outofcore.plan.hugearray_inputs import OWN_DATA
 from outofcore.summary.headline import Headline, host_of
 
@@ -35,7 +36,7 @@ def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
     wrong answer, which its job refuses to write) fails here too."""
     frames = [pd.read_csv(path) for path in paths]
     for path, rows in zip(paths, frames, strict=True):
-        if (rows["check"] != "ok").any():
+        if not rows["check"].map(checked).all():
             raise ValueError(f"{path}: check = {rows['check'].tolist()}: the out-of-core result was wrong")
     frame = pd.concat(frames, ignore_index=True)
     if "data" not in frame:  # a table written before the stage had data sources

@@ -51,7 +51,8 @@ import pandas as pd
 from outofcore.core.files import atomic_output, write_csv
 from outofcore.core.progress import Progress
 from outofcore.core.timing import STABLE_SPREAD, spread_of_parts
-from outofcore.hugearray.data import ColumnStats
+from outofcore.data.sources import kept_columns, spec_of
+from outofcore.hugearray.data import ColumnStats, checked
 from outofcore.hugearray.engines import get_engine
 from outofcore.hugearray.source import OWN_DATA, open_blocks
 from outofcore.hugearray.stores.backend import Backend
@@ -96,6 +97,9 @@ class HugeArrayJob:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
+        kept = kept_columns(spec_of(self.source)) if self.source else None
+        if kept:  # a table or a 2-D array keeps its columns (`hugearray.columns`: the others)
+            object.__setattr__(self, "columns", kept)
 
     @classmethod
     def from_snakemake(cls, smk: Any) -> "HugeArrayJob":
@@ -149,6 +153,7 @@ class Measurement:
     others_busy: float = math.nan  # share of the cores other processes kept busy during the job
     data: str = OWN_DATA  # the data source the array holds
     host: str = ""  # the node the job ran on
+    missing: int = 0  # missing values in the array (NaN in the store), all columns
 
     @classmethod
     def csv_columns(cls) -> list[str]:
@@ -214,10 +219,12 @@ def write_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[Stopwatch, ColumnS
             writer = store.writer(tmp, spec)
         writeback = Writeback(tmp, store.files, store.directory)  # earlier blocks to disk meanwhile
         try:
-            for source in blocks:
+            for source, missing in blocks:
                 block = buffer[: len(source)]
                 np.copyto(block, source)
-                exact.add_source(source)
+                if missing is not None:  # a missing integer: NaN in the store
+                    block[missing] = np.nan
+                exact.add_source(source, missing)
                 with watch.phase("append"), writeback.during_append():
                     writer.append(block)
                 rows.advance(len(source))
@@ -290,12 +297,13 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
         reduce_seconds=reduce_seconds,
         reduce_gbps=layout.nbytes / reduce_seconds / GB,
         peak_rss_mb=peak_rss_mb(),
-        check="ok" if stats.matches(exact) else "mismatch",
+        check=stats.verdict(exact),
         write_spread=write_spread,
         reduce_spread=reduce_spread,
         spread=spread,
         stable=bool(spread <= STABLE_SPREAD),
         data=job.data,
+        missing=int(exact.missing.sum()),
     )
     return measurement, stats, exact
 
@@ -305,8 +313,9 @@ class WrongAnswer(RuntimeError):
 
 
 def require_exact(measurement: Measurement, path: str | Path) -> None:
-    """Raise WrongAnswer unless the reduce matched the exact statistics (check == ok)."""
-    if measurement.check != "ok":
+    """Raise WrongAnswer unless the reduce matched the exact statistics (check == ok, or
+    every column with values matched and the others had none)."""
+    if not checked(measurement.check):
         raise WrongAnswer(
             f"{path}: the out-of-core statistics of the {measurement.backend} store "
             f"(engine {measurement.engine}) differ from "

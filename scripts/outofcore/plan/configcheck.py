@@ -206,8 +206,13 @@ def check_particles(particles: MutableMapping[str, Any]) -> None:
 
 
 def check_blosc(section: Mapping[str, Any]) -> None:
-    """Filter pipelines: at most one trunc_prec, keeping 1 to 52 mantissa bits (float64's)."""
+    """Filter pipelines: each filter at most once, trunc_prec keeping 1 to 52 mantissa bits (float64's)."""
     for i, pipeline in enumerate(section["filters"]):
+        names = [part.partition(":")[0] for part in pipeline.split("+")]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:  # blosc2 does not restore every pipeline with a filter twice
+            reason = f"{repeated[0]} twice: each filter at most once"
+            raise ConfigError(f"blosc.filters[{i}]", pipeline, reason)
         bits = [int(part.split(":")[1]) for part in pipeline.split("+") if part.startswith("trunc_prec:")]
         if len(bits) > 1:
             raise ConfigError(f"blosc.filters[{i}]", pipeline, "at most one trunc_prec in a pipeline")

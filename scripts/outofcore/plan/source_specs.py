@@ -6,18 +6,16 @@ An entry is a built-in generator's name (`linspace`, `random_int`, `smooth`,
 (inclusive range, any 8- to 64-bit integer dtype; defaults [0, 1000] int32, the plain
 `random_int`), or a user's file: `{file: path}`, both with an optional `name` (the label in
 tables, figures and file names) and, for Parquet and CSV, `columns`. HDF5 datasets are
-written `path.h5:/group/dataset`.
+written `path.h5:/group/dataset`, NetCDF4 variables (HDF5 underneath) `path.nc:/group/variable`.
 
 What needs numpy, h5py or pandas (an HDF5 layout, every value of a CSV column) is checked
 by the first job that reads the file (`outofcore.data.sources`); what the bytes' headers
 already say (a .npy header's dtype, a pickle instead of a .npy, a missing CSV column) is
-checked here, so a bad file stops the run before any job starts.
+checked before any job starts (`outofcore.plan.file_checks`), so a bad file stops the run.
 
 `hugearray.data` names its sources among these (`outofcore.plan.hugearray_inputs`).
 """
 
-import ast
-import csv
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -30,18 +28,20 @@ SUFFIXES = {
     ".h5": "hdf5",
     ".hdf5": "hdf5",
     ".he5": "hdf5",
+    ".nc": "netcdf",
+    ".nc4": "netcdf",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".csv": "csv",
 }
-HDF5_PATH = re.compile(r"^(?P<path>.+\.(?:h5|hdf5|he5)):(?P<dataset>/.*)$")
-LABEL = re.compile(r"^[A-Za-z0-9_-]+$")
-NPY_MAGIC = b"\x93NUMPY"
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-PARQUET_MAGIC = b"PAR1"
-# Plain numbers only (bool, signed and unsigned ints, floats), one field, any byte order.
-NUMERIC_DESCR = re.compile(r"^[<>|=]?[biuf][0-9]{1,2}$")
-CSV_ROWS_CHECKED = 1000  # before any job: the header and the first rows; the job reads all
+HDF5_PATH = re.compile(r"^(?P<path>.+\.(?:h5|hdf5|he5|nc|nc4)):(?P<dataset>/.*)$", re.IGNORECASE)
+HDF5_KINDS = ("hdf5", "netcdf")  # a NetCDF4 file is an HDF5 file
+# The cells of a CSV that are missing values, wherever they are (the job reads them so too).
+CSV_MISSING = ("", "NA", "N/A", "n/a", "NaN", "nan", "-NaN", "-nan", "NULL", "null", "None", "#N/A", "<NA>")
+# A label names files and wildcards: the whole string (fullmatch; `$` would let a final
+# newline through) of at most MAX_LABEL characters (a file name holds 255 bytes).
+LABEL = re.compile(r"[A-Za-z0-9_-]+")
+MAX_LABEL = 64
 RANDOM_INT = "random_int"
 # The plain `random_int`: integers uniform in [0, 1000], int32 (same values for a seed).
 RANDOM_INT_DEFAULT = (0, 1000, "int32")
@@ -93,6 +93,12 @@ class SourceSpec:
             self.dtype or dtype,
         )
 
+    @property
+    def inputs(self) -> list[str]:
+        """The user's file as a rule input (none for a generator): a changed file reruns
+        every job that reads it."""
+        return [self.path] if self.is_file else []
+
     def as_params(self) -> dict[str, Any]:
         """Plain values for a rule's params (Snakemake passes them to the job's script)."""
         params = asdict(self)
@@ -101,9 +107,19 @@ class SourceSpec:
 
 
 def default_label(path: str, dataset: str) -> str:
-    """A label from the file's name (and the HDF5 dataset's), safe in a file name."""
+    """A label from the file's name (and the HDF5 dataset's), safe in a file name: other
+    characters become `_`, and a long name keeps its first MAX_LABEL characters."""
     name = Path(path).stem + (f"_{dataset.rstrip('/').rsplit('/', 1)[-1]}" if dataset else "")
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "file"
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:MAX_LABEL].strip("_") or "file"
+
+
+def check_label(key: str, label: Any) -> str:
+    """A configured `name`: letters, digits, _ and -, the whole string, at most MAX_LABEL."""
+    if not isinstance(label, str) or not LABEL.fullmatch(label):
+        raise SourceError(key, label, "letters, digits, _ and - only")
+    if len(label) > MAX_LABEL:
+        raise SourceError(key, label[:MAX_LABEL] + "...", f"at most {MAX_LABEL} characters")
+    return label
 
 
 def parse_source(item: Any, index: int) -> SourceSpec:
@@ -122,14 +138,14 @@ def parse_source(item: Any, index: int) -> SourceSpec:
     kind = SUFFIXES.get(Path(path).suffix.lower())
     if kind is None:
         raise SourceError(key, text, f"unknown file type (known: {', '.join(sorted(SUFFIXES))})")
-    if kind == "hdf5" and not dataset.strip("/"):
-        raise SourceError(key, text, "name the dataset: path.h5:/group/dataset")
+    if kind in HDF5_KINDS and not dataset.strip("/"):
+        example = "path.nc:/group/variable" if kind == "netcdf" else "path.h5:/group/dataset"
+        raise SourceError(key, text, f"name the dataset: {example}")
     columns = tuple(item.get("columns", ()))
     if columns and kind not in ("parquet", "csv"):
         raise SourceError(f"data[{index}].columns", list(columns), "only Parquet and CSV files have columns")
-    label = item.get("name") or default_label(path, dataset)
-    if not LABEL.match(label):
-        raise SourceError(f"data[{index}].name", label, "letters, digits, _ and - only")
+    name = item.get("name")
+    label = check_label(f"data[{index}].name", name) if name else default_label(path, dataset)
     return SourceSpec(label=label, kind=kind, key=key, path=path, dataset=dataset, columns=columns)
 
 
@@ -167,9 +183,8 @@ def parse_random_int(item: Mapping[str, Any], index: int) -> SourceSpec:
     for bound, value in (("low", low), ("high", high)):
         if not smallest <= value <= largest:
             raise SourceError(f"{key}.{bound}", value, f"outside {dtype} [{smallest}, {largest}]")
-    label = item.get("name") or f"{RANDOM_INT}_{low}_{high}_{dtype}"
-    if not LABEL.match(label):
-        raise SourceError(f"data[{index}].name", label, "letters, digits, _ and - only")
+    name = item.get("name")
+    label = check_label(f"data[{index}].name", name) if name else f"{RANDOM_INT}_{low}_{high}_{dtype}"
     return SourceSpec(label=label, kind=RANDOM_INT, key=key, low=low, high=high, dtype=dtype)
 
 
@@ -197,86 +212,10 @@ def parse_sources(items: Sequence[Any]) -> list[SourceSpec]:
     return specs
 
 
-def npy_dtype(head: bytes) -> str | None:
-    """The dtype text a .npy header announces (None if the header cannot be parsed)."""
-    if len(head) < 10:
-        return None
-    major = head[6]
-    size_bytes = 2 if major == 1 else 4
-    start = 8 + size_bytes
-    length = int.from_bytes(head[8:start], "little")
-    try:
-        header = ast.literal_eval(head[start : start + length].decode("latin-1"))
-    except (ValueError, SyntaxError, MemoryError):
-        return None
-    if not isinstance(header, dict) or "descr" not in header:
-        return None
-    return header["descr"] if isinstance(header["descr"], str) else repr(header["descr"])
-
-
-def check_npy(spec: SourceSpec, head: bytes) -> None:
-    if not head.startswith(NPY_MAGIC):
-        # A pickle (what np.save of an object writes under allow_pickle) starts with 0x80.
-        what = "a pickle, not a .npy array" if head[:1] == b"\x80" else "not a .npy file"
-        raise SourceError(spec.key, spec.where, f"{what}; refusing to read it")
-    descr = npy_dtype(head)
-    if descr is None:
-        raise SourceError(spec.key, spec.where, "unreadable .npy header")
-    if not NUMERIC_DESCR.match(descr):
-        raise SourceError(spec.key, spec.where, f"dtype {descr} is not plain numbers (object or structured)")
-
-
-def check_csv(spec: SourceSpec) -> None:
-    """The columns exist and their first rows are numbers (the job checks every row)."""
-    with open(spec.path, newline="", encoding="utf-8", errors="replace") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if not header:
-            raise SourceError(spec.key, spec.where, "empty CSV file (no header)")
-        wanted = spec.columns or tuple(header)
-        missing = [name for name in wanted if name not in header]
-        if missing:
-            raise SourceError(
-                spec.key, spec.where, f"no column {missing[0]!r} (columns: {', '.join(header)})"
-            )
-        places = {name: header.index(name) for name in wanted}
-        for number, row in enumerate(reader, start=2):
-            if number > CSV_ROWS_CHECKED:
-                break
-            for name, place in places.items():
-                cell = row[place].strip() if place < len(row) else ""
-                if cell:  # an empty cell is a missing value (NaN), not text
-                    try:
-                        float(cell)
-                    except ValueError:
-                        raise SourceError(
-                            spec.key, spec.where, f"column {name!r} is not numbers (line {number}: {cell!r})"
-                        ) from None
-
-
-def check_file(spec: SourceSpec) -> None:
-    """What can be known about a file source without numpy: it exists, its kind, its header."""
-    path = Path(spec.path)
-    if not path.exists():
-        raise SourceError(spec.key, spec.where, "no such file")
-    if not path.is_file():
-        raise SourceError(spec.key, spec.where, "not a regular file")
-    with open(path, "rb") as handle:
-        head = handle.read(65536 + 12)
-    if spec.kind == "npy":
-        check_npy(spec, head)
-    elif spec.kind == "hdf5" and not any(
-        head[offset : offset + 8] == HDF5_MAGIC for offset in (0, 512, 1024, 2048, 4096, 8192, 16384, 32768)
-    ):
-        raise SourceError(spec.key, spec.where, "not an HDF5 file")
-    elif spec.kind == "parquet" and not head.startswith(PARQUET_MAGIC):
-        raise SourceError(spec.key, spec.where, "not a Parquet file")
-    elif spec.kind == "csv":
-        check_csv(spec)
-
-
 def check_sources(items: Sequence[Any]) -> list[SourceSpec]:
     """Parse every entry and check every file as far as the standard library can."""
+    from outofcore.plan.file_checks import check_file  # it builds on this module
+
     specs = parse_sources(items)
     for spec in specs:
         if spec.is_file:

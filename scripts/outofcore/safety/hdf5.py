@@ -12,12 +12,17 @@ but never allocated (a 2 KB file can declare terabytes; a reader loops over all 
 Fletcher-32 checksums cover none of this. `refuse_foreign_layout` accepts only what the
 project's writers make: hard links, chunked or contiguous storage inside the file, every
 chunk allocated, checksummed chunks where the writer checksums, and declared sizes the
-stored bytes can hold.
+stored bytes can hold. A reader that knows the shape it wrote and means to read (the
+huge array's own stores) passes it as `expected`: the shape must be exactly that, and the
+stored-bytes bound does not apply to it, since no ratio bounds what a codec makes of
+redundant data (blosc2 stores a constant chunk as its header and one value; a constant
+column of years compressed 4,700x), while the work of reading it is what the job asked for.
 """
 
 import math
 import os
 import pickletools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +53,19 @@ SPARSE_SLACK = 32 << 20
 
 
 def dataset_layout_problems(
-    ds: h5py.Dataset, file_size: int, checksummed: bool = False, complete: bool = False
+    ds: h5py.Dataset,
+    file_size: int,
+    checksummed: bool = False,
+    complete: bool = False,
+    expected_shape: tuple[int, ...] | None = None,
 ) -> list[str]:
     """What is wrong with the storage of one dataset (empty: its bytes are in the file).
     `checksummed`: chunked with Fletcher-32 on every chunk; `complete`: every chunk
-    allocated (PyTables leaves some of its index arrays' chunks unallocated)."""
+    allocated (PyTables leaves some of its index arrays' chunks unallocated);
+    `expected_shape`: the shape the reader wrote and will read (its size is then no
+    bomb, however well it compressed)."""
+    if expected_shape is not None and tuple(ds.shape or ()) != tuple(expected_shape):
+        return [f"shape {ds.shape}, not the {tuple(expected_shape)} written"]
     plist = ds.id.get_create_plist()
     layout = plist.get_layout()
     if layout == h5py.h5d.VIRTUAL:
@@ -88,13 +101,20 @@ def dataset_layout_problems(
         return [f"declares {expected:,} chunks, {stored_inside:,} stored in the file of {file_size:,} bytes"]
     if checksummed and skipped:
         return [f"{skipped:,} chunks stored without their checksum"]
-    if declared > stored * ratio + (SLACK if complete else SPARSE_SLACK):
+    if expected_shape is None and declared > stored * ratio + (SLACK if complete else SPARSE_SLACK):
         return [f"declares {declared:,} bytes, only {stored:,} stored"]
     return []
 
 
-def layout_problems(path: str | Path, checksummed: bool = False, complete: bool = False) -> list[str]:
-    """`/name: problem` for every link and dataset whose data would not come from the file."""
+Shapes = Mapping[str, tuple[int, ...]]  # "/name" -> the shape its reader wrote and reads
+
+
+def layout_problems(
+    path: str | Path, checksummed: bool = False, complete: bool = False, expected: Shapes | None = None
+) -> list[str]:
+    """`/name: problem` for every link and dataset whose data would not come from the file
+    (`expected`: datasets whose shape the reader knows, `dataset_layout_problems`)."""
+    expected = expected or {}
     file_size = os.path.getsize(path)
     found: list[str] = []
 
@@ -106,7 +126,8 @@ def layout_problems(path: str | Path, checksummed: bool = False, complete: bool 
             return
         obj = h5[name]
         if isinstance(obj, h5py.Dataset):
-            problems = dataset_layout_problems(obj, file_size, checksummed, complete)
+            shape = expected.get(f"/{name}")
+            problems = dataset_layout_problems(obj, file_size, checksummed, complete, shape)
             found.extend(f"/{name}: {problem}" for problem in problems)
 
     with h5py.File(path, "r") as h5:
@@ -114,10 +135,12 @@ def layout_problems(path: str | Path, checksummed: bool = False, complete: bool 
     return found
 
 
-def refuse_foreign_layout(path: str | Path, checksummed: bool = False, complete: bool = False) -> None:
+def refuse_foreign_layout(
+    path: str | Path, checksummed: bool = False, complete: bool = False, expected: Shapes | None = None
+) -> None:
     """Raise UnsafeFile unless every dataset of `path` reads only bytes of `path` itself
-    (and, as asked, is checksummed and has every chunk allocated)."""
-    found = layout_problems(path, checksummed, complete)
+    (and, as asked, is checksummed, has every chunk allocated, has the expected shape)."""
+    found = layout_problems(path, checksummed, complete, expected)
     if found:
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
         raise UnsafeFile(f"{path}: {'; '.join(found[:3])}{more}; refusing to read the file")
@@ -158,10 +181,10 @@ def pickled_attributes(path: str | Path) -> list[str]:
     return [f.replace("//", "/") for f in found]
 
 
-def refuse_unsafe(path: str | Path, checksummed: bool = False) -> None:
+def refuse_unsafe(path: str | Path, checksummed: bool = False, expected: Shapes | None = None) -> None:
     """Raise UnsafeFile if `path` is not a file its writer could have made: datasets that
     read bytes from elsewhere (`refuse_foreign_layout`) or pickles PyTables would run."""
-    refuse_foreign_layout(path, checksummed)
+    refuse_foreign_layout(path, checksummed, expected=expected)
     refuse_pickles(path)
 
 

@@ -38,6 +38,7 @@ class NativeStats:
     mean: np.ndarray
     low: np.ndarray
     high: np.ndarray
+    missing: np.ndarray | None = None  # NaN per column (None: the sums had none)
 
 
 class Writer(Protocol):

@@ -112,12 +112,23 @@ def b2nd_opener(path: Path, spec: StoreSpec) -> OpenArray:
 def b2nd_native(path: Path, spec: StoreSpec) -> NativeStats:
     """The NDArray's own reductions over the rows, one call per statistic."""
     array = open_b2nd(path, spec)
-    return NativeStats(
-        total=np.asarray(array.sum(axis=0)),
-        mean=np.asarray(array.mean(axis=0)),
-        low=np.asarray(array.min(axis=0)),
-        high=np.asarray(array.max(axis=0)),
-    )
+    total = np.asarray(array.sum(axis=0))
+    if not np.isnan(total).any():
+        return NativeStats(
+            total=total,
+            mean=np.asarray(array.mean(axis=0)),
+            low=np.asarray(array.min(axis=0)),
+            high=np.asarray(array.max(axis=0)),
+        )
+    # missing values (NaN): the same reductions over the present values, as lazy expressions
+    gone = blosc2.isnan(array)
+    missing = np.asarray(gone.sum(axis=0))
+    present = spec.layout.rows - missing
+    total = np.asarray(blosc2.where(gone, 0.0, array).sum(axis=0))
+    low = np.asarray(blosc2.where(gone, np.inf, array).min(axis=0))
+    high = np.asarray(blosc2.where(gone, -np.inf, array).max(axis=0))
+    mean = np.divide(total, present, out=np.full(len(total), np.nan), where=present > 0)
+    return NativeStats(total=total, mean=mean, low=low, high=high, missing=missing)
 
 
 BACKEND = Backend(

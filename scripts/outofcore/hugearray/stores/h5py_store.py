@@ -11,7 +11,7 @@ import numpy as np
 
 from outofcore.hugearray.stores.backend import Backend, OpenArray
 from outofcore.hugearray.stores.chunk_pipeline import chunk_pipeline
-from outofcore.hugearray.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader
+from outofcore.hugearray.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, written_shape
 from outofcore.hugearray.stores.layout import StoreSpec, split_compression
 from outofcore.hugearray.stores.reading import BlockReader, PieceReader
 from outofcore.safety.hdf5 import refuse_foreign_layout
@@ -64,7 +64,7 @@ class H5pyWriter:
 
 def h5py_reader(path: Path, spec: StoreSpec) -> PieceReader:
     """h5py dataset: direct chunks, or blocks through the HDF5 filter pipeline."""
-    refuse_foreign_layout(path, complete=True)  # its bytes all in this file, every chunk allocated
+    refuse_foreign_layout(path, complete=True, expected=written_shape(spec))  # all here, every chunk
     h5 = h5py.File(path, "r")
     dataset = h5[DATASET]
     if spec.direct:
@@ -87,7 +87,7 @@ def h5py_reader(path: Path, spec: StoreSpec) -> PieceReader:
 
 def h5py_opener(path: Path, spec: StoreSpec) -> OpenArray:
     """The dataset as h5py opens it (the HDF5 filter pipeline decompresses)."""
-    refuse_foreign_layout(path, complete=True)
+    refuse_foreign_layout(path, complete=True, expected=written_shape(spec))
     h5 = h5py.File(path, "r")
     return OpenArray(h5[DATASET], lock=True, close=h5.close)
 

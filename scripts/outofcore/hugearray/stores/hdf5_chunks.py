@@ -25,6 +25,12 @@ DATASET = "array"  # node name in the HDF5 files
 B2ND_BLOCK_BYTES = 256 * 1024  # a blosc2 block inside a chunk: fits the L2 cache
 
 
+def written_shape(spec: StoreSpec) -> dict[str, tuple[int, int]]:
+    """The array's node and the shape the writer made it, for the layout check
+    (`outofcore.safety.hdf5`): that size is what the job asked for, however well it compressed."""
+    return {f"/{DATASET}": (spec.layout.rows, spec.layout.columns)}
+
+
 class ChunkCodec:
     """One HDF5 chunk <-> the bytes the HDF5 Blosc2 filter stores for it.
 

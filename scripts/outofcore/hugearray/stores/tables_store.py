@@ -10,7 +10,7 @@ import tables
 
 from outofcore.hugearray.stores.backend import Backend, OpenArray
 from outofcore.hugearray.stores.chunk_pipeline import chunk_pipeline
-from outofcore.hugearray.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader
+from outofcore.hugearray.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, written_shape
 from outofcore.hugearray.stores.layout import StoreSpec
 from outofcore.hugearray.stores.reading import BlockReader, PieceReader
 from outofcore.safety.hdf5 import refuse_unsafe
@@ -56,7 +56,7 @@ class TablesWriter:
 
 def tables_reader(path: Path, spec: StoreSpec) -> PieceReader:
     """PyTables EArray: direct chunks, or blocks through the HDF5 filter pipeline."""
-    refuse_unsafe(path)  # PyTables would unpickle attributes on opening the array
+    refuse_unsafe(path, expected=written_shape(spec))  # PyTables would unpickle attributes on opening
     h5 = tables.open_file(str(path), "r", max_blosc_threads=spec.threads)
     array = getattr(h5.root, DATASET)
     if spec.direct:
@@ -75,7 +75,7 @@ def tables_reader(path: Path, spec: StoreSpec) -> PieceReader:
 
 def tables_opener(path: Path, spec: StoreSpec) -> OpenArray:
     """The EArray as PyTables opens it (the HDF5 filter pipeline decompresses)."""
-    refuse_unsafe(path)
+    refuse_unsafe(path, expected=written_shape(spec))
     h5 = tables.open_file(str(path), "r", max_blosc_threads=spec.threads)
     return OpenArray(getattr(h5.root, DATASET), lock=True, close=h5.close)
 
