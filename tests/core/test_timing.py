@@ -6,7 +6,15 @@ import time
 import pandas as pd
 import pytest
 
-from outofcore.core.timing import Point, Timing, measure, measure_interleaved, spread_of_parts, stable_flags
+from outofcore.core.timing import (
+    Point,
+    Timing,
+    calibrate,
+    measure,
+    measure_interleaved,
+    spread_of_parts,
+    stable_flags,
+)
 
 
 def test_tiny_calls_are_looped_until_min_time():
@@ -36,10 +44,35 @@ def test_slow_call_runs_exactly_repeats_times():
     assert result.number == 1 and len(calls) == 3  # calibration counted as a sample
 
 
+class SteadyTimer:
+    """A timeit.Timer whose calls take exactly `per_call` seconds: calibration without the
+    machine's load in it."""
+
+    def __init__(self, per_call: float):
+        self.per_call, self.trials = per_call, []
+
+    def timeit(self, number: int) -> float:
+        self.trials.append(number)
+        return number * self.per_call
+
+
 def test_sample_size_scales_from_the_measured_time():
-    calls = []
-    result = measure(lambda: (calls.append(1), time.sleep(0.001)), repeats=2, min_time=0.02)
-    assert 10 <= result.number <= 64  # ~20 calls reach 20 ms; no overshoot by doubling far past it
+    timer = SteadyTimer(0.001)
+    number, elapsed = calibrate(timer, min_time=0.02)
+    assert number == 24 and elapsed >= 0.02  # 20 % past 20 ms, from the first trial's time
+    assert timer.trials == [1, 24]  # scaled at once, not doubled five times
+
+
+def test_calibration_doubles_at_least_and_scales_at_most_a_thousandfold():
+    assert calibrate(SteadyTimer(0.015), min_time=0.02) == (2, 0.03)  # x1.6 rounds to doubling
+    fast = SteadyTimer(1e-9)
+    number, _ = calibrate(fast, min_time=0.02)
+    assert fast.trials[:2] == [1, 1000] and number * 1e-9 >= 0.02
+
+
+def test_a_real_sample_lasts_at_least_min_time():
+    result = measure(lambda: time.sleep(0.001), repeats=2, min_time=0.02)
+    assert 1 <= result.number <= 64  # never far past the time needed, however loaded the machine
     assert result.seconds * result.number >= 0.02
 
 

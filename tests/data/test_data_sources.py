@@ -8,11 +8,24 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
+from conftest import REPO
 from outofcore.data.readers import npy_table
-from outofcore.data.sources import CHUNK, open_source
-from outofcore.plan.source_specs import GENERATORS, SourceError, check_sources, parse_sources
+from outofcore.data.sources import CHUNK, GENERATOR_DRAWS, open_source
+from outofcore.plan.source_specs import GENERATORS, RANDOM_INT, SourceError, check_sources, parse_sources
 from support import Planted
+
+
+def test_generators_are_listed_once_and_the_schema_and_docs_agree():
+    """GENERATORS is the list: the schema's enum, the job's generators and config/README.md follow it."""
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    assert schema["properties"]["data"]["items"]["oneOf"][0]["enum"] == list(GENERATORS)
+    assert set(GENERATORS) == {"linspace", RANDOM_INT, *GENERATOR_DRAWS}
+    documented = (REPO / "config" / "README.md").read_text()
+    assert all(f"- `{name}`:" in documented for name in GENERATORS)
+    for spec in check_sources(list(GENERATORS)):
+        assert open_source(spec, 42).array(3).shape == (3,), spec.kind
 
 
 def source(item, seed=42):

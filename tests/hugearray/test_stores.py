@@ -17,7 +17,7 @@ from outofcore.hugearray.stores import reading, registry
 from outofcore.hugearray.stores.backend import Backend
 from outofcore.hugearray.stores.layout import Layout
 from outofcore.hugearray.stores.registry import BACKENDS
-from outofcore.plan import hugearray_stores, sizing
+from outofcore.plan import hugearray_stores, sizing, units
 
 SMALL = {"size_mb": 4, "columns": 3, "block_mb": 1, "chunk_kb": 64}  # 5 blocks, the last partial
 
@@ -87,7 +87,7 @@ def test_config_schema_and_rules_know_every_backend():
     assert schema["properties"]["hugearray"]["properties"]["backends"]["items"]["enum"] == list(BACKENDS)
     rules = (REPO / "workflow" / "rules" / "hugearray.smk").read_text()
     outputs = re.findall(
-        r'data=data_output\(\s*"results/hugearray/\{size_mb\}/\{data\}/\{engine\}/\{backend\}(\.[\w.]+)",'
+        r'data=data_output\(\s*f"\{HUGEARRAY_JOB\}(\.[\w.]+)",'
         r'\s*keep=HUGEARRAY\["keep_data"\],'
         r'\s*is_directory=hugearray_stores\.stored_as_directory\("([^"]+)"\),',
         rules,
@@ -102,7 +102,7 @@ def test_config_schema_and_rules_know_every_backend():
 @pytest.mark.parametrize("size_mb", [1, 2, 256, 1024, 99_999, 1_000_000])
 def test_disk_request_covers_the_jobs_own_check(size_mb):
     nbytes = Layout.from_sizes(size_mb, 8, 1, 64).nbytes
-    assert sizing.hugearray_disk_mb(size_mb) * sizing.MiB >= sizing.array_disk_bytes(nbytes)
+    assert sizing.hugearray_disk_mb(size_mb) * units.MiB >= sizing.array_disk_bytes(nbytes)
 
 
 def test_resource_requests_of_the_default_config():

@@ -7,10 +7,11 @@ import pytest
 from outofcore.limits import disk as disk_limits
 from outofcore.limits import machine as machine_limits
 from outofcore.limits import registry
+from outofcore.plan.units import MiB
 
 
 def test_disk_probe_measures_all_and_cleans_up(tmp_path):
-    result = disk_limits.disk_gbps(tmp_path, 8 * disk_limits.MB, repeats=1)
+    result = disk_limits.disk_gbps(tmp_path, 8 * MiB, repeats=1)
     expected = {"page_cache_write", "durable_write", "warm_read", "cold_read"}
     assert (
         expected | {"cold_read_buffered", "cold_read_mmap"}

@@ -26,6 +26,7 @@ from outofcore.core.files import OutputWriteError
 from outofcore.hugearray.job import HugeArrayJob, write_array
 from outofcore.limits import disk as disk_limits
 from outofcore.plan.leftovers import owner, stale_leftovers
+from outofcore.plan.units import MiB
 from outofcore.summary.manifest import sha256_of
 
 HOST = socket.gethostname()
@@ -113,7 +114,7 @@ def test_full_disk_errors_name_the_file_and_leave_nothing(small_disk):
     with pytest.raises(
         OutputWriteError, match=r"not enough free disk space for the disk probe .*\.bandwidth-probe-"
     ):
-        disk_limits.disk_gbps(small_disk, 128 * disk_limits.MB, repeats=1)
+        disk_limits.disk_gbps(small_disk, 128 * MiB, repeats=1)
 
     # the memmap store larger than the disk, the free-space check passed (another job
     # filled the disk since): the file is allocated whole first, so ENOSPC, not SIGBUS

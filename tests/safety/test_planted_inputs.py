@@ -356,3 +356,17 @@ def test_workflow_refuses_every_planted_source_and_the_planted_lock(tmp_path):
     assert {p.relative_to(tmp_path).parts[0] for p in written} <= places
     assert not [p for p in (tmp_path / "results").rglob("*") if ".partial-" in p.name]
     assert not (tmp_path / "results/data/sources.csv").exists()
+
+
+def test_a_timed_table_write_that_fails_names_its_file(tmp_path):
+    import errno
+
+    from outofcore.core.files import OutputWriteError
+    from outofcore.particles.format_bench import named_write
+
+    class FullDisk:
+        def write(self, path, records, options):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OutputWriteError, match=r"could not write .*table\.parquet: OSError: \[Errno 28\]"):
+        named_write(FullDisk(), tmp_path / "table.parquet", np.zeros(1), None)

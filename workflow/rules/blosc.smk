@@ -8,15 +8,14 @@
 
 BLOSC = config["blosc"]
 BLOSC_JOBS = jobs.blosc_combinations(BLOSC["methods"], BLOSC["codecs"])
-BLOSC_CATEGORY = "3. blosc"
 
 
 rule blosc_sweep:
     input:
-        sources="results/data/sources.csv",
+        sources=SOURCES,
         file=lambda wc: DATA_BY_LABEL[wc.data].inputs,
     output:
-        csv="results/blosc/parts/{data}/{method}/{codec}.csv",
+        csv=BLOSC_PART,
     log:
         "logs/blosc_sweep_{data}_{method}_{codec}.log",
     benchmark:
@@ -55,67 +54,59 @@ rule blosc_sweep:
 rule blosc_plots:
     input:
         parts=[
-            f"results/blosc/parts/{d.label}/{m}/{c}.csv"
+            BLOSC_PART.format(data=d.label, method=m, codec=c)
             for d in DATA
             for m, c in BLOSC_JOBS
         ],
     output:
-        csv=report(
-            "results/blosc/sweep.csv",
-            caption="../report/blosc_sweep.rst",
-            category=BLOSC_CATEGORY,
-            labels=labels("sweep", "table as CSV"),
+        **reported_table(
+            BLOSC_SWEEP,
+            "blosc_sweep",
+            BLOSC_CATEGORY,
+            "sweep",
+            names=("csv", "sweep_html"),
         ),
-        sweep_html=report(
-            "results/blosc/sweep.html",
-            caption="../report/blosc_sweep.rst",
-            category=BLOSC_CATEGORY,
-            labels=labels("sweep", "table"),
+        **reported_table(
+            BLOSC_TARGETS,
+            "blosc_targets",
+            BLOSC_CATEGORY,
+            "performance ratios",
+            names=("targets", "targets_html"),
         ),
-        targets=report(
-            "results/blosc/targets.csv",
-            caption="../report/blosc_targets.rst",
-            category=BLOSC_CATEGORY,
-            labels=labels("performance ratios", "table as CSV"),
+        seed_png=reported(
+            BLOSC_FIGURES["seed_png"],
+            "blosc_seed_loglog",
+            BLOSC_CATEGORY,
+            "the tutorial's figure, fixed",
+            "figure",
         ),
-        targets_html=report(
-            "results/blosc/targets.html",
-            caption="../report/blosc_targets.rst",
-            category=BLOSC_CATEGORY,
-            labels=labels("performance ratios", "table"),
+        seed_svg=BLOSC_FIGURES["seed_svg"],
+        throughput_png=reported(
+            BLOSC_FIGURES["throughput_png"],
+            "blosc_throughput",
+            BLOSC_CATEGORY,
+            "throughput against size",
+            "figure",
         ),
-        seed_png=report(
-            "results/blosc/seed_loglog.png",
-            caption="../report/blosc_seed_loglog.rst",
-            category=BLOSC_CATEGORY,
-            labels=labels("the tutorial's figure, fixed", "figure"),
+        throughput_svg=BLOSC_FIGURES["throughput_svg"],
+        ratio_png=reported(
+            BLOSC_FIGURES["ratio_png"],
+            "blosc_ratio",
+            BLOSC_CATEGORY,
+            "compression ratio",
+            "figure",
         ),
-        seed_svg="results/blosc/seed_loglog.svg",
-        throughput_png=report(
-            "results/blosc/throughput.png",
-            caption="../report/blosc_throughput.rst",
-            category=BLOSC_CATEGORY,
-            labels=labels("throughput against size", "figure"),
+        matrix_png=reported(
+            BLOSC_FIGURES["matrix_png"],
+            "blosc_matrix",
+            BLOSC_CATEGORY,
+            "filter x codec matrix",
+            "figure",
         ),
-        throughput_svg="results/blosc/throughput.svg",
-        ratio_png=report(
-            "results/blosc/ratio.png",
-            caption="../report/blosc_ratio.rst",
-            category=BLOSC_CATEGORY,
-            labels=labels("compression ratio", "figure"),
+        scaling_png=reported(
+            BLOSC_FIGURES["scaling_png"], "blosc_scaling", BLOSC_CATEGORY
         ),
-        matrix_png=report(
-            "results/blosc/matrix.png",
-            caption="../report/blosc_matrix.rst",
-            category=BLOSC_CATEGORY,
-            labels=labels("filter x codec matrix", "figure"),
-        ),
-        scaling_png=report(
-            "results/blosc/scaling.png",
-            caption="../report/blosc_scaling.rst",
-            category=BLOSC_CATEGORY,
-        ),
-        headline="results/blosc/headline.csv",
+        headline=headline("blosc"),
     log:
         "logs/blosc_plots.log",
     localrule: True

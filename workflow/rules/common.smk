@@ -6,6 +6,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from snakemake.exceptions import WorkflowError
+from snakemake.io import is_flagged
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
@@ -14,6 +15,7 @@ from outofcore.plan import (
     source_specs,
     jobs,
     leftovers,
+    machine_fit,
     sizing,
 )  # noqa: E402 - needs scripts/ on the path
 
@@ -25,10 +27,93 @@ if "timing_lock" not in workflow.global_resources:
 
 PARTICLE_THREADS = 2  # pandas (numexpr), DuckDB, Polars, Arrow; PyTables scans use 1
 
+# Report categories, in the order the report lists them.
+DECISION_CATEGORY = "0. What to use"
+DATASETS_CATEGORY = "1. h5py datasets"
+PARTICLES_CATEGORY = "2. PyTables particles"
+BLOSC_CATEGORY = "3. blosc"
+HUGEARRAY_CATEGORY = "4. Huge on-disk array"
+SUMMARY_CATEGORY = "5. Machine limits and summary"
+
+# Result paths, named once: the rules that write them, the rules that read them and the
+# lists of final outputs below all use these names.
+LIMITS = "results/limits.csv"
+SOURCES = "results/data/sources.csv"
+DATASETS_H5 = "results/datasets/random.h5"
+DATASETS_SUMMARY = "results/datasets/summary.csv"
+DATASETS_PARTIAL = "results/datasets/partial_read.csv"
+PARTICLES_TABLE = "results/particles/{rows}/table.h5"
+PARTICLES_QUERY = "results/particles/{rows}/query.csv"
+PARTICLES_TIMINGS = "results/particles/{rows}/timings.csv"
+PARTICLES_QUERY_TIME = "results/particles/query_time.png"
+PARTICLES_FORMATS = "results/particles/formats.png"
+BLOSC_PART = "results/blosc/parts/{data}/{method}/{codec}.csv"
+BLOSC_SWEEP = "results/blosc/sweep.csv"
+BLOSC_TARGETS = "results/blosc/targets.csv"
+BLOSC_FIGURES = {  # by the name of the blosc_plots output
+    "seed_png": "results/blosc/seed_loglog.png",
+    "seed_svg": "results/blosc/seed_loglog.svg",
+    "throughput_png": "results/blosc/throughput.png",
+    "throughput_svg": "results/blosc/throughput.svg",
+    "ratio_png": "results/blosc/ratio.png",
+    "scaling_png": "results/blosc/scaling.png",
+    "matrix_png": "results/blosc/matrix.png",
+}
+HUGEARRAY_JOB = "results/hugearray/{size_mb}/{data}/{engine}/{backend}"  # + a suffix
+HUGEARRAY_SUMMARY = "results/hugearray/summary.csv"
+HUGEARRAY_MEMORY = "results/hugearray/memory.png"
+HUGEARRAY_THROUGHPUT = "results/hugearray/throughput.png"
+NODE_LIMITS = "results/hugearray/node_limits.csv"
+SUMMARY = "results/summary.csv"
+SUMMARY_PNG = "results/summary.png"
+DECISION = "results/decision.csv"
+MANIFEST = "results/manifest.csv"
+HEADLINE_STAGES = (
+    "particles",
+    "blosc",
+    "hugearray",
+)  # each writes results/<stage>/headline.csv
+
+
+def headline(stage):
+    """The headline figures of a stage: the one file the summary reads from it."""
+    return f"results/{stage}/headline.csv"
+
+
+def html_twin(path):
+    """The HTML table written beside a CSV table (same name, .html)."""
+    return str(Path(path).with_suffix(".html"))
+
 
 def labels(item, kind):
     """Labels of a report item: what it shows, and as what (figure, table, CSV download)."""
     return {"item": item, "format": kind}
+
+
+def reported(path, caption, category, item=None, kind=None, subcategory=None):
+    """`path` in the report, under `category` (and `subcategory`), described by
+    workflow/report/<caption>.rst and labelled `item` (what it shows) and `kind`."""
+    return report(
+        path,
+        caption=f"../report/{caption}.rst",
+        category=category,
+        subcategory=subcategory,
+        labels=labels(item, kind) if item else None,
+    )
+
+
+def reported_table(
+    path, caption, category, item, subcategory=None, names=("csv", "html")
+):
+    """Named outputs of a table in the report: the CSV (a download) and its HTML twin
+    (shown), with the same caption, category and item."""
+    csv_name, html_name = names
+    return {
+        csv_name: reported(path, caption, category, item, "table as CSV", subcategory),
+        html_name: reported(
+            html_twin(path), caption, category, item, "table", subcategory
+        ),
+    }
 
 
 def validate_config(config, schema):
@@ -46,6 +131,11 @@ def validate_config(config, schema):
         )
     except configcheck.ConfigError as error:
         raise WorkflowError(str(error)) from None
+    if workflow.local_exec:  # a cluster node has memory and disk of its own
+        try:
+            machine_fit.check_machine(config, "results")
+        except machine_fit.MachineTooSmall as error:
+            raise WorkflowError(str(error)) from None
 
 
 def blosc_threads_request():
@@ -63,22 +153,16 @@ def blosc_threads_request():
 
 def data_artifacts():
     """The run's data (HDF5 files, data tables): reproducible byte for byte from the config."""
+    rows = config["particles"]["rows"]
     return [
-        "results/datasets/random.h5",
-        "results/datasets/summary.csv",
-        "results/datasets/partial_read.csv",
-        "results/data/sources.csv",
+        DATASETS_H5,
+        DATASETS_SUMMARY,
+        DATASETS_PARTIAL,
+        SOURCES,
+        *expand([PARTICLES_TABLE, PARTICLES_QUERY], rows=rows),
         *expand(
-            "results/particles/{rows}/{name}",
-            rows=config["particles"]["rows"],
-            name=["table.h5", "query.csv"],
-        ),
-        *expand(
-            "results/particles/{rows}/{name}",
-            rows=config["particles"]["rows"],
-            name=[
-                jobs.PARTICLE_STORE_FILES[fmt] for fmt in config["particles"]["formats"]
-            ],
+            list(jobs.particle_store_outputs(config["particles"]["formats"]).values()),
+            rows=rows,
         ),
     ]
 
@@ -86,27 +170,16 @@ def data_artifacts():
 def timing_artifacts():
     """The run's measurements: they differ from run to run, so they stay out of the manifest."""
     return [
-        *expand(
-            "results/particles/{rows}/timings.csv", rows=config["particles"]["rows"]
-        ),
-        "results/particles/query_time.png",
-        "results/particles/formats.png",
-        "results/blosc/sweep.csv",
-        "results/blosc/targets.csv",
-        "results/blosc/seed_loglog.png",
-        "results/blosc/seed_loglog.svg",
-        "results/blosc/throughput.png",
-        "results/blosc/throughput.svg",
-        "results/blosc/ratio.png",
-        "results/blosc/scaling.png",
-        "results/blosc/matrix.png",
-        "results/hugearray/summary.csv",
-        "results/hugearray/memory.png",
-        "results/hugearray/throughput.png",
-        *[
-            f"results/{stage}/headline.csv"
-            for stage in ("particles", "blosc", "hugearray")
-        ],
+        *expand(PARTICLES_TIMINGS, rows=config["particles"]["rows"]),
+        PARTICLES_QUERY_TIME,
+        PARTICLES_FORMATS,
+        BLOSC_SWEEP,
+        BLOSC_TARGETS,
+        *BLOSC_FIGURES.values(),
+        HUGEARRAY_SUMMARY,
+        HUGEARRAY_MEMORY,
+        HUGEARRAY_THROUGHPUT,
+        *[headline(stage) for stage in HEADLINE_STAGES],
     ]
 
 
@@ -119,12 +192,12 @@ def data_output(path, keep=False, is_directory=False):
 def all_outputs():
     """Every artifact of a full run."""
     return [
-        "results/decision.csv",
-        "results/decision.html",
-        "results/limits.csv",
-        "results/summary.csv",
-        "results/summary.png",
-        "results/manifest.csv",
+        DECISION,
+        html_twin(DECISION),
+        LIMITS,
+        SUMMARY,
+        SUMMARY_PNG,
+        MANIFEST,
         *data_artifacts(),
         *timing_artifacts(),
     ]
@@ -137,3 +210,26 @@ onstart:
     if workflow.execution_settings.lock:
         for path in leftovers.remove_stale_leftovers("results"):
             print(f"removed {path}: left by a killed job", file=sys.stderr)
+
+
+def remove_targets_temp():
+    """Snakemake keeps the temporary outputs of a job the user asked for by name (one
+    huge-array CSV: its GiB store stays); removed here once the run ends, whoever asked.
+    """
+    if workflow.storage_settings.notemp or workflow.dag is None:
+        return
+    outputs = [
+        (str(path), is_flagged(path, "temp"))
+        for job in workflow.dag.targetjobs
+        for path in job.output
+    ]
+    for path in leftovers.remove_temporary(outputs):
+        print(f"removed {path}: temporary", file=sys.stderr)
+
+
+onsuccess:
+    remove_targets_temp()
+
+
+onerror:
+    remove_targets_temp()

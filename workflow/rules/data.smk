@@ -11,18 +11,7 @@ rule data_sources:
     input:
         files=[path for spec in DATA for path in spec.inputs],
     output:
-        csv=report(
-            "results/data/sources.csv",
-            caption="../report/data_sources.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("data sources", "table as CSV"),
-        ),
-        html=report(
-            "results/data/sources.html",
-            caption="../report/data_sources.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("data sources", "table"),
-        ),
+        **reported_table(SOURCES, "data_sources", SUMMARY_CATEGORY, "data sources"),
     log:
         "logs/data_sources.log",
     localrule: True

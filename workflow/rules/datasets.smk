@@ -1,12 +1,11 @@
 # Stage 1 of the tutorial: named random integer arrays in one HDF5 file (h5py), written
 # by one job and listed and sliced by another, as the tutorial reopens the file to read.
-DATASETS_CATEGORY = "1. h5py datasets"
 DATASET_ARRAYS = config["datasets"]["arrays"]
 
 
 rule datasets:
     output:
-        h5="results/datasets/random.h5",
+        h5=DATASETS_H5,
     log:
         "logs/datasets.log",
     conda:
@@ -25,31 +24,21 @@ rule datasets:
 
 rule datasets_listing:
     input:
-        h5="results/datasets/random.h5",
+        h5=DATASETS_H5,
     output:
-        summary=report(
-            "results/datasets/summary.csv",
-            caption="../report/datasets_summary.rst",
-            category=DATASETS_CATEGORY,
-            labels=labels("datasets in the file", "table as CSV"),
+        **reported_table(
+            DATASETS_SUMMARY,
+            "datasets_summary",
+            DATASETS_CATEGORY,
+            "datasets in the file",
+            names=("summary", "summary_html"),
         ),
-        summary_html=report(
-            "results/datasets/summary.html",
-            caption="../report/datasets_summary.rst",
-            category=DATASETS_CATEGORY,
-            labels=labels("datasets in the file", "table"),
-        ),
-        partial=report(
-            "results/datasets/partial_read.csv",
-            caption="../report/datasets_partial.rst",
-            category=DATASETS_CATEGORY,
-            labels=labels("slice read back", "table as CSV"),
-        ),
-        partial_html=report(
-            "results/datasets/partial_read.html",
-            caption="../report/datasets_partial.rst",
-            category=DATASETS_CATEGORY,
-            labels=labels("slice read back", "table"),
+        **reported_table(
+            DATASETS_PARTIAL,
+            "datasets_partial",
+            DATASETS_CATEGORY,
+            "slice read back",
+            names=("partial", "partial_html"),
         ),
     log:
         "logs/datasets_listing.log",

@@ -15,24 +15,23 @@ HUGEARRAY_DATA = {
         HUGEARRAY["data"], DATA, "hugearray.data"
     )
 }
-HUGEARRAY_CATEGORY = "4. Huge on-disk array"
 
 
 rule hugearray:
     input:
         sources=lambda wc: hugearray_stores.source_inputs(
-            HUGEARRAY_DATA[wc.data].is_file
+            HUGEARRAY_DATA[wc.data].is_file, SOURCES
         ),
-        limits="results/limits.csv",  # its node: a job elsewhere measures its own node's
+        limits=LIMITS,  # its node: a job elsewhere measures its own node's
         file=lambda wc: HUGEARRAY_DATA[wc.data].inputs,
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.h5",
+            f"{HUGEARRAY_JOB}.h5",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".h5"),
         ),
-        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
-        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
     log:
         "logs/hugearray_{size_mb}_{data}_{engine}_{backend}.log",
     benchmark:
@@ -80,12 +79,12 @@ rule hugearray:
 use rule hugearray as hugearray_memmap with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.npy",
+            f"{HUGEARRAY_JOB}.npy",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".npy"),
         ),
-        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
-        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -96,12 +95,12 @@ use rule hugearray as hugearray_memmap with:
 use rule hugearray as hugearray_zarr with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.zarr",
+            f"{HUGEARRAY_JOB}.zarr",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".zarr"),
         ),
-        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
-        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -112,12 +111,12 @@ use rule hugearray as hugearray_zarr with:
 use rule hugearray as hugearray_blosc2 with:
     output:
         data=data_output(
-            "results/hugearray/{size_mb}/{data}/{engine}/{backend}.b2nd",
+            f"{HUGEARRAY_JOB}.b2nd",
             keep=HUGEARRAY["keep_data"],
             is_directory=hugearray_stores.stored_as_directory(".b2nd"),
         ),
-        table="results/hugearray/{size_mb}/{data}/{engine}/{backend}.csv",
-        node_limits="results/hugearray/{size_mb}/{data}/{engine}/{backend}.node_limits.csv",
+        table=f"{HUGEARRAY_JOB}.csv",
+        node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -128,12 +127,14 @@ use rule hugearray as hugearray_blosc2 with:
 rule hugearray_plots:
     input:
         tables=hugearray_stores.job_tables(
+            HUGEARRAY_JOB,
             HUGEARRAY["sizes_mb"],
             list(HUGEARRAY_DATA),
             HUGEARRAY["backends"],
             HUGEARRAY["engines"],
         ),
         node_limits=hugearray_stores.job_tables(
+            HUGEARRAY_JOB,
             HUGEARRAY["sizes_mb"],
             list(HUGEARRAY_DATA),
             HUGEARRAY["backends"],
@@ -141,32 +142,29 @@ rule hugearray_plots:
             ".node_limits.csv",
         ),
     output:
-        summary=report(
-            "results/hugearray/summary.csv",
-            caption="../report/hugearray_summary.rst",
-            category=HUGEARRAY_CATEGORY,
-            labels=labels("measurements", "table as CSV"),
+        **reported_table(
+            HUGEARRAY_SUMMARY,
+            "hugearray_summary",
+            HUGEARRAY_CATEGORY,
+            "measurements",
+            names=("summary", "summary_html"),
         ),
-        summary_html=report(
-            "results/hugearray/summary.html",
-            caption="../report/hugearray_summary.rst",
-            category=HUGEARRAY_CATEGORY,
-            labels=labels("measurements", "table"),
+        memory=reported(
+            HUGEARRAY_MEMORY,
+            "hugearray_memory",
+            HUGEARRAY_CATEGORY,
+            "peak memory against array size",
+            "figure",
         ),
-        memory=report(
-            "results/hugearray/memory.png",
-            caption="../report/hugearray_memory.rst",
-            category=HUGEARRAY_CATEGORY,
-            labels=labels("peak memory against array size", "figure"),
+        throughput=reported(
+            HUGEARRAY_THROUGHPUT,
+            "hugearray_throughput",
+            HUGEARRAY_CATEGORY,
+            "throughput against array size",
+            "figure",
         ),
-        throughput=report(
-            "results/hugearray/throughput.png",
-            caption="../report/hugearray_throughput.rst",
-            category=HUGEARRAY_CATEGORY,
-            labels=labels("throughput against array size", "figure"),
-        ),
-        headline="results/hugearray/headline.csv",
-        node_limits="results/hugearray/node_limits.csv",
+        headline=headline("hugearray"),
+        node_limits=NODE_LIMITS,
     log:
         "logs/hugearray_plots.log",
     conda:

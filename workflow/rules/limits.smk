@@ -1,21 +1,10 @@
 # The machine's own limits (memory copy, disk), measured in the same run as the stages.
-DECISION_CATEGORY = "0. What to use"
-SUMMARY_CATEGORY = "5. Machine limits and summary"
 
 
 rule limits:
     output:
-        csv=report(
-            "results/limits.csv",
-            caption="../report/limits.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("machine limits and versions", "table as CSV"),
-        ),
-        html=report(
-            "results/limits.html",
-            caption="../report/limits.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("machine limits and versions", "table"),
+        **reported_table(
+            LIMITS, "limits", SUMMARY_CATEGORY, "machine limits and versions"
         ),
     log:
         "logs/limits.log",

@@ -5,17 +5,8 @@ rule manifest:
     input:
         data_artifacts(),
     output:
-        csv=report(
-            "results/manifest.csv",
-            caption="../report/manifest.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("data manifest (sha256)", "table as CSV"),
-        ),
-        html=report(
-            "results/manifest.html",
-            caption="../report/manifest.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("data manifest (sha256)", "table"),
+        **reported_table(
+            MANIFEST, "manifest", SUMMARY_CATEGORY, "data manifest (sha256)"
         ),
     log:
         "logs/manifest.log",

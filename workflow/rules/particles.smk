@@ -1,41 +1,27 @@
 # Stage 2 of the tutorial: the PyTables particle table, filled and queried, every method timed;
 # the same rows in Parquet and pandas' HDFStore, queried by DuckDB, Polars, Arrow and pandas.
 
-PARTICLES_CATEGORY = "2. PyTables particles"
-
 
 rule particles:
     output:
         **jobs.particle_store_outputs(config["particles"]["formats"]),
-        table="results/particles/{rows}/table.h5",
-        query=report(
-            "results/particles/{rows}/query.csv",
-            caption="../report/particles_query.rst",
-            category=PARTICLES_CATEGORY,
+        **reported_table(
+            PARTICLES_QUERY,
+            "particles_query",
+            PARTICLES_CATEGORY,
+            "matching rows",
             subcategory="{rows} rows",
-            labels=labels("matching rows", "table as CSV"),
+            names=("query", "query_html"),
         ),
-        query_html=report(
-            "results/particles/{rows}/query.html",
-            caption="../report/particles_query.rst",
-            category=PARTICLES_CATEGORY,
+        **reported_table(
+            PARTICLES_TIMINGS,
+            "particles_timings",
+            PARTICLES_CATEGORY,
+            "timings",
             subcategory="{rows} rows",
-            labels=labels("matching rows", "table"),
+            names=("timings", "timings_html"),
         ),
-        timings=report(
-            "results/particles/{rows}/timings.csv",
-            caption="../report/particles_timings.rst",
-            category=PARTICLES_CATEGORY,
-            subcategory="{rows} rows",
-            labels=labels("timings", "table as CSV"),
-        ),
-        timings_html=report(
-            "results/particles/{rows}/timings.html",
-            caption="../report/particles_timings.rst",
-            category=PARTICLES_CATEGORY,
-            subcategory="{rows} rows",
-            labels=labels("timings", "table"),
-        ),
+        table=PARTICLES_TABLE,
     log:
         "logs/particles_{rows}.log",
     benchmark:
@@ -67,23 +53,25 @@ rule particles:
 
 rule particles_plot:
     input:
-        expand("results/particles/{rows}/timings.csv", rows=config["particles"]["rows"]),
+        expand(PARTICLES_TIMINGS, rows=config["particles"]["rows"]),
     output:
-        plot=report(
-            "results/particles/query_time.png",
-            caption="../report/particles_query_time.rst",
-            category=PARTICLES_CATEGORY,
+        plot=reported(
+            PARTICLES_QUERY_TIME,
+            "particles_query_time",
+            PARTICLES_CATEGORY,
+            "query time against rows",
+            "figure",
             subcategory="all sizes",
-            labels=labels("query time against rows", "figure"),
         ),
-        formats=report(
-            "results/particles/formats.png",
-            caption="../report/particles_formats.rst",
-            category=PARTICLES_CATEGORY,
+        formats=reported(
+            PARTICLES_FORMATS,
+            "particles_formats",
+            PARTICLES_CATEGORY,
+            "PyTables, Parquet and HDFStore",
+            "figure",
             subcategory="all sizes",
-            labels=labels("PyTables, Parquet and HDFStore", "figure"),
         ),
-        headline="results/particles/headline.csv",
+        headline=headline("particles"),
     log:
         "logs/particles_plot.log",
     conda:

@@ -4,44 +4,29 @@
 
 rule summary:
     input:
-        limits="results/limits.csv",
-        node_limits="results/hugearray/node_limits.csv",
-        headlines=[
-            f"results/{stage}/headline.csv"
-            for stage in ("particles", "blosc", "hugearray")
-        ],
+        limits=LIMITS,
+        node_limits=NODE_LIMITS,
+        headlines=[headline(stage) for stage in HEADLINE_STAGES],
     output:
-        csv=report(
-            "results/summary.csv",
-            caption="../report/summary.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels(
-                "headline figures as fractions of the limits", "table as CSV"
-            ),
+        **reported_table(
+            SUMMARY,
+            "summary",
+            SUMMARY_CATEGORY,
+            "headline figures as fractions of the limits",
         ),
-        html=report(
-            "results/summary.html",
-            caption="../report/summary.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("headline figures as fractions of the limits", "table"),
+        **reported_table(
+            DECISION,
+            "decision",
+            DECISION_CATEGORY,
+            "what to use",
+            names=("decision_csv", "decision_html"),
         ),
-        png=report(
-            "results/summary.png",
-            caption="../report/summary.rst",
-            category=SUMMARY_CATEGORY,
-            labels=labels("fractions of the limits", "figure"),
-        ),
-        decision_csv=report(
-            "results/decision.csv",
-            caption="../report/decision.rst",
-            category=DECISION_CATEGORY,
-            labels=labels("what to use", "table as CSV"),
-        ),
-        decision_html=report(
-            "results/decision.html",
-            caption="../report/decision.rst",
-            category=DECISION_CATEGORY,
-            labels=labels("what to use", "table"),
+        png=reported(
+            SUMMARY_PNG,
+            "summary",
+            SUMMARY_CATEGORY,
+            "fractions of the limits",
+            "figure",
         ),
     log:
         "logs/summary.log",

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from outofcore.blosc.rows import MEMCPY
 from outofcore.core.timing import stable_flags
+from outofcore.plan.units import GB
 from outofcore.summary.headline import Headline
 
 SIZE_LABEL = "array size n (elements of the data source)"
@@ -44,7 +45,7 @@ def bandwidth(
     if rows.empty:
         return None
     row = rows.sort_values("threads").iloc[-1]
-    return float(row["nbytes"] / row["seconds_min"] / 1e9) if best else float(row["gbps"])
+    return float(row["nbytes"] / row["seconds_min"] / GB) if best else float(row["gbps"])
 
 
 def main_view(sweep: pd.DataFrame, data: str | None = None, filters: str | None = None) -> pd.DataFrame:

@@ -21,11 +21,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from outofcore.blosc.figures import OPERATION_LIMIT, bandwidth
+from outofcore.blosc.figures import OPERATION_LIMIT, SAFE_METHODS, bandwidth
 from outofcore.blosc.rows import MEMCPY
+from outofcore.plan.units import GB
 from outofcore.summary.headline import Headline
 
-SAFE_METHODS = ("compress_ptr", "blosc2")
 PICKS = ("fastest", "smallest", "balanced")
 MIN_GAIN = 1.05
 RULE = (
@@ -58,7 +58,7 @@ def points(sweep: pd.DataFrame) -> pd.DataFrame:
     table = table.merge(extra, on=key)
     for column in more:  # read back with keep_default_na=False: an unknown value is ""
         table[column] = pd.to_numeric(table[column], errors="coerce")
-    table["roundtrip_gbps"] = table["nbytes"] / table["seconds"] / 1e9
+    table["roundtrip_gbps"] = table["nbytes"] / table["seconds"] / GB
     table["lossy"] = table["filters"].str.contains("trunc_prec")
     table["label"] = table["method"] + "/" + table["codec"] + "/" + table["filters"]
     return table.sort_values(key, ignore_index=True)

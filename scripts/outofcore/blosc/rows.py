@@ -14,7 +14,7 @@ import pandas as pd
 
 from outofcore.blosc import filters as blosc_filters
 from outofcore.core.timing import Timing, stable_flags
-from outofcore.limits.memory import GB
+from outofcore.plan.units import GB
 
 MEMCPY = "memcpy"  # method of the memory-bandwidth rows (operation copy/write/read, codec NO_CODEC)
 NO_CODEC = "none"

@@ -6,14 +6,10 @@ the whole array calls `array(size)` and one that builds an array larger than mem
 for one block at a time (`blocks`). Every source yields the same values whatever the
 blocks asked for.
 
-Generators (seeded from the config's `seed`, `outofcore.core.seeding`):
-- `linspace`: the tutorial's `np.linspace(0, 100, size)`, float64 (bit for bit);
-- `random_int`: integers uniform in [low, high] (inclusive) as an 8- to 64-bit integer
-  dtype; by default [0, 1000], int32;
-- `smooth`: a sensor-like float64 signal: two slow sines plus small Gaussian noise,
-  quantized to 0.01;
-- `noisy_float`: standard normal float64 (every mantissa bit random);
-- `sparse`: float64, 99 % zeros, the rest standard normal.
+Generators (`GENERATORS` names them; seeded from the config's `seed`,
+`outofcore.core.seeding`): `linspace`, the tutorial's `np.linspace(0, 100, size)` bit for
+bit; `random_int`, integers uniform in [low, high] as an 8- to 64-bit integer dtype; and
+the drawn ones of `GENERATOR_DRAWS`, each with its description.
 A user's file (`.npy`, HDF5 dataset, Parquet or CSV numeric columns) is read flat
 (C order; Parquet and CSV column after column), keeps its dtype (columns: their common
 numeric type), and is cut or repeated (tiled) to each size. The readers refuse pickles,

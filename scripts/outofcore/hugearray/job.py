@@ -59,9 +59,8 @@ from outofcore.hugearray.stores.backend import Backend
 from outofcore.hugearray.stores.layout import Layout, StoreSpec
 from outofcore.hugearray.stores.registry import get_backend
 from outofcore.hugearray.stores.writeback import Writeback
-from outofcore.plan.sizing import MiB, array_disk_bytes
-
-GB = 1e9  # throughputs are in GB/s of uncompressed array bytes (10**9 bytes)
+from outofcore.plan.sizing import array_disk_bytes
+from outofcore.plan.units import GB, MiB  # throughputs: GB/s of uncompressed array bytes
 
 
 class NotEnoughDiskSpace(OSError):

@@ -22,13 +22,13 @@ import numpy as np
 
 from outofcore.core.files import OutputWriteError, owner_tag
 from outofcore.core.timing import Timing, measure
+from outofcore.plan.units import GB, MiB
 
-MB = 1 << 20
-CHUNK = 8 * MB  # bytes per write/read call: large enough to hide per-call costs
-DIRECT_CHUNK = 16 * MB  # bytes per O_DIRECT read: fewer, larger requests keep the device busy
+CHUNK = 8 * MiB  # bytes per write/read call: large enough to hide per-call costs
+DIRECT_CHUNK = 16 * MiB  # bytes per O_DIRECT read: fewer, larger requests keep the device busy
 DIRECT_STREAMS = 8  # O_DIRECT readers in flight: a deeper queue than one reader's
 PAGE = mmap.PAGESIZE
-PROBE_HEADROOM = 16 * MB  # left free beside the disk probe: other jobs write too
+PROBE_HEADROOM = 16 * MiB  # left free beside the disk probe: other jobs write too
 COLD_WAYS = ("cold_read_direct", "cold_read_buffered", "cold_read_mmap")
 
 
@@ -156,8 +156,8 @@ def disk_timings(
     free = shutil.disk_usage(directory).free
     if nbytes + PROBE_HEADROOM > free:
         raise OutputWriteError(
-            f"not enough free disk space for the disk probe {path}: it writes {nbytes / MB:,.0f} MiB "
-            f"(limits.disk_mb), {free / MB:,.0f} MiB free; lower limits.disk_mb or free some space"
+            f"not enough free disk space for the disk probe {path}: it writes {nbytes / MiB:,.0f} MiB "
+            f"(limits.disk_mb), {free / MiB:,.0f} MiB free; lower limits.disk_mb or free some space"
         )
     try:
         timed: dict[str, Callable[[], object]] = {
@@ -183,7 +183,7 @@ def disk_gbps(directory: str | Path, nbytes: int, repeats: int = 3) -> dict[str,
     """Write (page cache / durable) and read (warm / cold) bandwidths of a file system, GB/s."""
     nbytes = max(CHUNK, nbytes // CHUNK * CHUNK)
     timings = disk_timings(directory, nbytes, repeats)
-    return {name: timing.best_rate(nbytes) / 1e9 for name, timing in timings.items()}
+    return {name: timing.best_rate(nbytes) / GB for name, timing in timings.items()}
 
 
 def is_cached(cold_gbps: float, warm_gbps: float) -> bool:

@@ -26,13 +26,13 @@ from outofcore.limits.disk import (
     CHUNK,
     DIRECT_CHUNK,
     DIRECT_STREAMS,
-    MB,
     disk_timings,
     fastest,
     is_cached,
 )
 from outofcore.limits.memory import bandwidths_gbps
 from outofcore.limits.registry import LIMITS, get_limit, row
+from outofcore.plan.units import GB, GiB, MiB
 
 COLUMNS = ["name", "value", "unit", "how"]
 HOST = "host"  # the row naming the node the limits were measured on
@@ -115,7 +115,7 @@ def three_digits(value: float) -> float:
 MEMORY_HOW = {kind: LIMITS[f"{kind}_{{T}}t"].how for kind in ("copy", "write", "read")}
 DISK_HOW = {name: LIMITS[name].how for name in ("page_cache_write", "durable_write", "warm_read")}
 COLD_HOW = {
-    name: LIMITS[name].how.format(mb="{mb}", streams=DIRECT_STREAMS, chunk_mb=DIRECT_CHUNK // MB)
+    name: LIMITS[name].how.format(mb="{mb}", streams=DIRECT_STREAMS, chunk_mb=DIRECT_CHUNK // MiB)
     for name in ("cold_read_direct", "cold_read_buffered", "cold_read_mmap")
 }
 
@@ -123,7 +123,9 @@ COLD_HOW = {
 def memory_rows(memcpy_mb: int, threads: Iterable[int], repeats: int) -> list[dict[str, Any]]:
     """copy_{T}t, write_{T}t, read_{T}t for every thread count, and `memcpy` (= copy_1t)."""
     rows = []
-    for name, (gbps, timing) in sorted(bandwidths_gbps(list(threads), memcpy_mb * MB, repeats, 0.05).items()):
+    for name, (gbps, timing) in sorted(
+        bandwidths_gbps(list(threads), memcpy_mb * MiB, repeats, 0.05).items()
+    ):
         kind, t = name.split("_")
         count = int(t[:-1])
         how = MEMORY_HOW[kind].format(mb=memcpy_mb, threads=f"{count} thread{'s' if count > 1 else ''}")
@@ -139,9 +141,9 @@ def disk_rows(
     results_dir: str | Path, disk_mb: int, repeats: int, allow_direct: bool = True
 ) -> list[dict[str, Any]]:
     """Rows of the disk limits; `cold_read` names the cold way it took its value from."""
-    nbytes = max(CHUNK, disk_mb * MB // CHUNK * CHUNK)
+    nbytes = max(CHUNK, disk_mb * MiB // CHUNK * CHUNK)
     timings = disk_timings(results_dir, nbytes, repeats, allow_direct)
-    gbps = {name: timing.best_rate(nbytes) / 1e9 for name, timing in timings.items()}
+    gbps = {name: timing.best_rate(nbytes) / GB for name, timing in timings.items()}
     where = f"on {Path(results_dir).resolve()}"
     ways = {name: timing for name, timing in timings.items() if name in COLD_HOW}
     best = fastest(ways)
@@ -171,7 +173,7 @@ def measure_limits(
     """All limits as rows name,value,unit,how; memory bandwidths for every count in `threads`."""
     rows = memory_rows(memcpy_mb, threads, repeats) + disk_rows(results_dir, disk_mb, repeats)
     rows.append(row("cores", os.cpu_count()))
-    rows.append(row("memory", three_digits(psutil.virtual_memory().total / 2**30)))
+    rows.append(row("memory", three_digits(psutil.virtual_memory().total / GiB)))
     rows.append(row("cpu_model", cpu_model()))
     rows.append(row(HOST, this_host()))
     rows += [row(f"version {lib}", version) for lib, version in versions().items()]

@@ -17,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from outofcore.core.timing import Point, Timing, measure, measure_interleaved
+from outofcore.plan.units import GB, MiB
 
-GB = 1e9  # bytes in a GB: throughputs are decimal GB/s, like the vendors' figures
 # Both buffers together are 16 x a 32 MiB L3 cache: the copy runs from and to main memory.
-CACHE_LEAVING_BYTES = 256 * 2**20
-PIECE = 2**20  # bytes per read of the read-only probe: fits the per-core L2 cache
+CACHE_LEAVING_BYTES = 256 * MiB
+PIECE = MiB  # bytes per read of the read-only probe: fits the per-core L2 cache
 KINDS = ("copy", "write", "read")
 
 

@@ -17,7 +17,8 @@ from outofcore.core.timing import stable_flags
 from outofcore.particles.bench import METHOD_SETTINGS, with_settings
 from outofcore.particles.formats.registry import FORMATS
 from outofcore.plan.sizing import PARTICLE_BYTES
-from outofcore.summary.headline import GB, Headline
+from outofcore.plan.units import GB, MB
+from outofcore.summary.headline import Headline
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
 # scan costs at least) and the index build are drawn as references.
@@ -141,7 +142,7 @@ def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
     nrows = int(timings["rows"].max())
     largest = with_settings(timings[timings["rows"] == nrows])
     fig, (write_ax, query_ax) = plt.subplots(1, 2, figsize=(15, 6), layout="constrained")
-    writes = largest[largest["step"] == "fill"].assign(mbps=lambda t: t["rows_per_s"] * PARTICLE_BYTES / 1e6)
+    writes = largest[largest["step"] == "fill"].assign(mbps=lambda t: t["rows_per_s"] * PARTICLE_BYTES / MB)
     _bars(write_ax, writes, WRITES, "mbps")
     write_ax.set_ylabel("write throughput (MB/s of records, median)")
     write_ax.set_title(f"writing {nrows:,} rows")

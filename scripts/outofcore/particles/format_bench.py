@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from outofcore.core.files import atomic_output
+from outofcore.core.files import OutputWriteError, atomic_output
 from outofcore.core.seeding import rng_for
 from outofcore.core.timing import Point, measure, measure_interleaved
 from outofcore.particles.bench import REPEATS, TimingRow, fresh
@@ -81,6 +81,15 @@ def ordered(records: np.ndarray, order: str, seed: int) -> np.ndarray:
     return records[permutation]
 
 
+def named_write(writer: Writer, path: Path, records: np.ndarray, options: WriteOptions) -> None:
+    """A timed write; a failure (a full disk: a bare `OSError: [Errno 28]` from Arrow or
+    HDF5) names the file it was writing."""
+    try:
+        writer.write(path, records, options)
+    except OSError as error:
+        raise OutputWriteError(f"could not write {path}: {type(error).__name__}: {error}") from error
+
+
 def write_options(settings: FormatSettings, query: Query) -> WriteOptions:
     return WriteOptions(query, settings.parquet_compression, settings.parquet_row_group_rows)
 
@@ -107,7 +116,7 @@ def time_writes(
             beside = path.with_name(f"{path.name}.{writer.method}.{writer.setting}")
             targets[fmt, writer] = path if writer is get_format(fmt).output else beside
     points = {
-        key: Point(lambda w=key[1], p=path: w.write(p, records, options), fresh(path))
+        key: Point(lambda w=key[1], p=path: named_write(w, p, records, options), fresh(path))
         for key, path in targets.items()
     }
     defaults = {key: point for key, point in points.items() if key[1].setting == "default"}

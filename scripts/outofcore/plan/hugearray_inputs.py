@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from outofcore.plan.source_specs import GENERATORS, RANDOM_INT, SourceError, SourceSpec
+from outofcore.plan.units import MiB
 
 OWN_DATA = "uniform_int16"  # the stage's own: integers uniform in [0, 2**16), as an ADC gives
 # A CSV or Parquet source is read whole once per job (its columns are laid out one after
@@ -42,7 +43,7 @@ def check_whole_file(spec: SourceSpec, key: str, budget_mb: int) -> None:
     """A CSV or Parquet source of the huge-array stage must fit one block on disk."""
     if spec.kind not in WHOLE_FILE_KINDS:
         return
-    size_mb = Path(spec.path).stat().st_size / 2**20
+    size_mb = Path(spec.path).stat().st_size / MiB
     if size_mb > budget_mb:
         raise SourceError(
             key,

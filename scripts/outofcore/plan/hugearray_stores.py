@@ -42,23 +42,29 @@ def jobs(backends: list[str], engines: list[str]) -> list[tuple[str, str]]:
 
 
 def job_tables(
-    sizes_mb: list[int], data: list[str], backends: list[str], engines: list[str], suffix: str = ".csv"
+    pattern: str,
+    sizes_mb: list[int],
+    data: list[str],
+    backends: list[str],
+    engines: list[str],
+    suffix: str = ".csv",
 ) -> list[str]:
-    """The per-job tables the stage gathers: one per size, data source, store and engine
-    (`suffix`: the measurements, or ".node_limits.csv", the limits a job measured on
-    another node than the limits job's)."""
+    """The per-job tables the stage gathers: `pattern` (a job's path without its suffix,
+    wildcards size_mb, data, engine, backend) filled for each size, data source, store
+    and engine, plus `suffix`: the measurements, or ".node_limits.csv", the limits a job
+    measured on another node than the limits job's."""
     return [
-        f"results/hugearray/{size_mb}/{source}/{engine}/{backend}{suffix}"
+        pattern.format(size_mb=size_mb, data=source, engine=engine, backend=backend) + suffix
         for size_mb in sizes_mb
         for source in data
         for backend, engine in jobs(backends, engines)
     ]
 
 
-def source_inputs(is_file: bool) -> list[str]:
-    """A job reading a user's file waits for the data_sources job, which opens every file
-    with its library and refuses what the config check could not see."""
-    return ["results/data/sources.csv"] if is_file else []
+def source_inputs(is_file: bool, sources: str) -> list[str]:
+    """A job reading a user's file waits for the data_sources job (its table `sources`),
+    which opens every file with its library and refuses what the config check could not see."""
+    return [sources] if is_file else []
 
 
 def backends_stored_as(suffix: str) -> str:

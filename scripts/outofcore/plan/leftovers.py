@@ -56,12 +56,30 @@ def stale_leftovers(results: str | Path) -> list[Path]:
     return sorted(found)
 
 
+def remove(path: Path) -> None:
+    """A file, a symlink (never what it points to) or a directory tree."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def remove_stale_leftovers(results: str | Path = "results") -> list[Path]:
     """Remove and return the stale leftovers under `results`."""
     removed = stale_leftovers(results)
     for path in removed:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        remove(path)
+    return removed
+
+
+def remove_temporary(outputs: list[tuple[str, bool]], results: str | Path = "results") -> list[Path]:
+    """Remove the outputs flagged temporary (path, temporary) that exist under `results`:
+    the stores of the jobs a run was asked for by name, which Snakemake keeps."""
+    inside = Path(results).absolute()
+    removed = []
+    for name, temporary in outputs:
+        path = Path(name)
+        if temporary and os.path.lexists(path) and path.absolute().is_relative_to(inside):
+            remove(path)
+            removed.append(path)
     return removed

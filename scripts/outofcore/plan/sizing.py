@@ -12,7 +12,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-MiB = 2**20
+from outofcore.plan.units import GiB, MiB
+
 INTERPRETER_MB = 300  # Python with numpy, pandas and the HDF5 libraries loaded
 LISTING_BLOCK_ELEMENTS = 2**20  # the datasets listing reads this many int64 at a time
 
@@ -82,7 +83,7 @@ def datasets_listing_mem_mb() -> int:
 
 def datasets_runtime(arrays: Sequence[Mapping[str, Any]]) -> int:
     """Minutes: 5, plus 1 per GiB written or read (>= 35 MB/s)."""
-    return 5 + datasets_bytes(arrays) // 2**30
+    return 5 + datasets_bytes(arrays) // GiB
 
 
 def datasets_disk_mb(arrays: Sequence[Mapping[str, Any]]) -> int:

@@ -1,8 +1,8 @@
 """The `data:` entries of the config as source specs, and the file checks the standard
 library can do before any job runs.
 
-An entry is a built-in generator's name (`linspace`, `random_int`, `smooth`,
-`noisy_float`, `sparse`), a configured `random_int`: `{random_int: {low, high, dtype}}`
+An entry is a built-in generator's name (`GENERATORS`, the one list of them; the schema's
+enum is checked against it), a configured `random_int`: `{random_int: {low, high, dtype}}`
 (inclusive range, any 8- to 64-bit integer dtype; defaults [0, 1000] int32, the plain
 `random_int`), or a user's file: `{file: path}`, both with an optional `name` (the label in
 tables, figures and file names) and, for Parquet and CSV, `columns`. HDF5 datasets are

@@ -15,8 +15,6 @@ import pandas as pd
 
 from outofcore.core.files import write_csv
 
-GB = 1e9  # figures are in GB/s of uncompressed bytes (10**9 bytes per second)
-
 
 @dataclass(frozen=True)
 class Headline:

@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from outofcore.core.contention import BUSY
+from outofcore.core.timing import STABLE_SPREAD
 from outofcore.limits import registry as limits_registry
 from outofcore.limits.node import NodeLimits, by_host
 from outofcore.limits.registry import LIMITS
@@ -42,8 +44,6 @@ COLUMNS = [
     "setting",
 ]
 ABOVE = 1.05  # a figure above this fraction of a bound: the bound is wrong
-BUSY = 0.1  # others kept more than this share of the cores busy: a shared machine
-STABLE_SPREAD = 0.15
 # Disk rates count stored bytes: a figure over compressed data counts more (uncompressed) bytes
 DISK_RATES = tuple(name for name, entry in LIMITS.items() if entry.stored_bytes)
 BANDWIDTH = re.compile(r"(copy|write|read)_(\d+)t")

@@ -4,7 +4,7 @@ stores it (`StoreSpec`): what every backend's writer and reader are given."""
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from outofcore.plan.sizing import MiB
+from outofcore.plan.units import MiB
 
 
 def power_of_two_at_most(value: int) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from outofcore.hugearray.stores.layout import Layout
-from outofcore.plan.sizing import MiB
+from outofcore.plan.units import MiB
 
 
 class Readahead:
