@@ -65,8 +65,13 @@ def test_full_run_ends_in_one_self_contained_report(tiny_run):
         if f'"{item}": {{"name"' in html:  # a report item (its entry in the report's data)
             assert f'"{item.with_suffix(".html")}"' in html, item
     decision = pd.read_csv(results / "decision.csv")
-    assert list(decision.columns) == ["job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial"]
+    assert list(decision.columns) == [
+        "job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial", "setting",
+    ]  # fmt: skip
     assert {"store a table", "query a table", "compress an array in memory"} <= set(decision["job"])
+    tables = decision.set_index("job").loc[["store a table", "query a table"], "setting"]
+    assert set(tables) <= {"tuned", "pipeline"}  # decided on the tuned and pipeline rows
+    assert {"default", "tuned"} <= set(summary.loc[summary["stage"] == "particles", "setting"])
 
 
 BLOSC_TINY = load_config("blosc_tiny.yaml")
