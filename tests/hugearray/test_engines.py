@@ -27,17 +27,27 @@ SMALL = {"size_mb": 4, "columns": 3, "block_mb": 1, "chunk_kb": 64}  # 5 blocks,
 
 
 def job_for(tmp_path, backend: str, engine: str = "threads", **options) -> HugeArrayJob:
-    path = tmp_path / f"array{BACKENDS[backend].suffix}"
+    """The job of a backend or of a job label (`zarr.tuned`: the zarr store, tuned)."""
+    name = hugearray_stores.backend_of(backend)
+    options.setdefault("setting", hugearray_stores.setting_of(backend, engine))
+    path = tmp_path / f"array{BACKENDS[name].suffix}"
     return HugeArrayJob(
-        path, backend, **SMALL, compression="blosc2:lz4", seed=3, threads=2, engine=engine, **options
+        path, name, **SMALL, compression="blosc2:lz4", seed=3, threads=2, engine=engine, **options
     )
 
 
 def test_the_rules_and_the_engines_agree():
     assert list(ENGINES) == list(hugearray_stores.ENGINES)
     pairs = hugearray_stores.jobs(list(BACKENDS), list(ENGINES))
-    assert ("blosc2", "blosc2") in pairs and ("zarr", "blosc2") not in pairs
-    assert {backend for backend, engine in pairs if engine == "dask"} == set(BACKENDS)
+    assert (
+        ("blosc2", "blosc2") in pairs
+        and ("blosc2.tuned", "blosc2") in pairs
+        and ("zarr", "blosc2") not in pairs
+    )
+    assert {backend for backend, engine in pairs if engine == "dask"} == {
+        label for name in BACKENDS for label in (name, f"{name}.tuned")
+    }
+    assert ("tables", "threads") in pairs and ("tables.tuned", "threads") not in pairs  # pipeline only
 
 
 PAIRS = hugearray_stores.jobs(list(BACKENDS), list(ENGINES))
@@ -47,6 +57,7 @@ PAIRS = hugearray_stores.jobs(list(BACKENDS), list(ENGINES))
 def test_every_engine_on_every_store_is_exact(tmp_path, backend, engine):
     measurement, stats, exact = hugearray.run(job_for(tmp_path, backend, engine))
     assert measurement.check == "ok" and measurement.engine == engine
+    assert measurement.setting == hugearray_stores.setting_of(backend, engine)
     np.testing.assert_array_equal(stats.total, exact.total.astype(np.float64))
     np.testing.assert_array_equal(stats.mean, exact.mean)
 
@@ -166,11 +177,21 @@ def test_headline_names_every_store_and_engine_and_the_tutorials_way(tmp_path):
     writes = {h.method: h for h in lines if h.job == "write an array larger than memory"}
     reduces = {h.method: h for h in lines if h.job == "reduce an array larger than memory"}
     assert (
-        set(writes) == {"tables", "tables_filter", "zarr"} and writes["tables"].value == 1.0
+        set(writes) == {"tables", "tables_filter (default)", "zarr (default)"}
+        and writes["tables"].value == 1.0
     )  # its threads job
-    assert set(reduces) == {"tables", "tables + dask", "tables_filter", "zarr + dask"}
-    assert [h.method for h in lines if h.tutorial] == ["tables_filter", "tables_filter"]
-    assert "not shown to be out of core" in reduces["zarr + dask"].note and reduces["tables"].note == ""
+    assert set(reduces) == {
+        "tables",
+        "tables + dask (default)",
+        "tables_filter (default)",
+        "zarr + dask (default)",
+    }
+    assert [h.method for h in lines if h.tutorial] == ["tables_filter (default)", "tables_filter (default)"]
+    assert (
+        "not shown to be out of core" in reduces["zarr + dask (default)"].note
+        and reduces["tables"].note == ""
+    )
+    assert {h.method: h.setting for h in lines}["tables"] == "pipeline"
 
 
 def test_stage_runs_the_new_stores_and_engines(workflow_runner):
@@ -186,16 +207,22 @@ def test_stage_runs_the_new_stores_and_engines(workflow_runner):
     workflow_runner(config, "hugearray_plots")
     out = workflow_runner.workdir / "results" / "hugearray"
     summary = pd.read_csv(out / "summary.csv")
-    jobs = set(zip(summary["backend"], summary["engine"], strict=True))
-    assert jobs == {("zarr", "dask"), ("blosc2", "dask"), ("blosc2", "blosc2")}
+    jobs = set(zip(summary["backend"], summary["engine"], summary["setting"], strict=True))
+    assert jobs == {
+        (backend, engine, setting)
+        for backend, engine in (("zarr", "dask"), ("blosc2", "dask"), ("blosc2", "blosc2"))
+        for setting in ("default", "tuned")
+    }
     assert set(summary["check"]) == {"ok"}
+    assert (out / "2" / "uniform_int16" / "dask" / "zarr.tuned.csv").exists()
     headline_rows = pd.read_csv(out / "headline.csv")
     assert set(headline_rows["method"]) == {
-        "zarr",
+        "zarr (default)",
+        "zarr (tuned)",
         "blosc2",
-        "zarr + dask",
-        "blosc2 + dask",
-        "blosc2 + blosc2",
-    }
+        *(f"{name} ({setting})" for name in ("zarr + dask", "blosc2 + dask", "blosc2 + blosc2")
+          for setting in ("default", "tuned")),
+    }  # fmt: skip
+    assert set(headline_rows["setting"]) == {"default", "tuned", "pipeline"}
     leftovers = [p for p in out.rglob("*") if p.suffix in (".zarr", ".b2nd") or ".partial-" in p.name]
     assert leftovers == []

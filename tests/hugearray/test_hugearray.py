@@ -33,7 +33,8 @@ SEED = 11
 CSV_COLUMNS = [
     "backend", "engine", "size_mb", "rows", "columns", "compression", "file_bytes",
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
-    "write_spread", "reduce_spread", "spread", "stable", "others_busy", "data", "host",
+    "write_spread", "reduce_spread", "spread", "stable", "others_busy", "data", "host", "missing",
+    "setting",
 ]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and
@@ -289,6 +290,7 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
                 3,
             )
             assert row["rows"] == size * 2**20 // 24 and row["data"] == "uniform_int16"
+            assert row["setting"] == "pipeline"  # the workflow's own direct chunks and reduce
             assert row["check"] == "ok"
             assert row["write_seconds"] > 0 and row["reduce_gbps"] > 0 and row["peak_rss_mb"] > 0
             assert row["spread"] == max(row["write_spread"], row["reduce_spread"]) >= 0

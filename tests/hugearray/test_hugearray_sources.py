@@ -131,7 +131,7 @@ def stored(job: HugeArrayJob) -> np.ndarray:
         opened.close()
 
 
-PAIRS = hugearray_stores.jobs(list(BACKENDS), list(hugearray_stores.ENGINES))
+PAIRS = hugearray_stores.jobs(list(BACKENDS), list(hugearray_stores.ENGINES), settings=["default"])
 
 
 @pytest.mark.parametrize("backend,engine", PAIRS, ids=[f"{b}-{e}" for b, e in PAIRS])

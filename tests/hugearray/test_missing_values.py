@@ -35,7 +35,7 @@ def ints_with_nulls(path):
     return {"file": str(path)}
 
 
-PAIRS = hugearray_stores.jobs(list(BACKENDS), list(hugearray_stores.ENGINES))
+PAIRS = hugearray_stores.jobs(list(BACKENDS), list(hugearray_stores.ENGINES), settings=["default"])
 
 
 @pytest.mark.parametrize("backend,engine", PAIRS, ids=[f"{b}-{e}" for b, e in PAIRS])

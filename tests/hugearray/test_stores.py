@@ -95,7 +95,8 @@ def test_config_schema_and_rules_know_every_backend():
     assert all(path_suffix == kind_suffix for path_suffix, kind_suffix in outputs)
     assert sorted(suffix for suffix, _ in outputs) == sorted({store.suffix for store in BACKENDS.values()})
     for store in BACKENDS.values():
-        assert store.name in hugearray_stores.backends_stored_as(store.suffix).split("|")
+        pattern = hugearray_stores.backends_stored_as(store.suffix)
+        assert re.fullmatch(pattern, store.name) and re.fullmatch(pattern, f"{store.name}.tuned")
         assert hugearray_stores.stored_as_directory(store.suffix) == store.directory
 
 
@@ -109,8 +110,9 @@ def test_resource_requests_of_the_default_config():
     """1 % and 16 MiB over the array; memory for 3 blocks of 64 MiB and 2 threads' chunks."""
     assert [sizing.hugearray_disk_mb(size) for size in (256, 1024)] == [275, 1051]
     assert sizing.hugearray_mem_mb(threads=2, block_mb=64, chunk_kb=4096) == 358
-    # dask: its import and 3 blocks in flight; zarr: a block of decoded chunks per thread
-    assert sizing.hugearray_mem_mb(2, 64, 4096, "memmap", "dask") == 358 + 50 + 192
+    # dask: its import and 3 chunks in flight (128 MiB: dask's own size and the tuned one);
+    # zarr: a block of decoded chunks per thread
+    assert sizing.hugearray_mem_mb(2, 64, 4096, "memmap", "dask") == 358 + 50 + 3 * 128
     assert sizing.hugearray_mem_mb(2, 64, 4096, "zarr", "threads") == 358 + 128
     assert [sizing.hugearray_runtime(size) for size in (256, 1024)] == [3, 4]
     # another data source: its values, the pieces they come from, a CSV or Parquet held whole

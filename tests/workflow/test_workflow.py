@@ -66,12 +66,23 @@ def test_full_run_ends_in_one_self_contained_report(tiny_run):
             assert f'"{item.with_suffix(".html")}"' in html, item
     decision = pd.read_csv(results / "decision.csv")
     assert list(decision.columns) == [
-        "job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial", "setting",
-    ]  # fmt: skip
+        "job",
+        "method",
+        "value",
+        "unit",
+        "fraction_of_limit",
+        "vs_tutorial",
+        "setting",
+    ]
     assert {"store a table", "query a table", "compress an array in memory"} <= set(decision["job"])
-    tables = decision.set_index("job").loc[["store a table", "query a table"], "setting"]
-    assert set(tables) <= {"tuned", "pipeline"}  # decided on the tuned and pipeline rows
+    assert set(decision["setting"]) <= {"tuned", "pipeline"}  # never a library left at its defaults
     assert {"default", "tuned"} <= set(summary.loc[summary["stage"] == "particles", "setting"])
+    assert set(summary["setting"]) <= {"default", "tuned", "pipeline"} and summary["setting"].notna().all()
+    arrays = pd.read_csv(results / "hugearray" / "summary.csv")
+    assert set(zip(arrays["backend"], arrays["setting"], strict=True)) == {
+        ("tables", "pipeline"), ("h5py", "pipeline"), ("memmap", "pipeline"),
+        ("tables_filter", "default"), ("tables_filter", "tuned"),
+    }  # fmt: skip
 
 
 BLOSC_TINY = load_config("blosc_tiny.yaml")

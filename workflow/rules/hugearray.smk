@@ -5,7 +5,9 @@
 # entry of `data:` (a user's file: its job waits for the data_sources job's checks).
 # One rule per output suffix of the array stores (outofcore.plan.hugearray_stores):
 # `hugearray` for the .h5 backends, `use rule hugearray as hugearray_<name>` for each
-# other suffix. The arrays are temporary unless hugearray.keep_data is set.
+# other suffix. A store or engine a user configures runs at each of hugearray.settings
+# (`default`, `tuned`: a tuned job's {backend} is `<backend>.tuned`); the workflow's own
+# paths run once (`pipeline`). The arrays are temporary unless hugearray.keep_data is set.
 from outofcore.plan import hugearray_inputs, hugearray_stores
 
 HUGEARRAY = config["hugearray"]
@@ -50,14 +52,15 @@ rule hugearray:
             HUGEARRAY["threads"],
             HUGEARRAY["block_mb"],
             HUGEARRAY["chunk_kb"],
-            wc.backend,
+            hugearray_stores.backend_of(wc.backend),
             wc.engine,
             own_data=wc.data == hugearray_inputs.OWN_DATA,
         ),
         runtime=lambda wc: sizing.hugearray_runtime(int(wc.size_mb)),
         disk_mb=lambda wc: sizing.hugearray_disk_mb(int(wc.size_mb)),
     params:  # the fields of outofcore.hugearray.job.HugeArrayJob, by name
-        backend=lambda wc: wc.backend,
+        backend=lambda wc: hugearray_stores.backend_of(wc.backend),
+        setting=lambda wc: hugearray_stores.setting_of(wc.backend, wc.engine),
         engine=lambda wc: wc.engine,
         data=lambda wc: wc.data,
         source=lambda wc: HUGEARRAY_DATA[wc.data].as_params(),
@@ -132,6 +135,7 @@ rule hugearray_plots:
             list(HUGEARRAY_DATA),
             HUGEARRAY["backends"],
             HUGEARRAY["engines"],
+            settings=HUGEARRAY["settings"],
         ),
         node_limits=hugearray_stores.job_tables(
             HUGEARRAY_JOB,
@@ -140,6 +144,7 @@ rule hugearray_plots:
             HUGEARRAY["backends"],
             HUGEARRAY["engines"],
             ".node_limits.csv",
+            settings=HUGEARRAY["settings"],
         ),
     output:
         **reported_table(

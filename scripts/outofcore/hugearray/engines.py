@@ -3,16 +3,21 @@ out of core, computed three ways.
 
 - ``threads``: the stage's own reduce: the store's `PieceReader` hands pieces to
   `threads` workers, each folding them into its own statistics (`read_in_parallel`).
-- ``dask``: what a dask user writes: `dask.array.from_array` over the store opened by
-  its own library (zarr, PyTables, h5py, blosc2; the .npy file through windows mapped
-  per slice), chunks of one block (a whole number of the store's chunks), then
-  `sum/mean/min/max(axis=0)` computed together on the threaded scheduler with the
-  job's threads. HDF5 and blosc2 reads go through dask's lock: those libraries must
-  not be entered from two threads. If a sum is NaN (missing values), a second pass
-  with `nansum`, `nanmean`, `nanmin`, `nanmax` and a count of the NaN, as a dask user
-  would then write.
-- ``blosc2``: the blosc2 NDArray's own reductions (blosc2 store only); with missing
-  values, lazy expressions over the present ones (`blosc2.where`, `blosc2.isnan`).
+- ``dask``: dask.array over the store opened by its own library (zarr, PyTables, h5py,
+  blosc2; the .npy file through windows mapped per slice), on the threaded scheduler
+  with the job's threads. HDF5 and blosc2 reads go through dask's lock: those
+  libraries must not be entered from two threads. ``default``, as a newcomer writes
+  it: `da.from_array(array)` (dask's own chunks) and one `.compute()` per statistic,
+  four passes over the store. ``tuned``, as dask's best practices advise: chunks of
+  about DASK_TUNED_CHUNK_MB (within 100 MB - 1 GB), a whole number of the store's
+  chunks, `da.from_zarr` over a Zarr store, and the statistics computed together,
+  one pass (`dask_array`, `dask_statistics`). If a sum is NaN (missing values), a
+  second pass with `nansum`, `nanmean`, `nanmin`, `nanmax` and a count of the NaN, as
+  a dask user would then write.
+- ``blosc2``: the blosc2 NDArray's own reductions (blosc2 store only): four calls as a
+  user types them (default), or sum, min and max with the mean as sum / rows (tuned);
+  with missing values, lazy expressions over the present ones (`blosc2.where`,
+  `blosc2.isnan`).
 
 Each returns `ColumnStats`; the job compares them with the exact ones.
 """
@@ -20,13 +25,16 @@ Each returns `ColumnStats`; the job compares them with the exact ones.
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from outofcore.hugearray.data import ColumnStats
-from outofcore.hugearray.stores.backend import Backend
-from outofcore.hugearray.stores.layout import StoreSpec
+from outofcore.hugearray.stores.backend import Backend, OpenArray
+from outofcore.hugearray.stores.layout import Layout, StoreSpec
 from outofcore.hugearray.stores.reading import read_in_parallel
+from outofcore.plan.hugearray_stores import DASK_TUNED_CHUNK_MB
+from outofcore.plan.sizing import MiB
 
 Advance = Callable[[int], None]  # told the rows read so far (the job's progress)
 Engine = Callable[[Backend, Path, StoreSpec, Advance], ColumnStats]
@@ -49,10 +57,54 @@ def reduce_threads(store: Backend, path: Path, spec: StoreSpec, advance: Advance
     return ColumnStats.merged(partial)
 
 
-def reduce_dask(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -> ColumnStats:
-    import dask  # imported here (first by `get_engine`): only the dask jobs count it in their RSS
+def tuned_chunk_rows(layout: Layout) -> int:
+    """Rows of a tuned dask chunk: DASK_TUNED_CHUNK_MB, a whole number of the store's
+    chunks (so no stored chunk is read twice), at most the array."""
+    chunk_bytes = layout.chunk_rows * layout.columns * 8
+    chunks = max(1, DASK_TUNED_CHUNK_MB * MiB // chunk_bytes)
+    return min(layout.rows, chunks * layout.chunk_rows)
+
+
+def dask_array(store: Backend, opened: OpenArray, layout: Layout, setting: str) -> Any:
+    """The store as a dask array: dask's own chunks (default), or tuned chunks, through
+    `da.from_zarr` for a Zarr store."""
     import dask.array as da
 
+    if setting == "default":
+        return da.from_array(opened.array, lock=opened.lock, asarray=True)
+    chunks = (tuned_chunk_rows(layout), layout.columns)
+    if store.name == "zarr":
+        return da.from_zarr(opened.array, chunks=chunks)
+    return da.from_array(opened.array, chunks=chunks, lock=opened.lock, asarray=True)
+
+
+def dask_statistics(array: Any, setting: str, threads: int) -> tuple[Any, Any, Any, Any]:
+    """(sum, mean, min, max) over the rows: one `.compute()` each (default: a pass each),
+    or computed together (tuned: one pass, the mean as sum / rows)."""
+    import dask
+
+    with dask.config.set(scheduler="threads", num_workers=threads):
+        if setting == "default":
+            return tuple(part.compute() for part in (array.sum(axis=0), array.mean(axis=0),
+                                                      array.min(axis=0), array.max(axis=0)))  # fmt: skip
+        total, low, high = dask.compute(array.sum(axis=0), array.min(axis=0), array.max(axis=0))
+    return total, total / array.shape[0], low, high
+
+
+def present_statistics(array: Any, threads: int) -> tuple[Any, ...]:
+    """(sum, mean, min, max, count of NaN) over the values present, in one pass."""
+    import dask
+    import dask.array as da
+
+    with warnings.catch_warnings():  # a column of NaN only: its mean and extremes are NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return dask.compute(
+            da.nansum(array, axis=0), da.nanmean(array, axis=0), da.nanmin(array, axis=0),
+            da.nanmax(array, axis=0), da.isnan(array).sum(axis=0), scheduler="threads", num_workers=threads,
+        )  # fmt: skip
+
+
+def reduce_dask(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -> ColumnStats:
     if store.opener is None:
         raise ValueError(f"the {store.name} store has no array for dask")
 
@@ -62,22 +114,12 @@ def reduce_dask(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -
 
     opened = store.opener(path, spec)
     try:
-        layout = spec.layout
-        chunks = (layout.block_rows, layout.columns)
-        array = da.from_array(opened.array, chunks=chunks, lock=opened.lock, asarray=True)
+        array = dask_array(store, opened, spec.layout, spec.engine_setting)
         array = array.map_blocks(counted, dtype=array.dtype)
-        run = {"scheduler": "threads", "num_workers": spec.threads}
-        total, mean, low, high = dask.compute(
-            array.sum(axis=0), array.mean(axis=0), array.min(axis=0), array.max(axis=0), **run
-        )
+        total, mean, low, high = dask_statistics(array, spec.engine_setting, spec.threads)
         missing = None
         if np.isnan(total).any():  # what a dask user then writes: the NaN-aware reductions
-            with warnings.catch_warnings():  # a column of NaN only: its mean and extremes are NaN
-                warnings.simplefilter("ignore", RuntimeWarning)
-                total, mean, low, high, missing = dask.compute(
-                    da.nansum(array, axis=0), da.nanmean(array, axis=0), da.nanmin(array, axis=0),
-                    da.nanmax(array, axis=0), da.isnan(array).sum(axis=0), **run,
-                )  # fmt: skip
+            total, mean, low, high, missing = present_statistics(array, spec.threads)
         rows = array.shape[0]
     finally:
         opened.close()

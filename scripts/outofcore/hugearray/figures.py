@@ -22,10 +22,11 @@ from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 from outofcore.core.timing import STABLE_SPREAD
 from outofcore.hugearray.data import checked
 from outofcore.plan.hugearray_inputs import OWN_DATA
+from outofcore.plan.hugearray_stores import TUNABLE_STORES, setting_of
 from outofcore.summary.headline import Headline, host_of
 
 GROWTH_LIMIT_MB = 64  # peak RSS may grow less than this from the smallest to the largest array
-LINE = ["data", "backend", "engine"]  # one line of the plots, one memory growth
+LINE = ["data", "backend", "engine", "setting"]  # one line of the plots, one memory growth
 
 
 def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -41,6 +42,7 @@ def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True)
     if "data" not in frame:  # a table written before the stage had data sources
         frame["data"] = OWN_DATA
+    frame = with_settings(frame)
     frame = frame.sort_values([*LINE, "size_mb"], kind="stable").reset_index(drop=True)
     groups = frame.groupby(LINE, sort=False)["peak_rss_mb"]
     frame["rss_growth_mb"] = frame["peak_rss_mb"] - groups.transform("first")
@@ -52,14 +54,29 @@ def load_measurements(paths: Sequence[str | Path]) -> pd.DataFrame:
     return frame
 
 
+def with_settings(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with their `setting` (a table written before the stage had settings: the
+    setting its backend and engine run at by default)."""
+    if "setting" in frame:
+        return frame
+    settings = [setting_of(b, e) for b, e in zip(frame["backend"], frame["engine"], strict=True)]
+    return frame.assign(setting=settings)
+
+
 # Distinct markers and dashes: lines with equal values (tables and h5py share the same
 # chunks) stay visible on top of each other.
 STYLES = [("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."), ("v", "-"), ("P", "--"), ("X", ":")]
 
 
-def method(backend: str, engine: str) -> str:
-    """A (store, engine) as the plots and the headline name it."""
-    return backend if engine == "threads" else f"{backend} + {engine}"
+def method(backend: str, engine: str, setting: str = "pipeline") -> str:
+    """A (store, engine, setting) as the plots and the headline name it."""
+    name = backend if engine == "threads" else f"{backend} + {engine}"
+    return name if setting == "pipeline" else f"{name} ({setting})"
+
+
+def is_tutorial(backend: str, engine: str, setting: str) -> bool:
+    """The tutorial's way: the plain EArray through the filter, as a user types it."""
+    return (backend, engine, setting) == ("tables_filter", "threads", "default")
 
 
 def backend_lines(frame: pd.DataFrame):
@@ -67,9 +84,10 @@ def backend_lines(frame: pd.DataFrame):
     label names the data source when there are several, and says when the job's memory
     was not bounded."""
     several = frame["data"].nunique() > 1
-    for i, ((data, backend, engine), rows) in enumerate(frame.groupby(LINE, sort=False)):
+    for i, ((data, backend, engine, setting), rows) in enumerate(frame.groupby(LINE, sort=False)):
         marker, dashes = STYLES[i % len(STYLES)]
-        label = f"{method(backend, engine)} ({rows['compression'].iloc[0]}{f', {data}' if several else ''})"
+        label = f"{method(backend, engine, setting)} ({rows['compression'].iloc[0]}"
+        label += f"{f', {data}' if several else ''})"
         if (rows["bounded"] == "NO").any():
             label += f" NOT BOUNDED: +{rows['rss_growth_mb'].max():.0f} MiB"
         yield label, rows, {"marker": marker, "linestyle": dashes, "markersize": max(3.0, 8 - 0.6 * i)}
@@ -141,37 +159,47 @@ def compression_ratio(item) -> float:
 
 def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headline]:
     """At the largest size, per data source (named in the figure): each backend's write
-    (once per backend: every engine's job writes the same store; its `threads` job if
-    it ran) and each (backend, engine)'s out-of-core reduce. The write fsyncs: it is
+    (once per backend and setting: every engine's job writes the same store; its
+    `threads` job if it ran) and each (backend, engine, setting)'s out-of-core reduce. The write fsyncs: it is
     set against durable write. The reduce reads the store from the device when the job
     evicted it from the page cache first (cold read), else from the cache (warm read).
     The store holds compressed bytes, so the summary bounds both figures, counted in
     uncompressed bytes, by min(disk rate x the store's compression ratio, copy over the
-    job's threads). `tables_filter` is the tutorial's way; a note says when a job's memory was not bounded."""
+    job's threads). Each row names its setting (a store's write: the store's own, the
+    pipeline's for a store the user does not configure). `tables_filter` at its default
+    is the tutorial's way; a note says when a job's memory was not bounded."""
     read = "cold_read" if cold_read else "warm_read"
-    largest = frame[frame["size_mb"] == frame["size_mb"].max()]
+    largest = with_settings(frame[frame["size_mb"] == frame["size_mb"].max()])
+    largest = largest.assign(
+        store_setting=[
+            s if b in TUNABLE_STORES else "pipeline"
+            for b, s in zip(largest["backend"], largest["setting"], strict=True)
+        ]
+    )
     writes = largest.sort_values("engine", key=lambda e: e != "threads", kind="stable")
     rows = []
-    for item in writes.drop_duplicates(["data", "backend"]).itertuples():
-        where = f"{item.backend}, {item.size_mb} MiB, {item.compression}, data {item.data}"
-        tutorial, note = item.backend == "tables_filter", memory_note(item)
+    for item in writes.drop_duplicates(["data", "backend", "store_setting"]).itertuples():
+        name = method(item.backend, "threads", item.store_setting)
+        where = f"{name}, {item.size_mb} MiB, {item.compression}, data {item.data}"
+        tutorial, note = is_tutorial(item.backend, "threads", item.store_setting), memory_note(item)
         sure = {"spread": float(getattr(item, "write_spread", math.nan)), "others_busy": busy_of(item),
                 "host": host_of(item)}  # fmt: skip
-        rows.append(Headline("hugearray", "write an array larger than memory", item.backend,
+        rows.append(Headline("hugearray", "write an array larger than memory", name,
                              f"write, fsync included ({where})", float(item.write_gbps), "GB/s",
                              "durable_write", threads, tutorial=tutorial, note=note,
-                             compression_ratio=compression_ratio(item), **sure))  # fmt: skip
+                             compression_ratio=compression_ratio(item), setting=item.store_setting,
+                             **sure))  # fmt: skip
     for item in largest.itertuples():
-        name = method(item.backend, item.engine)
+        name = method(item.backend, item.engine, item.setting)
         where = f"{name}, {item.size_mb} MiB, {item.compression}, data {item.data}"
-        tutorial, note = name == "tables_filter", memory_note(item)
+        tutorial, note = is_tutorial(item.backend, item.engine, item.setting), memory_note(item)
         ratio = compression_ratio(item)
         sure = {"spread": float(getattr(item, "reduce_spread", math.nan)), "others_busy": busy_of(item),
                 "host": host_of(item)}  # fmt: skip
         rows.append(Headline("hugearray", "reduce an array larger than memory", name,
                              f"out-of-core reduce ({where}, {ratio:.2f}x compressed)",
                              float(item.reduce_gbps), "GB/s", read, threads, tutorial=tutorial, note=note,
-                             compression_ratio=ratio, **sure))  # fmt: skip
+                             compression_ratio=ratio, setting=item.setting, **sure))  # fmt: skip
     return rows
 
 

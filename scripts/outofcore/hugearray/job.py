@@ -59,6 +59,7 @@ from outofcore.hugearray.stores.backend import Backend
 from outofcore.hugearray.stores.layout import Layout, StoreSpec
 from outofcore.hugearray.stores.registry import get_backend
 from outofcore.hugearray.stores.writeback import Writeback
+from outofcore.plan.hugearray_stores import SETTINGS, STORES, TUNABLE_ENGINES, TUNABLE_STORES, setting_of
 from outofcore.plan.sizing import array_disk_bytes
 from outofcore.plan.units import GB, MiB  # throughputs: GB/s of uncompressed array bytes
 
@@ -93,9 +94,20 @@ class HugeArrayJob:
     blosc2_block_kb: int = 256  # the blosc2 store: KiB of a blosc2 block
     data: str = OWN_DATA  # the data source's label
     source: Mapping[str, Any] | None = None  # its spec (`SourceSpec.as_params`); None: the stage's own
+    # default / tuned for a store or engine a user configures, pipeline for the workflow's
+    # own ("": the backend and engine's first, default or pipeline; see hugearray_stores)
+    setting: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
+        own = setting_of(self.backend, self.engine) if self.backend in STORES else "pipeline"
+        setting = self.setting or own
+        if setting not in SETTINGS or (setting == "pipeline") != (own == "pipeline"):
+            raise ValueError(
+                f"hugearray.settings: the {self.backend} store with engine {self.engine} runs at "
+                f"{'pipeline only' if own == 'pipeline' else 'default or tuned'}, not {setting!r}"
+            )
+        object.__setattr__(self, "setting", setting)
         kept = kept_columns(spec_of(self.source)) if self.source else None
         if kept:  # a table or a 2-D array keeps its columns (`hugearray.columns`: the others)
             object.__setattr__(self, "columns", kept)
@@ -124,6 +136,8 @@ class HugeArrayJob:
             self.direct_chunks,
             zarr_shards=self.zarr_shards,
             b2nd_block_kb=self.blosc2_block_kb,
+            setting=self.setting if self.backend in TUNABLE_STORES else "pipeline",
+            engine_setting=self.setting if self.engine in TUNABLE_ENGINES else "pipeline",
         )
 
 
@@ -153,6 +167,7 @@ class Measurement:
     data: str = OWN_DATA  # the data source the array holds
     host: str = ""  # the node the job ran on
     missing: int = 0  # missing values in the array (NaN in the store), all columns
+    setting: str = "pipeline"  # default, tuned (as its docs advise) or pipeline (the workflow's own)
 
     @classmethod
     def csv_columns(cls) -> list[str]:
@@ -245,7 +260,8 @@ def reduce_array(job: HugeArrayJob, log: Any = QUIET) -> tuple[float, ColumnStat
     engine = get_engine(job.engine, job.store)
     started = time.perf_counter()
     done: list[float] = []
-    rows = Progress(log, f"reduce {job.backend} ({job.engine})", total=job.layout.rows, unit="rows")
+    what = f"reduce {job.backend} ({job.engine}, {job.setting})"
+    rows = Progress(log, what, total=job.layout.rows, unit="rows")
 
     def advance(count: int) -> None:
         done.append(time.perf_counter())
@@ -303,6 +319,7 @@ def run(job: HugeArrayJob, log: Any = None) -> tuple[Measurement, ColumnStats, C
         stable=bool(spread <= STABLE_SPREAD),
         data=job.data,
         missing=int(exact.missing.sum()),
+        setting=job.setting,
     )
     return measurement, stats, exact
 
@@ -317,7 +334,7 @@ def require_exact(measurement: Measurement, path: str | Path) -> None:
     if not checked(measurement.check):
         raise WrongAnswer(
             f"{path}: the out-of-core statistics of the {measurement.backend} store "
-            f"(engine {measurement.engine}) differ from "
+            f"(engine {measurement.engine}, {measurement.setting}) differ from "
             f"the exact ones (check = {measurement.check}); no measurement is written"
         )
 

@@ -33,7 +33,10 @@ COLD_WAYS = ("cold_read_direct", "cold_read_buffered", "cold_read_mmap")
 
 
 def _write_file(path: Path, block: memoryview, nbytes: int, durable: bool) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    # A new file each time (O_EXCL, O_NOFOLLOW): a link planted at the probe's name is
+    # removed, never written through.
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     try:
         for _ in range(nbytes // len(block)):
             os.write(fd, block)

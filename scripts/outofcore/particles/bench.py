@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import tables
 
-from outofcore.core.files import owner_tag
+from outofcore.core.files import owner_tag, remove_path
 from outofcore.core.progress import Progress
 from outofcore.core.timing import Point, Timing, measure, measure_interleaved
 from outofcore.particles.engines import indexable_columns, to_numexpr
@@ -313,8 +313,8 @@ def log_ratios(timings: pd.DataFrame, log: Any) -> None:
 def scratch_dir(near: Path) -> Iterator[Path]:
     """A private directory beside the outputs for files the job deletes itself."""
     near.parent.mkdir(parents=True, exist_ok=True)
-    for stale in near.parent.glob(".scratch-*"):  # left by a killed job
-        shutil.rmtree(stale, ignore_errors=True)
+    for stale in near.parent.glob(".scratch-*"):  # left by a killed job (or planted: a link goes)
+        remove_path(stale)
     path = near.with_name(f".scratch-{owner_tag()}")
     path.mkdir()
     try:

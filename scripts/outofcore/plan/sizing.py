@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from outofcore.plan.hugearray_stores import DASK_TUNED_CHUNK_MB
 from outofcore.plan.units import GiB, MiB
 
 INTERPRETER_MB = 300  # Python with numpy, pandas and the HDF5 libraries loaded
@@ -122,21 +123,21 @@ def hugearray_mem_mb(
     own_data: bool = True,
 ) -> int:
     """Interpreter and libraries (~120 MiB), then per block: the float64 block, its
-    uint16 source, its compressed chunks, and one block (or memmap window) per reading
-    thread, plus two chunk buffers per thread. Measured peaks at block_mb 16/64/256
-    with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap).
+        uint16 source, its compressed chunks, and one block (or memmap window) per reading
+        thread, plus two chunk buffers per thread. Measured peaks at block_mb 16/64/256
+        with 2 threads: 148/232/508 MiB (tables), 157/276/693 MiB (memmap).
 
-    The dask engine adds its import (~50 MiB) and up to `threads + 1` blocks in flight
-    (each read returns a new block); zarr adds one block of decoded chunks per thread.
-    Measured at 4 GiB, 64 MiB blocks, 2 threads: 304 (tables), 360 (memmap), 374-475
-    (dask on tables, memmap, zarr) MiB.
+        The dask engine adds its import (~50 MiB) and up to `threads + 1` chunks in flight
+    XX
+        Measured at 4 GiB, 64 MiB blocks, 2 threads: 304 (tables), 360 (memmap), 374-475
+        (dask on tables, memmap, zarr) MiB.
 
-    A source other than the stage's own 16-bit integers (`own_data` false) adds up to
-    three blocks: its values (up to float64, four times the uint16 source), the pieces
-    they are drawn or tiled from, and a CSV or Parquet file held whole (at most a block)."""
+        A source other than the stage's own 16-bit integers (`own_data` false) adds up to
+        three blocks: its values (up to float64, four times the uint16 source), the pieces
+        they are drawn or tiled from, and a CSV or Parquet file held whole (at most a block)."""
     mem = 150 + (threads + 1) * block_mb + 2 * threads * chunk_kb / 1024
-    if engine == "dask":
-        mem += 50 + (threads + 1) * block_mb
+    if engine == "dask":  # chunks of dask's own size (default) or of DASK_TUNED_CHUNK_MB (tuned)
+        mem += 50 + (threads + 1) * max(block_mb, DASK_TUNED_CHUNK_MB)
     if backend == "zarr":
         mem += threads * block_mb
     if not own_data:

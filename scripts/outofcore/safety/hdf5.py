@@ -22,6 +22,7 @@ column of years compressed 4,700x), while the work of reading it is what the job
 import math
 import os
 import pickletools
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,8 @@ def layout_problems(
     """`/name: problem` for every link and dataset whose data would not come from the file
     (`expected`: datasets whose shape the reader knows, `dataset_layout_problems`)."""
     expected = expected or {}
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a named pipe would block HDF5's open for ever
+        return ["/: not a regular file"]
     file_size = os.path.getsize(path)
     found: list[str] = []
 

@@ -47,9 +47,12 @@ class Headline:
     spread: float = math.nan  # (max - min) / median of the figure's samples
     others_busy: float = math.nan  # share of the cores other processes kept busy meanwhile
     host: str = ""  # the node that measured it ("" = where the limits job ran)
-    # how the method was set: "default" (as shipped), "tuned" (as its docs advise),
-    # "pipeline" (this workflow's own code); "" where the stage does not say
-    setting: str = ""
+    # default (as a newcomer types it), tuned (as its documentation advises) or pipeline
+    # (this workflow's own code): the decision chooses among tuned and pipeline rows
+    setting: str = "pipeline"
+
+
+SETTINGS = ("default", "tuned", "pipeline")
 
 
 COLUMNS = [field.name for field in fields(Headline)]
@@ -73,7 +76,7 @@ def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Every stage's headline rows, in the order of `paths`."""
     frames = [
         pd.read_csv(path, dtype={"note": object, "bound": object, "host": object, "setting": object}).fillna(
-            {"note": "", "bound": "yes", "host": "", "setting": ""}
+            {"note": "", "bound": "yes", "host": ""}
         )
         for path in paths
     ]
@@ -87,4 +90,7 @@ def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
     missing = set(COLUMNS) - set(table.columns)
     if missing:
         raise ValueError(f"headline files lack columns {sorted(missing)}")
+    unknown = sorted(set(table["setting"].fillna("")) - set(SETTINGS))
+    if unknown:
+        raise ValueError(f"headline files: setting {unknown} is none of {', '.join(SETTINGS)}")
     return table[COLUMNS]

@@ -139,7 +139,7 @@ def summarize(
                 "stable": bool(spread <= STABLE_SPREAD) if math.isfinite(spread) else pd.NA,
                 "others_busy": busy,
                 "flags": "; ".join(filter(None, [flags(fraction, bound, spread, busy), elsewhere])),
-                "setting": getattr(item, "setting", ""),
+                "setting": getattr(item, "setting", "pipeline"),
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -151,17 +151,16 @@ def above_bound(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 DECISION_INTRO = (
-    "For each job this run measured: the fastest method (the tutorial's own way left aside), "
+    "For each job this run measured: the fastest method (the tutorial's own way left aside) "
+    "among the contenders configured as their documentation advises (setting tuned) and this "
+    "workflow's own code (pipeline), never a library left at its defaults, "
     "its speed, that speed as a fraction of the machine limit that bounds it (1 = the limit, "
     "measured in the same run), and how many times faster it is than the tutorial's way "
-    "(empty where the tutorial has no way of doing the job). Where a job was measured with "
-    "methods set as their documentation advises (setting tuned) or as this workflow writes "
-    "them (pipeline), only those compete: the library defaults (setting default) stay in the "
-    "summary, to show what tuning is worth. One run on one machine: read the ratios rather "
-    "than the digits."
+    "(empty where the tutorial has no way of doing the job). One run on one machine: "
+    "read the ratios rather than the digits."
 )
 DECISION_COLUMNS = ["job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial", "setting"]
-DECIDING = ("tuned", "pipeline")  # the settings the decision is made on, where a job has them
+DECIDING = ("tuned", "pipeline")  # the settings the decision chooses among (default rows only show)
 
 
 def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -173,12 +172,11 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
         value=summary["value"], fraction_of_limit=summary["fraction_of_limit"]
     )
     tutorial = table["tutorial"].astype(str).str.lower() == "true"
+    deciding = table["setting"].isin(DECIDING) if "setting" in table else pd.Series(True, index=table.index)
     rows = []
     for job in dict.fromkeys(table["job"]):  # in the stages' order
         here = table[table["job"] == job]
-        own, theirs = here[~tutorial[here.index]], here[tutorial[here.index]]
-        deciding = own[own["setting"].isin(DECIDING)] if "setting" in own else own.iloc[:0]
-        own = deciding if len(deciding) else own  # the defaults compete only where nothing was tuned
+        own, theirs = here[~tutorial[here.index] & deciding[here.index]], here[tutorial[here.index]]
         if own.empty:
             continue
         best = own.loc[own["value"].idxmax()]  # every headline figure is a rate: higher is faster
@@ -191,7 +189,7 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
                 "unit": best["unit"],
                 "fraction_of_limit": float(best["fraction_of_limit"]),
                 "vs_tutorial": float(best["value"]) / reference.max() if len(reference) else float("nan"),
-                "setting": best.get("setting", ""),
+                "setting": best.get("setting", "pipeline"),
             }
         )
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)

@@ -1,7 +1,14 @@
 """Backend ``h5py``: a resizable chunked h5py dataset in an HDF5 file, grown block by
 block, read back by direct chunks or through the HDF5 filter pipeline (the filters of
-``hdf5plugin``)."""
+``hdf5plugin``).
 
+``h5py_filter`` is the same dataset as a user writes it, always through the filter
+pipeline (`create_dataset(..., chunks=..., **hdf5plugin.Blosc2(cname=...))`), at two
+settings (docs/tuning.md): ``default`` (one blosc thread, HDF5's chunk cache, reads by
+slicing) and ``tuned`` (blosc2's threads through `BLOSC_NTHREADS`, a chunk cache that
+holds a chunk per thread, reads into a reused buffer with `read_direct`)."""
+
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +21,7 @@ from outofcore.hugearray.stores.chunk_pipeline import chunk_pipeline
 from outofcore.hugearray.stores.hdf5_chunks import CLEVEL, DATASET, DirectChunkReader, written_shape
 from outofcore.hugearray.stores.layout import StoreSpec, split_compression
 from outofcore.hugearray.stores.reading import BlockReader, PieceReader
+from outofcore.hugearray.stores.tables_store import sliced
 from outofcore.safety.hdf5 import refuse_foreign_layout
 
 
@@ -28,12 +36,22 @@ def h5py_filters(compression: str) -> dict[str, Any]:
     return {}
 
 
+def open_h5py(path: Path, mode: str, spec: StoreSpec) -> h5py.File:
+    """Default: as h5py opens a file. Tuned: c-blosc2 (the filter's too) reads its threads
+    from BLOSC_NTHREADS, and a chunk cache holding a chunk per thread."""
+    if spec.setting != "tuned":
+        return h5py.File(path, mode)
+    os.environ["BLOSC_NTHREADS"] = str(spec.threads)
+    chunk_bytes = spec.layout.chunk_rows * spec.layout.columns * 8
+    return h5py.File(path, mode, rdcc_nbytes=2 * spec.threads * chunk_bytes, rdcc_nslots=100_003)
+
+
 class H5pyWriter:
     """h5py resizable chunked dataset, grown block by block."""
 
     def __init__(self, path: Path, spec: StoreSpec) -> None:
         self.layout = layout = spec.layout
-        self.file = h5py.File(path, "w")
+        self.file = open_h5py(path, "w", spec)
         self.dataset = self.file.create_dataset(
             DATASET,
             shape=(0, layout.columns),
@@ -65,10 +83,12 @@ class H5pyWriter:
 def h5py_reader(path: Path, spec: StoreSpec) -> PieceReader:
     """h5py dataset: direct chunks, or blocks through the HDF5 filter pipeline."""
     refuse_foreign_layout(path, complete=True, expected=written_shape(spec))  # all here, every chunk
-    h5 = h5py.File(path, "r")
+    h5 = open_h5py(path, "r", spec)
     dataset = h5[DATASET]
-    if spec.direct:
-        reader: PieceReader = DirectChunkReader(
+    if spec.setting == "default":  # a user's slices, each a new array
+        reader: PieceReader = BlockReader(spec.layout, path, sliced(dataset))
+    elif spec.direct:
+        reader = DirectChunkReader(
             path,
             spec.layout,
             spec.compression,
@@ -88,7 +108,7 @@ def h5py_reader(path: Path, spec: StoreSpec) -> PieceReader:
 def h5py_opener(path: Path, spec: StoreSpec) -> OpenArray:
     """The dataset as h5py opens it (the HDF5 filter pipeline decompresses)."""
     refuse_foreign_layout(path, complete=True, expected=written_shape(spec))
-    h5 = h5py.File(path, "r")
+    h5 = open_h5py(path, "r", spec)
     return OpenArray(h5[DATASET], lock=True, close=h5.close)
 
 
@@ -98,6 +118,18 @@ BACKEND = Backend(
     directory=False,
     compresses=True,
     direct_chunks=True,
+    writer=H5pyWriter,
+    reader=h5py_reader,
+    opener=h5py_opener,
+)
+
+# The dataset as a user writes and reads it: through the HDF5 filter pipeline.
+FILTER_BACKEND = Backend(
+    name="h5py_filter",
+    suffix=".h5",
+    directory=False,
+    compresses=True,
+    direct_chunks=False,
     writer=H5pyWriter,
     reader=h5py_reader,
     opener=h5py_opener,

@@ -60,6 +60,10 @@ class StoreSpec:
     direct: bool
     zarr_shards: bool = False  # Zarr: one shard per block, the chunks inside it
     b2nd_block_kb: int = 256  # blosc2 NDArray: KiB of a block inside a chunk (whole rows)
+    # how a store a user configures is written and read: "default" (as a newcomer types
+    # it) or "tuned" (as its documentation advises); "pipeline": the workflow's own
+    setting: str = "pipeline"
+    engine_setting: str = "pipeline"  # the same for the reduce engine (dask, blosc2)
 
 
 def split_compression(compression: str) -> tuple[str, str | None]:

@@ -20,6 +20,7 @@ BACKENDS: dict[str, Backend] = {
         zarr_store.BACKEND,
         blosc2_store.BACKEND,
         tables_store.FILTER_BACKEND,
+        h5py_store.FILTER_BACKEND,
     )
 }
 

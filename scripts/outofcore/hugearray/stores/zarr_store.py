@@ -3,9 +3,15 @@ chunk (or per shard), written block by block and read back by zarr itself.
 
 A blosc codec compresses the chunks: zarr's `BloscCodec` is c-blosc 1 (numcodecs), so a
 configured ``blosc2:<codec>`` is stored as ``blosc:<codec>`` with byte shuffle, level 5;
-``zlib`` is stored as gzip. Chunks have the shape of the HDF5 backends' chunks. With
-``hugearray.zarr.shards`` one shard holds a block's chunks: each block written is whole
-shards, so no shard is ever read back and rewritten.
+``zlib`` is stored as gzip. Chunks have the shape of the HDF5 backends' chunks.
+
+Two settings (docs/tuning.md), the same codec in both, so both compress alike:
+- ``default``: `zarr.create_array` with zarr's defaults but the codec: no shards (a
+  file per chunk, unless ``hugearray.zarr.shards``), zarr's own concurrency settings;
+- ``tuned``: as zarr's performance guide advises for many small chunks, one shard per
+  block holding its chunks (each block written is whole shards, so no shard is ever
+  read back and rewritten), and its thread pool and `async.concurrency` set to the
+  job's threads.
 """
 
 from pathlib import Path
@@ -39,11 +45,25 @@ def zarr_compressors(stored: str) -> Any:
     return GzipCodec(level=CLEVEL) if library == "gzip" else None
 
 
-def use_threads(threads: int) -> None:
-    """zarr decompresses on a thread pool: give it the job's threads, and as many chunks
-    in flight per read (its default, 10, let the decoded chunks in flight, and so the
-    peak RSS, vary from run to run by tens of MiB)."""
-    zarr.config.set({"threading.max_workers": threads, "async.concurrency": threads})
+# zarr's own settings, as the library ships them (set back for a default job)
+ZARR_DEFAULTS = {key: zarr.config.get(key) for key in ("threading.max_workers", "async.concurrency")}
+
+
+def use_threads(spec: StoreSpec) -> None:
+    """Tuned: zarr decompresses on a thread pool: give it the job's threads, and as many
+    chunks in flight per read (its default, 10, let the decoded chunks in flight, and so
+    the peak RSS, vary from run to run by tens of MiB). Default: zarr's own settings."""
+    if spec.setting == "default":
+        zarr.config.set(ZARR_DEFAULTS)
+    else:
+        zarr.config.set({"threading.max_workers": spec.threads, "async.concurrency": spec.threads})
+
+
+def zarr_shards(spec: StoreSpec) -> tuple[int, int] | None:
+    """One shard per block when tuned (or configured so), else none."""
+    if spec.setting == "default" and not spec.zarr_shards:
+        return None
+    return (spec.layout.block_rows, spec.layout.columns)
 
 
 class ZarrWriter:
@@ -51,17 +71,14 @@ class ZarrWriter:
 
     def __init__(self, path: Path, spec: StoreSpec) -> None:
         layout = spec.layout
-        use_threads(spec.threads)
-        chunks = (layout.chunk_rows, layout.columns)
+        use_threads(spec)
         self.array = zarr.create_array(
             store=LocalStore(path),
             shape=(layout.rows, layout.columns),
-            chunks=chunks,
-            shards=(layout.block_rows, layout.columns) if spec.zarr_shards else None,
+            chunks=(layout.chunk_rows, layout.columns),
+            shards=zarr_shards(spec),
             dtype=np.float64,
             compressors=zarr_compressors(spec.compression),
-            fill_value=0.0,
-            zarr_format=3,
         )
         self.written = 0
 
@@ -79,7 +96,7 @@ class ZarrReader(PieceReader):
 
     def __init__(self, path: Path, spec: StoreSpec) -> None:
         super().__init__(spec.layout, ahead_of=None)  # a file per chunk: no single file to read ahead
-        use_threads(spec.threads)
+        use_threads(spec)
         self.array = zarr.open_array(LocalStore(path, read_only=True), mode="r", zarr_format=3)
         self.pieces = spec.layout.blocks()
         self.shape = (spec.layout.block_rows, spec.layout.columns)
@@ -97,7 +114,7 @@ class ZarrReader(PieceReader):
 
 
 def zarr_opener(path: Path, spec: StoreSpec) -> OpenArray:
-    use_threads(spec.threads)
+    use_threads(spec)
     array = zarr.open_array(LocalStore(path, read_only=True), mode="r", zarr_format=3)
     return OpenArray(array, lock=False, close=lambda: None)
 
