@@ -7,12 +7,16 @@ import pandas as pd
 import pytest
 
 from outofcore.blosc import bench as blosc_bench
+from outofcore.blosc import figures as blosc_figures
 from outofcore.blosc import filters as blosc_filters
 from outofcore.blosc import matrix as blosc_matrix
 from outofcore.blosc import rows as blosc_rows
 from outofcore.core.files import save_figure, write_csv
 from outofcore.data.sources import open_source
 from outofcore.plan.source_specs import parse_sources
+from outofcore.summary.decision import decide
+from outofcore.summary.headline import headline_frame
+from support import LIMITS
 
 TINY = dict(sizes=[1000, 20000], clevel=5, threads=[1], repeats=1, min_time=0.0005)
 FILTERS = ["shuffle", "bitshuffle", "shuffle+bytedelta", "delta", "trunc_prec:12+shuffle", "none"]
@@ -110,11 +114,47 @@ def test_picks_follow_the_rule(matrix_sweep):
         front = candidates[blosc_matrix.pareto(candidates)]
         assert chosen.loc["balanced", "label"] in set(front["label"])
     rows = blosc_matrix.headline(matrix_sweep)
-    assert len(rows) == 3 * 3 and all(row.unit == "GB/s" for row in rows)
-    # compression reads the uncompressed bytes: bounded by the memory read over as many
-    # threads, measured by the same sweep jobs (their fastest sample)
-    assert all(row.limit == f"read_{row.threads}t" and row.limit_value > 0 for row in rows)
+    assert len(rows) == 3 * 4 and all(row.unit == "GB/s" for row in rows)  # 3 picks + pack_array per source
+    # a round trip reads the array once and writes it once: bounded by 1 / (1/read + 1/write)
+    # over as many threads, measured by the same sweep jobs (their fastest samples)
+    read = blosc_figures.bandwidth(matrix_sweep, "read", 1, best=True)
+    write = blosc_figures.bandwidth(matrix_sweep, "write", 1, best=True)
+    for row in rows:
+        assert row.limit == "memory read + write, 1 thread"
+        assert row.limit_value == pytest.approx(1 / (1 / read + 1 / write))
+        assert row.value_low <= row.value <= row.value_high and row.compression_ratio > 0
     assert any("counts: smallest" in row.figure for row in rows)
+    assert sum(row.tutorial for row in rows) == 3 and all(row.recipe for row in rows if not row.tutorial)
+
+
+def test_the_decision_names_each_sources_picks_apart(matrix_sweep):
+    rows = headline_frame(blosc_matrix.headline(matrix_sweep))
+    decision = decide(LIMITS, rows)
+    assert set(decision["data"]) == {"linspace", "random_int", "counts"}
+    assert len(decision) == 3 * 3 and not decision.duplicated(["question", "data"]).any()
+    points = blosc_matrix.points(matrix_sweep)
+    for item in decision.itertuples(index=False):
+        mine = points[(points["data"] == item.data) & (points["label"] == item.method)].iloc[0]
+        assert item.compression_ratio == mine["ratio"] and item.value == mine["roundtrip_gbps"]
+        tutorial = points[(points["data"] == item.data) & (points["method"] == "pack_array")]
+        assert item.vs_tutorial == pytest.approx(item.value / tutorial["roundtrip_gbps"].max())
+        assert item.size == f"ratio {item.compression_ratio:.3g}"
+    smallest = decision[decision["question"].str.startswith("smallest")].set_index("data")
+    for data, item in smallest.iterrows():
+        best = blosc_matrix.candidates(points[points["data"] == data])["ratio"].max()
+        assert item["compression_ratio"] >= best * (1 - blosc_matrix.TIE_RATIO)
+
+
+def test_ties_are_candidates_whose_round_trip_samples_overlap():
+    table = pd.DataFrame(
+        {"data": "d", "method": ["compress_ptr", "blosc2"], "codec": "lz4", "filters": "shuffle",
+         "label": ["compress_ptr/lz4/shuffle", "blosc2/lz4/shuffle"], "ratio": [2.0, 2.0], "lossy": False,
+         "roundtrip_gbps": [5.0, 4.9], "roundtrip_low": [4.5, 4.4], "roundtrip_high": [5.5, 5.3]}
+    )  # fmt: skip
+    fastest = table.iloc[0].copy()
+    assert blosc_matrix.ties_of("fastest", fastest, table) == "blosc2/lz4/shuffle"
+    table.loc[1, ["roundtrip_low", "roundtrip_high"]] = [3.0, 4.0]
+    assert blosc_matrix.ties_of("fastest", fastest, table) == ""
 
 
 def test_pareto_front():

@@ -8,6 +8,7 @@ apt-get when missing). Where it cannot run the test is skipped with the reason; 
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from chromium import BrowserError, Chromium, find_binary
 
@@ -30,6 +31,22 @@ SHOWN = """(() => {
   if (img) return {kind: 'img', ok: img.complete && img.naturalWidth > 0, src: img.src.slice(0, 40)};
   if (frame) return {kind: 'html', ok: true, src: frame.src.slice(0, 40)};
   return {kind: 'none'};
+})()"""
+
+
+# The landing page's verdict: the items of the list after the heading "What to use, from
+# this run", each with its text and the result each link opens
+VERDICT = """(() => {
+  const heading = Array.from(document.querySelectorAll('h1, h2, h3, h4'))
+    .find(h => h.innerText.trim().startsWith('What to use, from this run'));
+  if (!heading) return null;
+  let list = heading.nextElementSibling;
+  while (list && list.tagName !== 'UL') list = list.nextElementSibling;
+  if (!list) return [];
+  return Array.from(list.children).map(li => ({
+    text: li.innerText,
+    links: Array.from(li.querySelectorAll('a')).map(a => a.getAttribute('href')),
+  }));
 })()"""
 
 
@@ -110,4 +127,23 @@ def test_report_opens_offline_without_errors_and_everything_shows(browser, tiny_
     assert shown["img"] >= 5 and tables >= 5, shown
     outside = [url for url in browser.requests() if not url.startswith(LOCAL_SCHEMES)]
     assert outside == [], f"the report fetched from outside the file: {outside}"
+    assert browser.errors() == [], "JavaScript errors in the report"
+
+
+def test_the_landing_page_opens_with_the_verdict_a_sentence_and_a_link_per_job(browser, tiny_run):
+    report = tiny_run / "results" / "report.html"
+    jobs = list(dict.fromkeys(pd.read_csv(tiny_run / "results" / "decision.csv")["job"]))
+    open_report(browser, report)
+    browser.wait_for(lambda: browser.evaluate(VERDICT) is not None, "the verdict on the landing page")
+    verdict = browser.evaluate(VERDICT)
+    assert len(verdict) == len(jobs) >= 4, verdict
+    for job, item in zip(jobs, verdict, strict=True):
+        assert item["text"].lower().startswith(job), (job, item["text"])
+        assert "spread" in item["text"] or "timed once" in item["text"]  # how sure, in words
+        shown = [link for link in item["links"] if link.startswith("javascript:app.showResultInfo('results/")]
+        assert len(shown) == 2, item  # its evidence and the decision table
+    # a link opens its result: the evidence's entry shows in the app
+    browser.evaluate("document.querySelector('a[href*=\"results/decision.html\"]').click()")
+    browser.pump(0.2)
+    assert browser.evaluate("document.body.innerText.includes('decision.html')")
     assert browser.errors() == [], "JavaScript errors in the report"

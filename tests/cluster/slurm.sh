@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # A one-node SLURM cluster on this machine, for the tests (Debian/Ubuntu, root, no systemd).
+# With SLURM_TEST_NODES=2, two nodes n1 and n2 (two slurmd, `slurmd -N n1`/`-N n2`, on
+# their own ports) on the same machine: a cluster whose jobs land on different nodes.
 #
 #   tests/cluster/slurm.sh up      install slurm + munge if missing, start the cluster
 #   tests/cluster/slurm.sh down    stop what `up` started (by PID) and wait until it is gone
@@ -28,6 +30,7 @@ export SLURM_CONF=$CONF
 CTLD_PORT=${SLURM_TEST_CTLD_PORT:-6817}
 SLURMD_PORT=${SLURM_TEST_SLURMD_PORT:-6818}
 UP_TIMEOUT=${SLURM_UP_TIMEOUT:-60}  # seconds for the node to become idle
+NODES=${SLURM_TEST_NODES:-1}        # 1: this host as the node (configless); 2: n1 and n2
 CONF_LINK=/run/slurm/conf           # where slurmd links the config it fetched
 
 say() { echo "slurm.sh: $*" >&2; }
@@ -164,8 +167,25 @@ SchedulerType=sched/backfill
 ReturnToService=2
 # squeue shows a finished job for MinJobAge seconds: far longer than a status interval
 MinJobAge=600
+EOF
+    if ((NODES == 1)); then
+        cat >>"$CONF" <<EOF
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+EOF
+        return
+    fi
+    # two nodes on this machine: each slurmd its own port, spool, log and PID file (%n),
+    # and half of the memory each (the CPUs are shared: a test's jobs are small)
+    mem_mb=$((mem_mb / 2))
+    sed -i -e "s|^SlurmdSpoolDir=.*|SlurmdSpoolDir=$DIR/spool/%n|" \
+        -e "s|^SlurmdPidFile=.*|SlurmdPidFile=$DIR/slurmd-%n.pid|" \
+        -e "s|^SlurmdLogFile=.*|SlurmdLogFile=$DIR/slurmd-%n.log|" \
+        -e "s|^SlurmctldParameters=.*|# no configless: the slurmds read this file|" "$CONF"
+    cat >>"$CONF" <<EOF
+NodeName=n1 NodeHostname=$host NodeAddr=127.0.0.1 Port=$SLURMD_PORT CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
+NodeName=n2 NodeHostname=$host NodeAddr=127.0.0.1 Port=$((SLURMD_PORT + 1)) CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
+PartitionName=debug Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP
 EOF
 }
 
@@ -199,14 +219,22 @@ up() {
     start_munge
     write_conf
     start_daemon slurmctld "$DIR/slurmctld.pid" slurmctld -f "$CONF"
-    start_daemon slurmd "$DIR/slurmd.pid" slurmd --conf-server "127.0.0.1:$CTLD_PORT"
+    if ((NODES == 1)); then
+        start_daemon slurmd "$DIR/slurmd.pid" slurmd --conf-server "127.0.0.1:$CTLD_PORT"
+    else
+        local node
+        for node in n1 n2; do
+            mkdir -p "$DIR/spool/$node"
+            start_daemon "slurmd-$node" "$DIR/slurmd-$node.pid" slurmd -f "$CONF" -N "$node"
+        done
+    fi
     local deadline=$((SECONDS + UP_TIMEOUT)) state=""
     while ((SECONDS < deadline)); do
-        state=$(sinfo -h -o %T 2>/dev/null || true)
-        [[ $state == idle ]] && break
+        state=$(sinfo -h -o %T 2>/dev/null | sort -u | tr '\n' ' ' || true)
+        [[ $state == "idle " ]] && break
         sleep 0.3
     done
-    if [[ $state != idle ]]; then
+    if [[ $state != "idle " ]]; then
         tail -n 20 "$DIR/slurmctld.log" "$DIR/slurmd.log" >&2 || true
         down
         die "the node is not idle after ${UP_TIMEOUT}s (state: '${state:-none}')"
@@ -236,7 +264,7 @@ down() {
             sleep 0.3
         done
     fi
-    for pidfile in slurmd slurmctld munged; do # slurmd first: its link goes before slurmctld
+    for pidfile in slurmd-n1 slurmd-n2 slurmd slurmctld munged; do # slurmd first: its link goes before slurmctld
         if [[ -s $DIR/$pidfile.pid ]]; then stop_pid "$pidfile" "$(cat "$DIR/$pidfile.pid")"; fi
         rm -f "$DIR/$pidfile.pid"
         if [[ $pidfile == slurmd && $(readlink "$CONF_LINK" 2>/dev/null) == "$DIR"/* ]]; then
@@ -250,7 +278,8 @@ down() {
 
 status() {
     local name pid
-    for name in slurmctld slurmd munged; do
+    for name in slurmctld slurmd slurmd-n1 slurmd-n2 munged; do
+        [[ $name != slurmd-* || -e $DIR/$name.pid ]] || continue
         pid=$(cat "$DIR/$name.pid" 2>/dev/null || true)
         if [[ -n $pid ]] && alive "$pid"; then
             echo "$name: running (pid $pid)"

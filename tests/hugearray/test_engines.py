@@ -50,7 +50,10 @@ def test_the_rules_and_the_engines_agree():
     assert ("tables", "threads") in pairs and ("tables.tuned", "threads") not in pairs  # pipeline only
 
 
-PAIRS = hugearray_stores.jobs(list(BACKENDS), list(ENGINES))
+# dask_distributed runs on a cluster the job starts: its own tests share one (test_dask_distributed.py)
+PAIRS = [
+    pair for pair in hugearray_stores.jobs(list(BACKENDS), list(ENGINES)) if pair[1] != "dask_distributed"
+]
 
 
 @pytest.mark.parametrize("backend,engine", PAIRS, ids=[f"{b}-{e}" for b, e in PAIRS])

@@ -29,12 +29,13 @@ from outofcore.hugearray.stores.registry import BACKENDS
 # of which the last is partial, and a partial last chunk.
 SMALL = {"size_mb": 4, "columns": 3, "block_mb": 1, "chunk_kb": 64}
 SEED = 11
-# the table's columns, as the README documents them
+# the table's columns, as docs/outputs.md documents them
 CSV_COLUMNS = [
     "backend", "engine", "size_mb", "rows", "columns", "compression", "file_bytes",
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
     "write_spread", "reduce_spread", "spread", "stable", "others_busy", "data", "host", "missing",
-    "setting",
+    "setting", "memory_cap_mb", "cap", "needed_mb", "workers", "worker_nodes", "worker_peak_rss_mb",
+    "cluster_start_seconds",
 ]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and
@@ -309,6 +310,16 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
     assert leftovers == []  # temp(): the arrays are gone once their job is done
     log = workflow_runner.workdir / "logs" / "hugearray_4_uniform_int16_threads_tables.log"
     assert log.stat().st_size > 0
+    # every job under the default config's cap; the h5py job of each size also loaded its
+    # store whole under it (tiny arrays: it fits, and its statistics are exact)
+    assert set(summary["memory_cap_mb"]) == {512} and set(summary["cap"]) == {"rlimit_data"}
+    assert "enforced by RLIMIT_DATA" in log.read_text()
+    capped = pd.read_csv(out / "memory_cap.csv")
+    naive = capped[capped["engine"] == "naive"]
+    assert naive[["size_mb", "backend", "check"]].values.tolist() == [[2, "h5py", "ok"], [4, "h5py", "ok"]]
+    assert (naive["peak_rss_mb"] < 512).all() and (naive["needed_mb"] > naive["size_mb"]).all()
+    assert len(capped) == 8 and (out / "memory_cap.png").read_bytes()[:4] == b"\x89PNG"
+    assert pd.read_csv(out / "2" / "uniform_int16" / "threads" / "tables.naive.csv").empty
 
 
 def test_keep_data_keeps_the_arrays(workflow_runner):

@@ -131,7 +131,9 @@ def stored(job: HugeArrayJob) -> np.ndarray:
         opened.close()
 
 
-PAIRS = hugearray_stores.jobs(list(BACKENDS), list(hugearray_stores.ENGINES), settings=["default"])
+# dask_distributed runs on a cluster the job starts: its own tests share one (test_dask_distributed.py)
+ENGINES_HERE = [engine for engine in hugearray_stores.ENGINES if engine != "dask_distributed"]
+PAIRS = hugearray_stores.jobs(list(BACKENDS), ENGINES_HERE, settings=["default"])
 
 
 @pytest.mark.parametrize("backend,engine", PAIRS, ids=[f"{b}-{e}" for b, e in PAIRS])

@@ -11,6 +11,7 @@ from outofcore.blosc import figures as blosc_figures
 from outofcore.hugearray import figures as hugearray_figures
 from outofcore.particles import figures as particle_figures
 from outofcore.summary import table as summary_table
+from outofcore.summary.decision import decide
 from outofcore.summary.headline import COLUMNS, headline_frame, read_headlines, write_headline
 from support import ARRAYS, LIMITS, SWEEP, timings
 
@@ -215,28 +216,6 @@ def test_cold_reduce_is_read_against_cold_read():
     assert reduce_rows["limit"].str.contains("cold read").all()  # x the ratio where compressed
 
 
-def test_what_to_use_is_the_fastest_own_method_of_each_job():
-    decision = summary_table.decide(LIMITS, headlines())
-    assert list(decision.columns) == summary_table.DECISION_COLUMNS
-    by_job = decision.set_index("job")
-    assert list(by_job.index) == [  # one row per job, in the stages' order
-        "store a table",
-        "query a table",
-        "compress an array in memory",
-        "decompress an array in memory",
-        "write an array larger than memory",
-        "reduce an array larger than memory",
-    ]
-    fill = by_job.loc["store a table"]
-    assert fill["method"] == "block appends" and fill["vs_tutorial"] == pytest.approx(100)
-    assert fill["fraction_of_limit"] == pytest.approx(0.5)
-    compress = by_job.loc["compress an array in memory"]
-    assert compress["method"] == "blosc2/zstd" and compress["vs_tutorial"] == pytest.approx(5.0)
-    reduce_row = by_job.loc["reduce an array larger than memory"]
-    assert reduce_row["method"] == "tables" and pd.isna(reduce_row["vs_tutorial"])  # no tutorial way
-    assert reduce_row["fraction_of_limit"] == pytest.approx(6.0 / 12.0)  # min(warm 8 x ratio 4, copy_2t)
-
-
 def test_headline_table_prints_every_figure_its_fraction_and_the_contention(tmp_path, table):
     """`make bench` ends with this tool on the run's summary.csv."""
     busy = table.assign(others_busy=[0.05 * (i % 3) for i in range(len(table))])
@@ -261,10 +240,10 @@ def test_the_decision_chooses_among_tuned_and_pipeline_rows_only():
     fastest = rows.loc[reduces, "value"].idxmax()
     rows.loc[fastest, "value"] = rows.loc[reduces, "value"].max() * 10
     rows.loc[fastest, ["method", "setting"]] = ["zarr + dask (default)", "default"]
-    decision = summary_table.decide(LIMITS, rows).set_index("job")
+    decision = decide(LIMITS, rows).set_index("job")
     reduce_row = decision.loc["reduce an array larger than memory"]
     assert reduce_row["method"] != "zarr + dask (default)" and reduce_row["setting"] in ("tuned", "pipeline")
     rows.loc[fastest, ["method", "setting"]] = ["zarr + dask (tuned)", "tuned"]
-    decision = summary_table.decide(LIMITS, rows).set_index("job")
+    decision = decide(LIMITS, rows).set_index("job")
     assert decision.loc["reduce an array larger than memory", "method"] == "zarr + dask (tuned)"
     assert summary_table.summarize(LIMITS, rows)["setting"].isin(["default", "tuned", "pipeline"]).all()

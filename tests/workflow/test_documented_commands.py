@@ -1,4 +1,4 @@
-"""Every shell command README.md and the config files' comments show works as written.
+"""Every shell command README.md, docs/ and the config files' comments show works as written.
 
 The commands are collected from the documents themselves (fenced `bash` blocks, inline
 commands, indented commands in YAML comments) and run in a copy of the repository whose
@@ -20,7 +20,8 @@ from conftest import REPO
 DOCUMENTS = ["README.md", "config/config.yaml", "config/cluster.yaml", "config/hugearray_targets.yaml",
              "config/bench.yaml",
              "config/hugearray_stores.yaml",
-             "profiles/slurm/config.yaml"]  # fmt: skip
+             "profiles/slurm/config.yaml",
+             *sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").rglob("*.md"))]  # fmt: skip
 PROGRAMS = ("make ", "snakemake ", ".venv/bin/snakemake ", "conda ", "printf ")
 
 
@@ -59,8 +60,8 @@ def safe_form(command: str, tmp: Path) -> str:
     command = command.replace("/tmp/", f"{tmp}/")
     if command.startswith("make "):
         target = command.split()[1]
-        if target == "test":
-            return 'make test ARGS="--collect-only -q"'
+        if target in ("test", "test-fast"):
+            return f'make {target} ARGS="--collect-only -q"'
         if target == "report":
             return "make -n report"  # needs a finished run: make prints the command only
         if target == "compare":  # needs two finished runs: make prints the command only
@@ -121,6 +122,18 @@ def test_the_documents_show_the_commands_a_user_needs():
                     break
                 files.append(word.strip("\"'"))
             assert files and all(w.endswith((".yaml", ".yml")) for w in files), command
+
+
+def test_the_readme_is_a_front_door_and_the_docs_it_links_exist():
+    """README.md stays short, names no commit (history belongs in git log), and every
+    page it or docs/ links to exists."""
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    for name in ["README.md", *(str(p.relative_to(REPO)) for p in (REPO / "docs").rglob("*.md"))]:
+        text = (REPO / name).read_text()
+        assert not re.findall(r"`[0-9a-f]{7,40}`|\bcommit [0-9a-f]{7,40}\b", text), f"{name} names a commit"
+        for link in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert ((REPO / name).parent / link).exists(), f"{name} links to {link}, which does not exist"
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def test_killed_run_leaves_no_complete_looking_file_and_rerun_recovers(tmp_path,
     run.wait(timeout=60)
     assert not (tmp_path / H5).exists()  # never a truncated file under the real name
 
-    # what the README tells a user after a crash: release the stale lock, rerun
+    # what docs/operations.md tells a user after a crash: release the stale lock, rerun
     stale = run_workflow(tmp_path, BIG, str(H5), check=False)
     assert stale.returncode != 0 and "cannot be locked" in stale.stdout + stale.stderr
     run_workflow(tmp_path, BIG, "--unlock")

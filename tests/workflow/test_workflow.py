@@ -65,7 +65,7 @@ def test_full_run_ends_in_one_self_contained_report(tiny_run):
         if f'"{item}": {{"name"' in html:  # a report item (its entry in the report's data)
             assert f'"{item.with_suffix(".html")}"' in html, item
     decision = pd.read_csv(results / "decision.csv")
-    assert list(decision.columns) == [
+    assert list(decision.columns)[:7] == [
         "job",
         "method",
         "value",
@@ -75,6 +75,14 @@ def test_full_run_ends_in_one_self_contained_report(tiny_run):
         "setting",
     ]
     assert {"store a table", "query a table", "compress an array in memory"} <= set(decision["job"])
+    assert decision[["question", "data"]].notna().all().all()  # every row names its question and data
+    assert not decision.duplicated(["job", "question", "data"]).any()
+    verdict = (results / "verdict.rst").read_text()
+    assert verdict.count("app.showResultInfo('results/decision.html')") == decision["job"].nunique()
+    assert (
+        "What to use, from this run" in html
+        and html.count("showResultInfo('results/decision.html')") == decision["job"].nunique()
+    )
     assert set(decision["setting"]) <= {"tuned", "pipeline"}  # never a library left at its defaults
     assert {"default", "tuned"} <= set(summary.loc[summary["stage"] == "particles", "setting"])
     assert set(summary["setting"]) <= {"default", "tuned", "pipeline"} and summary["setting"].notna().all()

@@ -25,6 +25,11 @@ from outofcore.plan import (
 if "timing_lock" not in workflow.global_resources:
     workflow.global_resources["timing_lock"] = 1
 
+# The recipes the decision page shows (the whole way a user does each pick)
+RECIPES = sorted(
+    str(p) for p in (Path(workflow.basedir) / "docs" / "recipes").glob("*.py")
+)
+
 PARTICLE_THREADS = 2  # pandas (numexpr), DuckDB, Polars, Arrow; PyTables scans use 1
 
 # Report categories, in the order the report lists them.
@@ -63,10 +68,14 @@ HUGEARRAY_JOB = "results/hugearray/{size_mb}/{data}/{engine}/{backend}"  # + a s
 HUGEARRAY_SUMMARY = "results/hugearray/summary.csv"
 HUGEARRAY_MEMORY = "results/hugearray/memory.png"
 HUGEARRAY_THROUGHPUT = "results/hugearray/throughput.png"
+# the naive way under the memory cap, beside the out-of-core jobs
+HUGEARRAY_MEMORY_CAP = "results/hugearray/memory_cap.png"
+HUGEARRAY_MEMORY_CAP_TABLE = "results/hugearray/memory_cap.csv"
 NODE_LIMITS = "results/hugearray/node_limits.csv"
 SUMMARY = "results/summary.csv"
 SUMMARY_PNG = "results/summary.png"
 DECISION = "results/decision.csv"
+VERDICT = "results/verdict.rst"  # the landing page's first words (workflow/report/workflow.rst)
 MANIFEST = "results/manifest.csv"
 HEADLINE_STAGES = (
     "particles",
@@ -179,6 +188,8 @@ def timing_artifacts():
         HUGEARRAY_SUMMARY,
         HUGEARRAY_MEMORY,
         HUGEARRAY_THROUGHPUT,
+        HUGEARRAY_MEMORY_CAP,
+        HUGEARRAY_MEMORY_CAP_TABLE,
         *[headline(stage) for stage in HEADLINE_STAGES],
     ]
 
@@ -194,6 +205,7 @@ def all_outputs():
     return [
         DECISION,
         html_twin(DECISION),
+        VERDICT,
         LIMITS,
         SUMMARY,
         SUMMARY_PNG,

@@ -34,6 +34,7 @@ rule hugearray:
         ),
         table=f"{HUGEARRAY_JOB}.csv",
         node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
+        naive=f"{HUGEARRAY_JOB}.naive.csv",
     log:
         "logs/hugearray_{size_mb}_{data}_{engine}_{backend}.log",
     benchmark:
@@ -74,6 +75,15 @@ rule hugearray:
         zarr_shards=HUGEARRAY["zarr"]["shards"],
         blosc2_block_kb=HUGEARRAY["blosc2"]["block_kb"],
         seed=config["seed"],
+        memory_cap_mb=HUGEARRAY["memory_cap_mb"],
+        cluster=HUGEARRAY["cluster"],
+        naive=lambda wc: hugearray_stores.naive_job(
+            wc.backend,
+            wc.engine,
+            HUGEARRAY["backends"],
+            HUGEARRAY["engines"],
+            HUGEARRAY["memory_cap_mb"],
+        ),
         node_limits=config["limits"],  # measured if this job's node is not the limits job's
     script:
         "../../scripts/hugearray.py"
@@ -88,6 +98,7 @@ use rule hugearray as hugearray_memmap with:
         ),
         table=f"{HUGEARRAY_JOB}.csv",
         node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
+        naive=f"{HUGEARRAY_JOB}.naive.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -104,6 +115,7 @@ use rule hugearray as hugearray_zarr with:
         ),
         table=f"{HUGEARRAY_JOB}.csv",
         node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
+        naive=f"{HUGEARRAY_JOB}.naive.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -120,6 +132,7 @@ use rule hugearray as hugearray_blosc2 with:
         ),
         table=f"{HUGEARRAY_JOB}.csv",
         node_limits=f"{HUGEARRAY_JOB}.node_limits.csv",
+        naive=f"{HUGEARRAY_JOB}.naive.csv",
     wildcard_constraints:
         size_mb=jobs.one_of(HUGEARRAY["sizes_mb"]),
         data=jobs.one_of(HUGEARRAY_DATA),
@@ -146,6 +159,15 @@ rule hugearray_plots:
             ".node_limits.csv",
             settings=HUGEARRAY["settings"],
         ),
+        naive=hugearray_stores.job_tables(
+            HUGEARRAY_JOB,
+            HUGEARRAY["sizes_mb"],
+            list(HUGEARRAY_DATA),
+            HUGEARRAY["backends"],
+            HUGEARRAY["engines"],
+            ".naive.csv",
+            settings=HUGEARRAY["settings"],
+        ),
     output:
         **reported_table(
             HUGEARRAY_SUMMARY,
@@ -168,6 +190,14 @@ rule hugearray_plots:
             "throughput against array size",
             "figure",
         ),
+        memory_cap=reported(
+            HUGEARRAY_MEMORY_CAP,
+            "hugearray_memory_cap",
+            HUGEARRAY_CATEGORY,
+            "the naive way against the memory cap",
+            "figure",
+        ),
+        memory_cap_table=HUGEARRAY_MEMORY_CAP_TABLE,
         headline=headline("hugearray"),
         node_limits=NODE_LIMITS,
     log:
@@ -182,5 +212,6 @@ rule hugearray_plots:
     params:
         cold_read=HUGEARRAY["cold_read"],
         threads=HUGEARRAY["threads"],
+        memory_cap_mb=HUGEARRAY["memory_cap_mb"],
     script:
         "../../scripts/hugearray_plots.py"

@@ -1,5 +1,6 @@
 # Every stage's headline figures beside the machine limits of the same run, and the
-# "what to use" page: the fastest method of each job.
+# "what to use" decision: one row per (job, question, data), its recipe (docs/recipes/),
+# and the verdict the report's landing page opens with (results/verdict.rst).
 
 
 rule summary:
@@ -7,6 +8,7 @@ rule summary:
         limits=LIMITS,
         node_limits=NODE_LIMITS,
         headlines=[headline(stage) for stage in HEADLINE_STAGES],
+        recipes=RECIPES,
     output:
         **reported_table(
             SUMMARY,
@@ -28,6 +30,7 @@ rule summary:
             "fractions of the limits",
             "figure",
         ),
+        verdict=VERDICT,
     log:
         "logs/summary.log",
     conda:

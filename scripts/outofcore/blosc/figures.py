@@ -271,10 +271,14 @@ def headline(sweep: pd.DataFrame) -> list[Headline]:
             method = f"{best['method']}/{best['codec']}"
             figure = f"{operation}, {label} {method} (n={size:,}, {threads} threads)"
             job = f"{operation} an array in memory"
+            data = str(best.get("data", ""))
             rows.append(
                 Headline("blosc", job, method, figure, float(best["gbps"]), "GB/s", f"{kind}_{threads}t",
                          int(threads), limit_value=math.nan if limit is None else limit, tutorial=tutorial,
                          spread=float(best.get("spread", math.nan)),
-                         others_busy=float(best.get("others_busy", math.nan)))
+                         others_busy=float(best.get("others_busy", math.nan)),
+                         data="" if data == "nan" else data,
+                         compression_ratio=float(best.get("ratio", math.nan)),
+                         decide=False)  # the decision ranks round trips per source (blosc.matrix)
             )  # fmt: skip
     return rows

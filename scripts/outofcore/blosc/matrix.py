@@ -13,6 +13,7 @@ pipelines (a lossy one changes the data: it is plotted, never picked):
 """
 
 import math
+from types import SimpleNamespace
 
 import matplotlib
 
@@ -21,7 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from outofcore.blosc.figures import OPERATION_LIMIT, SAFE_METHODS, bandwidth
+from outofcore.blosc.figures import SAFE_METHODS, bandwidth
 from outofcore.blosc.rows import MEMCPY
 from outofcore.plan.units import GB
 from outofcore.summary.headline import Headline
@@ -43,12 +44,20 @@ def points(sweep: pd.DataFrame) -> pd.DataFrame:
     rows = rows[rows["threads"] == threads]
     rows = rows[rows["size"] == rows.groupby("data")["size"].transform("max")]
     key = ["data", "method", "codec", "filters"]
-    both = rows.pivot_table(index=key, columns="operation", values=["seconds", "gbps"], aggfunc="first")
+    values = ["seconds", "gbps", *(c for c in ("seconds_min", "seconds_max") if c in rows)]
+    both = rows.pivot_table(index=key, columns="operation", values=values, aggfunc="first")
+
+    def round_trip(column: str) -> pd.Series:
+        column = column if column in values else "seconds"
+        return both[(column, "compress")] + both[(column, "decompress")]
+
     table = pd.DataFrame(
         {
             "compress_gbps": both[("gbps", "compress")],
             "decompress_gbps": both[("gbps", "decompress")],
-            "seconds": both[("seconds", "compress")] + both[("seconds", "decompress")],
+            "seconds": round_trip("seconds"),
+            "seconds_min": round_trip("seconds_min"),  # both operations' fastest samples
+            "seconds_max": round_trip("seconds_max"),
         }
     ).reset_index()
     more = [column for column in ("spread", "others_busy") if column in rows]
@@ -59,6 +68,8 @@ def points(sweep: pd.DataFrame) -> pd.DataFrame:
     for column in more:  # read back with keep_default_na=False: an unknown value is ""
         table[column] = pd.to_numeric(table[column], errors="coerce")
     table["roundtrip_gbps"] = table["nbytes"] / table["seconds"] / GB
+    table["roundtrip_low"] = table["nbytes"] / table["seconds_max"] / GB
+    table["roundtrip_high"] = table["nbytes"] / table["seconds_min"] / GB
     table["lossy"] = table["filters"].str.contains("trunc_prec")
     table["label"] = table["method"] + "/" + table["codec"] + "/" + table["filters"]
     return table.sort_values(key, ignore_index=True)
@@ -99,29 +110,90 @@ def picks(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(chosen)
 
 
+QUESTIONS = {  # pick -> the question it answers
+    "fastest": "fastest round trip (compress + decompress)",
+    "smallest": "smallest (highest ratio)",
+    "balanced": "balanced (ratio x round-trip speed)",
+}
+TIE_RATIO = 0.02  # ratios within 2 % of the smallest's: a tie (the ratio is exact, data decide)
+
+
+def how(method: str, codec: str, filters: str, threads: int) -> tuple[str, str]:
+    """(the call a user types, its recipe) of a method/codec/filters."""
+    if method == "blosc2":
+        names = ", ".join(f"blosc2.Filter.{f.split(':')[0].upper()}" for f in filters.split("+"))
+        return (f"blosc2.compress2(a, codec=blosc2.Codec.{codec.upper()}, clevel=5, filters=[{names}], "
+                f"nthreads={threads})", "blosc2_compress")  # fmt: skip
+    if method == "compress_ptr":
+        return (f"blosc.compress_ptr(a.ctypes.data, a.size, a.itemsize, cname='{codec}')  "
+                "# legacy python-blosc 1", "blosc_compress_ptr")  # fmt: skip
+    return f"blosc.pack_array(a, cname='{codec}')  # pickles", ""
+
+
+def ties_of(pick: str, chosen: pd.Series, pool: pd.DataFrame) -> str:
+    """The candidates within noise of a pick: round-trip samples that overlap (fastest),
+    ratios within TIE_RATIO (smallest), ratio x speed ranges that overlap (balanced)."""
+    others = pool[pool["label"] != chosen["label"]]
+    if pick == "smallest":
+        tied = others[others["ratio"] >= chosen["ratio"] * (1 - TIE_RATIO)]
+    else:
+        weight = others["ratio"] if pick == "balanced" else 1.0
+        mine = chosen["ratio"] if pick == "balanced" else 1.0
+        tied = others[(others["roundtrip_low"] * weight <= chosen["roundtrip_high"] * mine)
+                      & (chosen["roundtrip_low"] * mine <= others["roundtrip_high"] * weight)]  # fmt: skip
+    return "; ".join(tied["label"])
+
+
 def headline(sweep: pd.DataFrame) -> list[Headline]:
-    """The picks of every data source as headline rows: compression GB/s against the
-    memory read bandwidth over as many threads (its fastest sample, measured by the same
-    jobs), with the ratio and the decompression speed in the figure's words."""
+    """Per data source, the three picks of the module's rule and the tutorial's
+    pack_array (its fastest codec): round-trip GB/s (uncompressed bytes / (compress +
+    decompress seconds)) against the memory read and write bandwidths over as many
+    threads (fastest samples, measured by the same jobs): a round trip reads the array
+    once and writes it once, so it takes at least n/read + n/write. Each with its ratio,
+    the call, its recipe and the candidates tied with it."""
     if "data" not in sweep.columns or "filters" not in sweep.columns:
         return []
+    table = points(sweep)
     rows = []
-    for pick in picks(points(sweep)).itertuples(index=False):
-        figure = (
-            f"{pick.data}: {pick.pick} {pick.label}, ratio {pick.ratio:.3g}, compress "
-            f"{pick.compress_gbps:.3g} / decompress {pick.decompress_gbps:.3g} GB/s "
-            f"(n={pick.size:,}, {pick.threads} threads)"
-        )
-        job = f"compress {pick.data} data: {pick.pick}"
-        kind, threads = OPERATION_LIMIT["compress"], int(pick.threads)
-        limit = bandwidth(sweep, kind, threads, best=True)
-        rows.append(
-            Headline("blosc", job, pick.label, figure, float(pick.compress_gbps), "GB/s",
-                     f"{kind}_{threads}t", threads, note=RULE,
-                     limit_value=math.nan if limit is None else limit,
-                     spread=float(getattr(pick, "spread", math.nan)),
-                     others_busy=float(getattr(pick, "others_busy", math.nan)))
-        )  # fmt: skip
+
+    def row(item, job_question: str, tutorial: bool, **extra) -> Headline:
+        threads = int(item.threads)
+        read, write = (bandwidth(sweep, kind, threads, best=True) for kind in ("read", "write"))
+        limit = 1 / (1 / read + 1 / write) if read and write else math.nan
+        plural = "s" if threads > 1 else ""
+        name = f"memory read + write, {threads} thread{plural}" if read and write else f"read_{threads}t"
+        call, recipe = how(item.method, item.codec, item.filters, threads)
+        figure = (f"{item.data}: {job_question} {item.label}, ratio {item.ratio:.3g}, round trip "
+                  f"{item.roundtrip_gbps:.3g} GB/s (compress {item.compress_gbps:.3g} / decompress "
+                  f"{item.decompress_gbps:.3g}; n={item.size:,}, {threads} threads)")  # fmt: skip
+        return Headline("blosc", "compress an array in memory", item.label, figure,
+                        float(item.roundtrip_gbps),
+                        "GB/s", name, threads,
+                        limit_value=limit, tutorial=tutorial, note=RULE, compression_ratio=float(item.ratio),
+                        spread=float(getattr(item, "spread", math.nan)),
+                        others_busy=float(getattr(item, "others_busy", math.nan)), data=str(item.data),
+                        how=call, recipe=recipe, value_low=float(item.roundtrip_low),
+                        value_high=float(item.roundtrip_high),
+                        question=QUESTIONS.get(job_question, job_question),
+                        **extra)  # fmt: skip
+
+    chosen = picks(table)
+    for _, chosen_row in chosen.iterrows():
+        pool = candidates(table[table["data"] == chosen_row["data"]])
+        ties = ties_of(chosen_row["pick"], chosen_row, pool)
+        maintained = [t for t in ties.split("; ") if t.startswith("blosc2/")]
+        if chosen_row["method"] == "compress_ptr" and maintained:  # the maintained API when within noise
+            chosen_row = pool[pool["label"] == maintained[0]].iloc[0].copy().rename(None)
+            chosen_row["pick"] = chosen.loc[_, "pick"]
+            ties = ties_of(chosen_row["pick"], chosen_row, pool)
+        pick = SimpleNamespace(**chosen_row.to_dict())
+        rank_by = "compression_ratio" if pick.pick == "smallest" else "value"
+        rows.append(row(pick, pick.pick, False, rank_by=rank_by, ties=ties))
+    tutorial = table[table["method"] == "pack_array"]
+    for best in (
+        tutorial.sort_values("roundtrip_gbps").groupby("data", sort=False).tail(1).itertuples(index=False)
+    ):
+        rows.append(row(best, "the tutorial's way (pack_array)", True))
     return rows
 
 

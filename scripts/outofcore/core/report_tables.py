@@ -2,8 +2,10 @@
 
 Snakemake's report offers a CSV only as a download; an HTML file it shows inline. The
 HTML is pandas' `Styler`: the unit of each column in its header, numbers to 3
-significant digits with thousands separators, integers exact, and the CSV itself
-embedded as a download link, so the data stays one click away inside the report.
+significant digits with thousands separators, integers exact, shares (spread, others'
+load) as %, byte counts as kB/MB/GB, every column sortable by a click on its header,
+and the CSV itself embedded as a download link (full precision, raw bytes), so the
+data stays one click away inside the report.
 """
 
 import base64
@@ -37,6 +39,10 @@ COLUMN_UNITS = {
     "energy": "J",
 }
 
+# Shares of 1 shown as % (the CSV keeps the fraction), byte counts shown as kB/MB/GB
+PERCENT = {"spread", "write_spread", "reduce_spread", "others_busy"}
+BYTES = {"nbytes", "compressed_nbytes", "file_bytes", "bytes"}
+
 STYLE = """
 body { font-family: system-ui, sans-serif; font-size: 14px; margin: 0.5em; color: #222; }
 h1 { font-size: 1.2em; margin: 0.2em 0 0.5em; }
@@ -45,7 +51,61 @@ table { border-collapse: collapse; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; }
 th { background: #f3f3f3; text-align: left; position: sticky; top: 0; }
 td { text-align: right; font-variant-numeric: tabular-nums; }
+th { cursor: pointer; user-select: none; }
+th:hover { background: #e4e4e4; }
+details { margin: 0.6em 0; max-width: 60em; }
+pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 13px; }
 """
+# A click on a header sorts by that column (numbers by value, with their units; text A-Z),
+# a second click the other way. Inline: the report works offline.
+SORT = """<script>
+(() => {
+  const scale = {"%": 1, "bytes": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12};
+  const key = text => {
+    const m = text.trim().match(/^(-?[0-9][0-9,]*\\.?[0-9]*(?:e[-+]?[0-9]+)?)\\s*(%|bytes|kB|MB|GB|TB)?$/);
+    return m ? parseFloat(m[1].replace(/,/g, "")) * (scale[m[2]] || 1) : null;
+  };
+  document.querySelectorAll("table").forEach(table => {
+    table.querySelectorAll("thead th").forEach((th, column) => {
+      th.title = "sort by this column";
+      th.addEventListener("click", () => {
+        const body = table.tBodies[0], rows = Array.from(body.rows);
+        const up = th.dataset.order !== "up";
+        th.dataset.order = up ? "up" : "down";
+        rows.sort((a, b) => {
+          const x = a.cells[column].innerText, y = b.cells[column].innerText;
+          const kx = key(x), ky = key(y);
+          const order = kx !== null && ky !== null ? kx - ky
+            : (kx === null) - (ky === null) || x.localeCompare(y);
+          return up ? order : -order;
+        });
+        rows.forEach(row => body.appendChild(row));
+      });
+    });
+  });
+})();
+</script>"""
+
+
+def percent(value: Any) -> str:
+    """A share of 1 as a percentage, 3 significant digits ("5.3 %"); empty for NaN."""
+    if isinstance(value, str) or value is None or (isinstance(value, float) and math.isnan(value)):
+        return "" if value is None or isinstance(value, float) else value
+    return f"{significant(float(value) * 100)} %"
+
+
+def byte_count(value: Any) -> str:
+    """A byte count in kB, MB, GB (powers of 1000, 3 significant digits)."""
+    try:
+        count = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(count):
+        return ""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if abs(count) >= size:
+            return f"{significant(count / size)} {unit}"
+    return f"{count:.0f} bytes"
 
 
 def significant(value: Any) -> str:
@@ -76,20 +136,23 @@ def cell(value: Any) -> str:
 
 
 def header(column: str, units: dict[str, str]) -> str:
-    unit = units.get(column, COLUMN_UNITS.get(column))
+    unit = units.get(column, None if column in BYTES else COLUMN_UNITS.get(column))
     return f"{column} [{unit}]" if unit else column
 
 
 def table_html(frame: pd.DataFrame, title: str, intro: str = "", csv_name: str = "",
-               units: dict[str, str] | None = None) -> str:  # fmt: skip
-    """A whole HTML page: title, introduction (the caller's HTML), the table and a link to
-    the CSV itself; every cell, header and the title are escaped."""
+               units: dict[str, str] | None = None, extra: str = "") -> str:  # fmt: skip
+    """A whole HTML page: title, introduction (the caller's HTML), the table, a link to
+    the CSV itself, then `extra` (the caller's HTML); every cell, header and the title
+    are escaped."""
     units = units or {}
     shown = frame.rename(columns={c: header(c, units) for c in frame.columns})
     text = [c for c, column in zip(shown.columns, frame.columns, strict=True)
             if not pd.api.types.is_numeric_dtype(frame[column])]  # fmt: skip
+    formats = {header(c, units): percent if c in PERCENT else byte_count if c in BYTES else cell
+               for c in frame.columns}  # fmt: skip
     # Cells and headers escaped: a file name or label is text, never markup in the report.
-    styler = shown.style.format(cell, escape="html").format_index(escape="html", axis=1)
+    styler = shown.style.format(formats, escape="html").format_index(escape="html", axis=1)
     styler = styler.hide(axis="index").set_uuid("table")  # same bytes each run
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
@@ -102,15 +165,15 @@ def table_html(frame: pd.DataFrame, title: str, intro: str = "", csv_name: str =
     intro_html = f"<p>{intro}</p>" if intro else ""
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{intro_html}{body}{link}"
-        "</body></html>\n"
+        f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{intro_html}{body}{link}{extra}"
+        f"{SORT}</body></html>\n"
     )
 
 
 def write_table(frame: pd.DataFrame, csv_path: str | Path, html_path: str | Path, title: str,
-                intro: str = "", units: dict[str, str] | None = None) -> None:  # fmt: skip
+                intro: str = "", units: dict[str, str] | None = None, extra: str = "") -> None:  # fmt: skip
     """The CSV and its HTML page, each written atomically."""
     write_csv(frame, csv_path)
-    page = table_html(frame, title, intro, Path(csv_path).name, units)
+    page = table_html(frame, title, intro, Path(csv_path).name, units, extra)
     with atomic_output(html_path) as tmp:
         tmp.write_text(page, encoding="utf-8")

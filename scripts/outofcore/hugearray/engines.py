@@ -18,6 +18,9 @@ out of core, computed three ways.
   user types them (default), or sum, min and max with the mean as sum / rows (tuned);
   with missing values, lazy expressions over the present ones (`blosc2.where`,
   `blosc2.isnan`).
+- ``dask_distributed``: a task per block on dask.distributed workers (a LocalCluster, or
+  SLURM nodes), each opening the store itself and returning its block's statistics
+  (`dask_cluster`); the job starts the cluster before the reduce's clock.
 
 Each returns `ColumnStats`; the job compares them with the exact ones.
 """
@@ -135,7 +138,18 @@ def reduce_native(store: Backend, path: Path, spec: StoreSpec, advance: Advance)
     )
 
 
-ENGINES: dict[str, Engine] = {"threads": reduce_threads, "dask": reduce_dask, "blosc2": reduce_native}
+def reduce_dask_distributed(store: Backend, path: Path, spec: StoreSpec, advance: Advance) -> ColumnStats:
+    from outofcore.hugearray.dask_cluster import reduce_distributed  # distributed: only its jobs load it
+
+    return reduce_distributed(store, path, spec, advance)
+
+
+ENGINES: dict[str, Engine] = {
+    "threads": reduce_threads,
+    "dask": reduce_dask,
+    "blosc2": reduce_native,
+    "dask_distributed": reduce_dask_distributed,
+}
 
 
 def get_engine(name: str, store: Backend) -> Engine:
@@ -146,4 +160,6 @@ def get_engine(name: str, store: Backend) -> Engine:
         raise ValueError(f"reduce engine {name!r} does not run on the {store.name} store")
     if name == "dask":  # imported now, so the reduce's clock does not count the import
         import dask.array  # noqa: F401
+    if name == "dask_distributed":
+        import outofcore.hugearray.dask_cluster  # noqa: F401
     return ENGINES[name]

@@ -188,19 +188,57 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
                              f"write, fsync included ({where})", float(item.write_gbps), "GB/s",
                              "durable_write", threads, tutorial=tutorial, note=note,
                              compression_ratio=compression_ratio(item), setting=item.store_setting,
-                             **sure))  # fmt: skip
+                             **sure, **described(item, "write")))  # fmt: skip
     for item in largest.itertuples():
         name = method(item.backend, item.engine, item.setting)
         where = f"{name}, {item.size_mb} MiB, {item.compression}, data {item.data}"
-        tutorial, note = is_tutorial(item.backend, item.engine, item.setting), memory_note(item)
+        notes = [memory_note(item), nodes_note(item)]
+        tutorial, note = is_tutorial(item.backend, item.engine, item.setting), "; ".join(filter(None, notes))
         ratio = compression_ratio(item)
         sure = {"spread": float(getattr(item, "reduce_spread", math.nan)), "others_busy": busy_of(item),
                 "host": host_of(item)}  # fmt: skip
         rows.append(Headline("hugearray", "reduce an array larger than memory", name,
                              f"out-of-core reduce ({where}, {ratio:.2f}x compressed)",
                              float(item.reduce_gbps), "GB/s", read, threads, tutorial=tutorial, note=note,
-                             compression_ratio=ratio, setting=item.setting, **sure))  # fmt: skip
+                             compression_ratio=ratio, setting=item.setting, **sure,
+                             **described(item, "reduce")))  # fmt: skip
     return rows
+
+
+def nodes_note(item) -> str:
+    """Engine dask_distributed: where its workers ran, and what bounds a reduce across nodes."""
+    nodes = sorted(set(str(getattr(item, "worker_nodes", "") or "").split(";")) - {"", "nan"})
+    if item.engine != "dask_distributed" or not nodes:
+        return ""
+    return (f"{int(item.workers)} workers on {len(nodes)} node(s) ({', '.join(nodes)}), peak RSS "
+            f"{item.worker_peak_rss_mb} MiB each; across nodes the bound is the sum of each node's "
+            "own read limit (measured on it: node_limits.csv), or the shared file system's read "
+            "where lower")  # fmt: skip
+
+
+HOW = {  # backend -> (what a user types, its recipe in docs/recipes)
+    "tables": (
+        "h5.create_earray('/', 'data', ..., filters=tables.Filters(complib='blosc2:lz4'))",
+        "hugearray_tables",
+    ),
+    "h5py": ("h5.create_dataset('data', ..., **hdf5plugin.Blosc2(cname='lz4'))", "hugearray_h5py"),
+    "memmap": ("np.lib.format.open_memmap('a.npy', mode='w+', ...)", "hugearray_memmap"),
+    "zarr": ("zarr.create_array('a.zarr', ..., shards=(block_rows, columns))", "hugearray_zarr"),
+    "blosc2": ("blosc2.empty(shape, urlpath='a.b2nd', cparams=...)", "hugearray_blosc2"),
+}
+ENGINE_HOW = {"dask": ("da.from_array(dataset, chunks=...).mean(axis=0).compute()", "hugearray_dask")}
+
+
+def described(item, step: str) -> dict:
+    """What the decision reads: question, data, how, recipe, file size."""
+    engine = getattr(item, "engine", "threads")
+    call, recipe = ENGINE_HOW.get(engine, ("", "")) if step == "reduce" else ("", "")
+    if not call:
+        call, recipe = HOW.get(item.backend, ("", ""))
+    question = (f"write {item.size_mb} MiB block by block, fsync included" if step == "write"
+                else f"reduce {item.size_mb} MiB out of core (sum, min, max per column)")  # fmt: skip
+    return {"question": question, "data": str(item.data), "how": call, "recipe": recipe,
+            "file_bytes": float(item.file_bytes)}  # fmt: skip
 
 
 def memory_note(item) -> str:

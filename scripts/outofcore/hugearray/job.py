@@ -17,14 +17,11 @@ one size and one backend the job (`HugeArrayJob`, `run`):
    ``check`` is ``ok`` only if every value matches.
 
 The data and its statistics are in `hugearray_data`; the backends (PyTables EArray,
-h5py dataset, numpy.memmap, Zarr v3, blosc2 NDArray), one `Backend` object each, in
-the `stores` package. The
-job goes through its backend for everything that depends on the store: a store may be
-one file or a directory of files.
-
-No ``tables.Expr`` is used: re-evaluated after ``set_inputs_range`` it silently
-returned an empty result in an earlier version of this stage. Results are checked, not
-only timed.
+h5py dataset, numpy.memmap, Zarr v3, blosc2 NDArray), one `Backend` object each, in the
+`stores` package. The job goes through its backend for everything that depends on the
+store: a store may be one file or a directory of files. No ``tables.Expr`` is used:
+re-evaluated after ``set_inputs_range`` it silently returned an empty result in an
+earlier version of this stage. Results are checked, not only timed.
 
 Each phase is timed once with `time.perf_counter` (per-phase sums in the log), not with
 `timing.measure`: autoranging would write gigabytes several times over. Each job runs
@@ -97,6 +94,9 @@ class HugeArrayJob:
     # default / tuned for a store or engine a user configures, pipeline for the workflow's
     # own ("": the backend and engine's first, default or pipeline; see hugearray_stores)
     setting: str = ""
+    memory_cap_mb: int | None = None  # the job's processes are capped at this (`memcap`); None: no cap
+    naive: bool = False  # also load the store whole under the cap in a child (`naive`)
+    cluster: Mapping[str, Any] | None = None  # engine dask_distributed: `dask_cluster.ClusterSpec`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # frozen: set once, as a Path
@@ -168,6 +168,13 @@ class Measurement:
     host: str = ""  # the node the job ran on
     missing: int = 0  # missing values in the array (NaN in the store), all columns
     setting: str = "pipeline"  # default, tuned (as its docs advise) or pipeline (the workflow's own)
+    memory_cap_mb: float = math.nan  # the cap the job ran under (NaN: none)
+    cap: str = "none"  # how the cap was enforced (`memcap.Cap.how`)
+    needed_mb: float = math.nan  # memory the whole array needed (the naive rows)
+    workers: int = 0  # engine dask_distributed: its workers, their nodes and peak RSS (';'-separated)
+    worker_nodes: str = ""
+    worker_peak_rss_mb: str = ""
+    cluster_start_seconds: float = math.nan  # until every worker had joined (not in reduce_seconds)
 
     @classmethod
     def csv_columns(cls) -> list[str]:

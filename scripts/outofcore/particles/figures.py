@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outofcore.core.timing import stable_flags
-from outofcore.particles.bench import METHOD_SETTINGS, with_settings
+from outofcore.particles.bench import with_settings
 from outofcore.particles.formats.registry import FORMATS
 from outofcore.plan.sizing import PARTICLE_BYTES
 from outofcore.plan.units import GB, MB
@@ -154,65 +154,146 @@ def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
 
 
 STORE_HEADLINES = [  # (step, method, format, setting, job, label, what it is), from the registry
-    *[("fill", w.method, entry.name, w.setting, "store a table", w.label,
-       f"table write, {w.label}")
+    *[("fill", w.method, entry.name, w.setting, "store a table", w.label, f"table write, {w.label}")
       for entry in FORMATS.values() for w in entry.writers],
     *[("query", engine.name, entry.name, entry.output.setting, "query a table", engine.headline,
        engine.figure)
       for entry in FORMATS.values() for engine in entry.engines],
 ]  # fmt: skip
+# What a user types for each method, and its recipe (docs/recipes/<name>.py); a registered
+# writer's own code (per setting) says it better where it has one
+WRITER_CODE = {(w.method, w.setting): w.code for entry in FORMATS.values() for w in entry.writers if w.code}
+HOW = {
+    "chunks": ("table.truncate(n); table.write_chunk((start,), chunk)", "pytables_direct_chunks"),
+    "block": ("table.append(records[start:start + 2**20])", "pytables_append"),
+    "row": ("row = table.row; row['name'] = ...; row.append()", ""),
+    "parquet_write": ("pq.write_table(t, 'f.parquet', row_group_size=65536)", "parquet_write"),
+    "polars_write": (
+        "df.write_parquet('f.parquet', compression='snappy', row_group_size=65536)",
+        "polars_write",
+    ),
+    "duckdb_write": ("COPY t TO 'f.parquet' (FORMAT parquet, DICTIONARY_SIZE_LIMIT 1)", "duckdb_write"),
+    "append": ("h5.create_table(..., filters=tables.Filters(...)); table.append(block)", "pytables_append"),
+    "hdfstore_write": ("df.to_hdf('f.h5', key='t', format='table', data_columns=[...])", "hdfstore_write"),
+    "where": ("table.read_where('(20 <= pressure) & (pressure < 50)')", "pytables_where"),
+    "indexed": ("table.cols.pressure.create_csindex(); table.read_where(query)", "pytables_indexed_where"),
+    "iterrows": ("[r for r in table.iterrows() if 20 <= r['pressure'] < 50]", ""),
+    "duckdb": ("duckdb.sql(\"SELECT * FROM 'f.parquet' WHERE ...\")", "duckdb_parquet_query"),
+    "polars": ("pl.scan_parquet('f.parquet').filter(...).collect()", "polars_parquet_query"),
+    "arrow": ("ds.dataset('f.parquet').to_table(filter=...)", "arrow_dataset_query"),
+    "hdfstore": ("pd.read_hdf('f.h5', 't', where='(pressure >= 20) & (pressure < 50)')", "hdfstore_select"),
+    "pandas": ("pd.read_hdf(...).query('(20 <= pressure) & (pressure < 50)')", "pandas_query"),
+    "pandas_bytes": ("pd.DataFrame(table.read()).query(...)", "pandas_query"),
+}
+
+
+def question_of(row: pd.Series, nrows: int) -> str:
+    """The user's question a query row answers: how many rows it returns, and their order."""
+    matches = row.get("matches", math.nan)
+    share = (
+        f"{matches:,.0f} of {nrows:,} rows ({100 * matches / nrows:.2g} %)"
+        if pd.notna(matches)
+        else f"{nrows:,} rows"
+    )
+    return f"query {share}, rows {row.get('order', 'sorted')}"
+
+
+def table_data(nrows: int) -> str:
+    return f"particle table of {nrows:,} rows, {nrows * PARTICLE_BYTES / 1e6:.3g} MB"
 
 
 def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
-    """From the largest table (it says most about throughput), rows in their generated
-    (sorted) order: the fills (the delivered table's, block appends, the tutorial's
-    row by row) and the other stores' writes against `np.save` of the same records in
-    the same job; the in-kernel `where` scan, the tutorial's `iterrows` and the other
-    stores' engines against warm-read bandwidth (GB/s of the whole table, the figure a
-    full scan is bounded by); and the same-job comparisons a user choosing a method
-    reads: `where` against a full `table.read()`, `iterrows` against `where`, pandas'
-    query against `where` + `table.read()`."""
-    timings = with_settings(max(tables, key=lambda t: t["rows"].max()))
-    timings = timings[timings["order"] == "sorted"]
-    by = timings.set_index(["step", "method", "format", "setting"])
-    pytables = timings[timings["format"].isin(["pytables", "npy"])].set_index(["step", "method"])
+    """From the largest table (it says most about throughput): the fills (the delivered
+    table's, block appends, the tutorial's row by row) and the other stores' writes
+    against `np.save` of the same records in the same job; per row order (sorted as
+    generated, shuffled), the in-kernel `where` scan, the indexed `where`, the
+    tutorial's `iterrows` and the other stores' engines against warm-read bandwidth
+    (GB/s of the whole table, the figure a full scan is bounded by; a reference for
+    what may skip rows); and the same-job comparisons a user choosing a method reads:
+    `where` against a full `table.read()`, `iterrows` against `where`, pandas' query
+    against `where` + `table.read()`. Each row names its question (rows returned, row
+    order), its data, the call and its recipe."""
+    timings = max(tables, key=lambda t: t["rows"].max())
+    if "order" not in timings:
+        timings = timings.assign(order="sorted")
+    sorted_rows = timings[timings["order"] == "sorted"]
+    pytables = sorted_rows[sorted_rows["format"].isin(["pytables", "npy"])].set_index(["step", "method"])
     nrows = int(pytables.loc[("fill", "block"), "rows"])
     where = f"{nrows:,} rows"
     rows = pytables_headlines(pytables, where, threads)
     save = "np.save of the same array"
     limit = float(pytables.loc[("fill", "limit"), "rows_per_s"]) * PARTICLE_BYTES / GB
-    for step, method, fmt, setting, job, label, figure in STORE_HEADLINES:
-        if (step, method, fmt, setting) not in by.index:
-            continue  # format left out, or a query HDFStore's where cannot express
-        row = by.loc[(step, method, fmt, setting)]
-        value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
-        if step == "fill":
-            rows.append(
-                Headline("particles", job, label, f"{figure} ({where})", value, "GB/s", save, 1,
-                         limit_value=limit, note=f"{int(row['file_bytes'])} bytes", setting=setting,
-                         **sure(row))
-            )  # fmt: skip
-        else:
-            used = int(row["threads"]) if pd.notna(row["threads"]) else threads
-            rows.append(
-                Headline(
-                    "particles", job, label, f"{figure} ({where}, sorted rows)", value, "GB/s", "warm_read",
-                    used, note="statistics or an index may skip most rows",
-                    bound="reference",  # a query that skips rows is not bounded by reading them all
-                    setting=setting, **sure(row),
-                )
-            )  # fmt: skip
+    for order, frame in timings.groupby("order", sort=False):
+        by = frame.set_index(["step", "method", "format"])
+        if order != "sorted":
+            for method, label in (("where", "where"), ("indexed", "indexed where")):
+                if ("query", method, "pytables") in by.index:
+                    row = by.loc[("query", method, "pytables")]
+                    figure = f"in-kernel {label} query ({where}, {order} rows)"
+                    rows.append(query_headline(row, method, label, figure,
+                                               nrows, threads))  # fmt: skip
+        frame = with_settings(frame)
+        for step, method, fmt, setting, job, label, figure in STORE_HEADLINES:
+            if step == "fill" and order != "sorted":
+                continue  # the shuffled rows' writes: the outputs' writers only, timed once
+            match = frame[(frame["step"] == step) & (frame["method"] == method) & (frame["format"] == fmt)
+                          & (frame["setting"] == setting)]  # fmt: skip
+            for _, row in match.iterrows():  # none if the format was left out
+                if step == "fill":
+                    value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
+                    rows.append(
+                        Headline("particles", job, label, f"{figure} ({where})", value, "GB/s", save, 1,
+                                 limit_value=limit, note=f"{int(row['file_bytes'])} bytes",
+                                 **described(row, step, method, nrows, value))
+                    )  # fmt: skip
+                else:
+                    rows.append(
+                        query_headline(
+                            row, method, label, f"{figure} ({where}, {order} rows)", nrows, threads
+                        )
+                    )
     host = timings["host"].dropna().astype(str) if "host" in timings else pd.Series(dtype=str)
     return [dataclasses.replace(row, host=host.iloc[0]) for row in rows] if len(host) else rows
 
 
-def sure(row: pd.Series) -> dict[str, float]:
-    """The figure's spread and the job's others_busy (NaN for tables without them)."""
-    return {key: float(row.get(key, math.nan)) for key in ("spread", "others_busy")}
+def query_headline(
+    row: pd.Series, method: str, label: str, figure: str, nrows: int, threads: int
+) -> Headline:
+    """A query that statistics or an index may let skip rows: warm read as a reference."""
+    value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
+    used = int(row["threads"]) if pd.notna(row.get("threads", math.nan)) else threads
+    return Headline("particles", "query a table", label, figure, value, "GB/s", "warm_read", used,
+                    note="statistics or an index may skip most rows",
+                    bound="reference",  # a query that skips rows is not bounded by reading them all
+                    **described(row, "query", method, nrows, value))  # fmt: skip
+
+
+def described(row: pd.Series, step: str, method: str, nrows: int, value: float) -> dict:
+    """What the decision reads from a timing row: how sure (spread, samples' range, the
+    job's others_busy), what it answers (question, data), how (the call, the recipe),
+    the file's size and the setting where the table names one."""
+
+    def number(key: str) -> float:  # NaN for a missing or empty cell
+        found = row.get(key, math.nan)
+        return math.nan if pd.isna(found) else float(found)
+
+    seconds = number("seconds")
+    fields = {key: number(key) for key in ("spread", "others_busy", "file_bytes")}
+    fields["value_low"] = value * seconds / number("seconds_max")
+    fields["value_high"] = value * seconds / number("seconds_min")
+    setting = row.get("setting", "")
+    setting = "pipeline" if pd.isna(setting) or setting == "" else str(setting)  # a table without settings
+    how, recipe = HOW.get(method, ("", ""))
+    how = WRITER_CODE.get((method, setting), WRITER_CODE.get((method, "default"), how))
+    question = question_of(row, nrows) if step == "query" else "write the table once (file size beside)"
+    return fields | {"how": how, "recipe": recipe, "data": table_data(nrows), "question": question,
+                     "setting": setting}  # fmt: skip
 
 
 def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list[Headline]:
-    """PyTables' own rows: fills against np.save, scans against warm reads and each other."""
+    """PyTables' own rows (sorted order): fills against np.save, scans against warm reads
+    and each other."""
+    nrows = int(pytables.loc[("fill", "block"), "rows"])
 
     def gbps(step: str, method: str) -> float:
         return float(pytables.loc[(step, method), "rows_per_s"]) * PARTICLE_BYTES / GB
@@ -227,51 +308,50 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
         used = pytables.loc[("query", method)].get("threads", math.nan)
         return int(used) if pd.notna(used) else threads
 
-    def setting_of(method: str) -> str:
-        return METHOD_SETTINGS.get(method, "default")
+    def sure(step: str, method: str) -> dict:
+        return described(pytables.loc[(step, method)], step, method, nrows, gbps(step, method))
 
     save, limit = "np.save of the same array", gbps("fill", "limit")
     rows = []
-    if ("fill", "append") in pytables.index:  # what a user types, beside the tuned appends
-        rows.append(
-            Headline("particles", "store a table", "table.append (as typed)",
-                     f"table fill, table.append as typed: create_table, tables.Filters ({where})",
-                     gbps("fill", "append"), "GB/s", save, 1, limit_value=limit,
-                     setting=setting_of("append"), **sure(pytables.loc[("fill", "append")]))
-        )  # fmt: skip
     if ("fill", "chunks") in pytables.index:  # uncompressed: the delivered table's own fill
         rows.append(
             Headline("particles", "store a table", "direct chunk writes",
                      f"table fill, direct chunk writes: the delivered table ({where})",
-                     gbps("fill", "chunks"), "GB/s", save, 1, limit_value=limit,
-                     setting=setting_of("chunks"), **sure(pytables.loc[("fill", "chunks")]))
+                     gbps("fill", "chunks"), "GB/s", save, 1, limit_value=limit, **sure("fill", "chunks"))
+        )  # fmt: skip
+    if ("fill", "append") in pytables.index:  # what a user types, beside the tuned block appends
+        rows.append(
+            Headline("particles", "store a table", "table.append (as typed)",
+                     f"table fill, table.append as typed: create_table, tables.Filters ({where})",
+                     gbps("fill", "append"), "GB/s", save, 1, limit_value=limit, **sure("fill", "append"))
         )  # fmt: skip
     rows += [
         Headline("particles", "store a table", "block appends", f"table fill, block appends ({where})",
-                 gbps("fill", "block"), "GB/s", save, 1, limit_value=limit,
-                 setting=setting_of("block"), **sure(pytables.loc[("fill", "block")])),
+                 gbps("fill", "block"), "GB/s", save, 1, limit_value=limit, **sure("fill", "block")),
         Headline("particles", "store a table", "row by row", f"table fill, row by row ({where})",
                  gbps("fill", "row"), "GB/s", save, 1, limit_value=limit, tutorial=True,
-                 setting=setting_of("row"), **sure(pytables.loc[("fill", "row")])),
+                 **sure("fill", "row")),
         Headline("particles", "query a table", "where", f"in-kernel where query ({where} scanned)",
-                 gbps("query", "where"), "GB/s", "warm_read", ran_on("where"),
-                 setting=setting_of("where"), **sure(pytables.loc[("query", "where")])),
+                 gbps("query", "where"), "GB/s", "warm_read", ran_on("where"), **sure("query", "where")),
         Headline("particles", "query a table", "iterrows", f"iterrows query ({where} scanned)",
                  gbps("query", "iterrows"), "GB/s", "warm_read", 1, tutorial=True,
-                 setting=setting_of("iterrows"), **sure(pytables.loc[("query", "iterrows")])),
+                 **sure("query", "iterrows")),
     ]  # fmt: skip
+    if has("indexed"):
+        rows.append(query_headline(pytables.loc[("query", "indexed")], "indexed",
+                                   "indexed where", f"in-kernel indexed where query ({where}, sorted rows)",
+                                   nrows, threads))  # fmt: skip
     if has("read"):  # same-job comparisons: references, not bounds
         rows.append(
             Headline("particles", "query a table", "where", f"in-kernel where against table.read() ({where})",
                      gbps("query", "where"), "GB/s", "table.read() of the same table", ran_on("where"),
-                     limit_value=gbps("query", "read"), bound="reference", setting=setting_of("where"),
-                     **sure(pytables.loc[("query", "where")]))
+                     limit_value=gbps("query", "read"), bound="reference", **sure("query", "where"))
         )  # fmt: skip
     rows.append(
         Headline("particles", "query a table", "iterrows", f"iterrows against in-kernel where ({where})",
                  gbps("query", "iterrows"), "GB/s", "in-kernel where, same job", 1,
                  limit_value=gbps("query", "where"), tutorial=True, bound="reference",
-                 setting=setting_of("iterrows"), **sure(pytables.loc[("query", "iterrows")]))
+                 **sure("query", "iterrows"))
     )  # fmt: skip
     if has("read"):
         both = seconds("where") + seconds("read")  # find the rows, then read them all: pandas' work
@@ -282,7 +362,6 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
                     Headline("particles", "query a table", f"pandas query ({how})",
                              f"pandas query, {how}, against where + table.read() ({where})",
                              gbps("query", method), "GB/s", "where + table.read(), same job", ran_on(method),
-                             limit_value=scan, bound="reference", setting=setting_of(method),
-                             **sure(pytables.loc[("query", method)]))
+                             limit_value=scan, bound="reference", **sure("query", method))
                 )  # fmt: skip
     return rows

@@ -33,7 +33,7 @@ TABLE_PATH = "/detector/readout"
 MAX_ROWS = 2**29 - 1  # idnumber = i * 2**34 must fit in int64
 COMPLEVEL = 5
 
-# Tuned at 10 million rows on a 2-core machine (see README.md, "The particle table"):
+# Tuned at 10 million rows on a 2-core machine:
 GENERATE_CHUNK = 2**15  # rows generated at a time: the temporaries stay in the CPU cache
 BLOCK_ROWS = 2**20  # rows per table.append: a whole number of chunks, few HDF5 calls
 CHUNK_ROWS = 2**16  # rows per HDF5 chunk (2.25 MiB); PyTables would choose ~7000 at 10^7

@@ -42,7 +42,13 @@ DASK_TUNED_CHUNK_MB = 128  # tuned dask chunks: within the 100 MB - 1 GB its doc
 # Reduce engines -> the stores they run on (None: every store). `threads`: the stage's
 # own threaded block reduce; `dask`: dask.array over the store's library; `blosc2`: the
 # blosc2 NDArray's own reductions.
-ENGINES: dict[str, tuple[str, ...] | None] = {"threads": None, "dask": None, "blosc2": ("blosc2",)}
+# `dask_distributed`: a task per block on dask.distributed workers (local or SLURM).
+ENGINES: dict[str, tuple[str, ...] | None] = {
+    "threads": None,
+    "dask": None,
+    "blosc2": ("blosc2",),
+    "dask_distributed": None,
+}
 
 
 def stores_with_engine(engine: str, backends: list[str]) -> list[str]:
@@ -86,6 +92,17 @@ def jobs(
         for name in stores_with_engine(engine, backends)
         for setting in (settings if tunable(name, engine) else ["pipeline"])
     ]
+
+
+def naive_job(backend: str, engine: str, backends: list[str], engines: list[str], cap_mb: int | None) -> bool:
+    """True for the one job per size and data source that also loads its store whole under
+    the memory cap (the naive way): the first engine's job on the h5py store (`[:]`), else
+    on memmap (`np.load`), else on the first store; none without a cap."""
+    if not cap_mb:
+        return False
+    preferred = [name for name in ("h5py", "memmap") if name in backends] or backends[:1]
+    first = next((e for e in engines if stores_with_engine(e, [preferred[0]])), None)
+    return backend == preferred[0] and engine == first
 
 
 def job_tables(

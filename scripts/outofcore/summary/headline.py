@@ -47,6 +47,17 @@ class Headline:
     spread: float = math.nan  # (max - min) / median of the figure's samples
     others_busy: float = math.nan  # share of the cores other processes kept busy meanwhile
     host: str = ""  # the node that measured it ("" = where the limits job ran)
+    # What the "what to use" decision needs (see outofcore.summary.decision):
+    question: str = ""  # the user's question it answers, e.g. "selective query, rows sorted" ("" = job)
+    data: str = ""  # the data it was measured on (a data source, "particle table, 10^6 rows")
+    how: str = ""  # the call a user types
+    recipe: str = ""  # docs/recipes/<recipe>.py: the whole way, with the public API
+    value_low: float = math.nan  # the figure from the slowest sample
+    value_high: float = math.nan  # the figure from the fastest sample
+    file_bytes: float = math.nan  # bytes stored (a file's size)
+    rank_by: str = "value"  # what its question ranks by: value (higher is better) or compression_ratio
+    ties: str = ""  # methods the stage found tied with it (samples overlapping), "; "-joined
+    decide: bool = True  # a candidate of the decision (False: a figure for the summary only)
     # default (as a newcomer types it), tuned (as its documentation advises) or pipeline
     # (this workflow's own code): the decision chooses among tuned and pipeline rows
     setting: str = "pipeline"
@@ -56,6 +67,8 @@ SETTINGS = ("default", "tuned", "pipeline")
 
 
 COLUMNS = [field.name for field in fields(Headline)]
+TEXT = ("note", "bound", "host", "question", "data", "how", "recipe", "setting", "rank_by", "ties")
+TEXT_DEFAULTS = {"bound": "yes", "rank_by": "value", "setting": "pipeline"}  # an empty cell reads as these
 
 
 def host_of(item) -> str:
@@ -75,9 +88,7 @@ def write_headline(rows: Iterable[Headline], path: str | Path) -> None:
 def read_headlines(paths: Iterable[str | Path]) -> pd.DataFrame:
     """Every stage's headline rows, in the order of `paths`."""
     frames = [
-        pd.read_csv(path, dtype={"note": object, "bound": object, "host": object, "setting": object}).fillna(
-            {"note": "", "bound": "yes", "host": ""}
-        )
+        pd.read_csv(path, dtype={c: object for c in TEXT}).fillna({c: TEXT_DEFAULTS.get(c, "") for c in TEXT})
         for path in paths
     ]
     frames = [frame for frame in frames if not frame.empty]

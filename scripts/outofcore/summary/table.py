@@ -150,51 +150,6 @@ def above_bound(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[(summary["bound"] == "yes") & (summary["fraction_of_limit"] > ABOVE)]
 
 
-DECISION_INTRO = (
-    "For each job this run measured: the fastest method (the tutorial's own way left aside) "
-    "among the contenders configured as their documentation advises (setting tuned) and this "
-    "workflow's own code (pipeline), never a library left at its defaults, "
-    "its speed, that speed as a fraction of the machine limit that bounds it (1 = the limit, "
-    "measured in the same run), and how many times faster it is than the tutorial's way "
-    "(empty where the tutorial has no way of doing the job). One run on one machine: "
-    "read the ratios rather than the digits."
-)
-DECISION_COLUMNS = ["job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial", "setting"]
-DECIDING = ("tuned", "pipeline")  # the settings the decision chooses among (default rows only show)
-
-
-def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The "what to use" table: for each job, the fastest method of this run that is not
-    the tutorial's way, its fraction of the limit, and value / the tutorial's value (how
-    many times faster; empty where the tutorial has no way of doing the job)."""
-    summary = summarize(limits, headlines, nodes)
-    table = headlines.reset_index(drop=True).assign(
-        value=summary["value"], fraction_of_limit=summary["fraction_of_limit"]
-    )
-    tutorial = table["tutorial"].astype(str).str.lower() == "true"
-    deciding = table["setting"].isin(DECIDING) if "setting" in table else pd.Series(True, index=table.index)
-    rows = []
-    for job in dict.fromkeys(table["job"]):  # in the stages' order
-        here = table[table["job"] == job]
-        own, theirs = here[~tutorial[here.index] & deciding[here.index]], here[tutorial[here.index]]
-        if own.empty:
-            continue
-        best = own.loc[own["value"].idxmax()]  # every headline figure is a rate: higher is faster
-        reference = theirs[theirs["unit"] == best["unit"]]["value"]
-        rows.append(
-            {
-                "job": job,
-                "method": best["method"],
-                "value": float(best["value"]),
-                "unit": best["unit"],
-                "fraction_of_limit": float(best["fraction_of_limit"]),
-                "vs_tutorial": float(best["value"]) / reference.max() if len(reference) else float("nan"),
-                "setting": best.get("setting", "pipeline"),
-            }
-        )
-    return pd.DataFrame(rows, columns=DECISION_COLUMNS)
-
-
 def plot_fractions(summary: pd.DataFrame) -> Figure:
     """Horizontal bars: every figure as a fraction of its limit (1 = the machine's limit).
 

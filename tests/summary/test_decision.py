@@ -1,0 +1,132 @@
+"""What to use: one decision per (job, question, data), ties within noise, the verdict."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from outofcore.hugearray import figures as hugearray_figures
+from outofcore.particles import figures as particle_figures
+from outofcore.summary import decision as what
+from outofcore.summary.headline import Headline, headline_frame
+from support import ARRAYS, LIMITS, timings
+
+
+def row(method: str, value: float, low: float, high: float, **extra) -> Headline:
+    fields = {"stage": "particles", "job": "query a table", "method": method, "figure": f"{method} f",
+              "value": value, "unit": "GB/s", "limit": "warm_read", "threads": 1, "value_low": low,
+              "value_high": high,
+              "question": "query 1 %", "data": "table", "how": f"{method}()",
+              "recipe": method} | extra  # fmt: skip
+    return Headline(**fields)
+
+
+def test_the_pick_is_the_fastest_and_overlapping_samples_are_ties():
+    rows = headline_frame([
+        row("a", 4.0, 3.0, 5.0), row("b", 3.5, 2.9, 3.8), row("c", 2.0, 1.8, 2.2),
+        row("loop", 0.04, 0.03, 0.05, tutorial=True),
+    ])  # fmt: skip
+    decision = what.decide(LIMITS, rows)
+    assert len(decision) == 1
+    pick = decision.iloc[0]
+    assert pick["method"] == "a" and pick["pick"] == "tie: a" and pick["ties"] == "b"
+    assert pick["vs_tutorial"] == pytest.approx(100) and pick["tutorial"] == "loop"
+    assert pick["fraction_of_limit"] == pytest.approx(0.5) and pick["limit"] == "warm read (page cache)"
+    assert pick["bound"] == "yes" and pick["how"] == "a()" and pick["recipe"] == "a"
+
+
+def test_one_row_per_question_and_data_and_the_tutorial_of_the_same_job_and_data():
+    rows = headline_frame([
+        row("a", 4.0, 3.9, 4.1), row("b", 3.0, 2.9, 3.1, question="query 50 %"),
+        row("b", 5.0, 4.9, 5.1, data="other table"), row("loop", 1.0, 1.0, 1.0, tutorial=True),
+    ])  # fmt: skip
+    decision = what.decide(LIMITS, rows).set_index(["question", "data"])
+    assert decision.loc[("query 1 %", "table"), "method"] == "a"
+    assert decision.loc[("query 50 %", "table"), "method"] == "b"
+    assert decision.loc[("query 50 %", "table"), "vs_tutorial"] == pytest.approx(3.0)  # same job and data
+    assert decision.loc[("query 1 %", "other table"), "vs_tutorial"] == pytest.approx(5.0)  # same job
+    assert (decision["ties"] == "").all()
+
+
+def test_tuned_settings_are_decided_on_and_defaults_say_what_tuning_is_worth():
+    rows = headline_frame([
+        row("a", 9.0, 8.9, 9.1, setting="default"), row("a", 6.0, 5.9, 6.1, setting="tuned"),
+        row("b", 2.0, 1.9, 2.1, setting="default"), row("b", 4.0, 3.9, 4.1, setting="pipeline"),
+    ])  # fmt: skip
+    pick = what.decide(LIMITS, rows).iloc[0]
+    assert (
+        pick["method"] == "a" and pick["setting"] == "tuned" and pick["value"] == 6.0
+    )  # never a default row
+    assert pick["vs_default"] == pytest.approx(6.0 / 9.0)
+    only_defaults = what.decide(LIMITS, headline_frame([row("a", 9.0, 8.9, 9.1, setting="default")]))
+    assert only_defaults.empty  # nothing tuned measured: no pick at all
+
+
+def test_the_smallest_is_ranked_by_ratio_and_rows_kept_out_of_the_decision_stay_out():
+    rows = headline_frame([
+        row("fast", 5.0, 4.9, 5.1, compression_ratio=2.0, rank_by="compression_ratio", limit="read_2t",
+            stage="blosc"),
+        row("small", 1.0, 0.9, 1.1, compression_ratio=9.0, rank_by="compression_ratio", limit="read_2t",
+            stage="blosc"),
+        row("summary only", 50.0, 49.0, 51.0, decide=False, limit="read_2t", stage="blosc"),
+    ])  # fmt: skip
+    limits = pd.concat([LIMITS, pd.DataFrame([("read_2t", 20.0, "GB/s", "x")], columns=LIMITS.columns)])
+    decision = what.decide(limits, rows)
+    assert decision["method"].tolist() == ["small"] and decision.iloc[0]["size"] == "ratio 9"
+
+
+def test_a_range_from_the_spread_alone_is_never_narrower_than_the_samples():
+    assert what.sample_range(pd.Series({"value": 2.0, "spread": 0.5})) == pytest.approx((2.0 / 1.5, 4.0))
+    assert what.sample_range(pd.Series({"value": 2.0, "spread": math.nan})) == (2.0, 2.0)
+    assert what.human_bytes(37_754_496) == "37.8 MB" and what.human_bytes(512) == "512 bytes"
+
+
+def test_stage_headlines_name_question_data_call_and_recipe():
+    frame = timings(1000, 4e7, full=True)
+    frame["matches"] = frame["method"].map({"where": 30, "iterrows": 30})
+    shuffled = frame[frame["method"] == "where"].assign(order="shuffled", seconds=1000 / 5e7, rows_per_s=5e7)
+    rows = headline_frame([
+        *particle_figures.headline([pd.concat([frame, shuffled])], threads=2),
+        *hugearray_figures.headline(ARRAYS, threads=2, cold_read=False),
+    ])  # fmt: skip
+    decision = what.decide(LIMITS, rows).set_index(["job", "question"])
+    store = decision.loc[("store a table", "write the table once (file size beside)")]
+    assert store["method"] == "direct chunk writes" and store["recipe"] == "pytables_direct_chunks"
+    assert store["vs_tutorial"] == pytest.approx(180) and store["data"].startswith(
+        "particle table of 1,000 rows"
+    )
+    sorted_query = decision.loc[("query a table", "query 30 of 1,000 rows (3 %), rows sorted")]
+    assert sorted_query["method"] == "where" and sorted_query["how"].startswith("table.read_where(")
+    shuffled_query = decision.loc[("query a table", "query 30 of 1,000 rows (3 %), rows shuffled")]
+    assert shuffled_query["vs_tutorial"] == pytest.approx(50)  # iterrows of the same job and data
+    write = decision.loc[("write an array larger than memory", "write 64 MiB block by block, fsync included")]
+    assert (
+        write["method"] == "tables"
+        and write["recipe"] == "hugearray_tables"
+        and write["data"] == "uniform_int16"
+    )
+    assert (decision["data"] != "").all() and decision.index.is_unique
+
+
+def test_the_verdict_has_one_sentence_per_job_linked_to_its_evidence():
+    rows = headline_frame([
+        row("a", 4.0, 3.0, 5.0, stage="particles"), row("b", 3.5, 2.9, 3.8, stage="particles"),
+        row("loop", 0.04, 0.03, 0.05, tutorial=True, stage="particles"),
+        row("z", 2.0, 1.9, 2.1, job="compress an array in memory", stage="blosc", spread=0.3, limit="read_1t",
+            limit_value=20.0),
+    ])  # fmt: skip
+    decision = what.decide(LIMITS, rows)
+    text = what.verdict_rst(decision)
+    lines = text.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(
+        "- *Query a table* (table): **a** or **b** (``a()``; tied within noise: no winner)"
+    )
+    assert "100x faster than the tutorial's loop" in lines[0]
+    assert "app.showResultInfo('results/particles/formats.png')" in lines[0]
+    assert "app.showResultInfo('results/blosc/matrix.png')" in lines[1] and "spread up to 30%" in lines[1]
+    assert all("app.showResultInfo('results/decision.html')" in line for line in lines)
+    page = what.decision_page_extra(decision, {"a": "import a  # <a>", "z": "import z"})
+    assert "<b>a</b> or <b>b</b>" in page and "import a  # &lt;a&gt;" in page and "docs/recipes/z.py" in page
+    with pytest.raises(ValueError, match=r"lacks.*'z'"):
+        what.decision_page_extra(decision, {"a": "import a"})
