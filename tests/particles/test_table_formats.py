@@ -11,7 +11,7 @@ import yaml
 
 from conftest import REPO
 from outofcore.core.timing import Timing
-from outofcore.particles import figures
+from outofcore.particles import figures, store_figure
 from outofcore.particles import formats as formats_package
 from outofcore.particles.bench import TimingRow, timings_frame
 from outofcore.particles.formats import registry
@@ -102,13 +102,13 @@ def test_every_writer_and_engine_reaches_the_headline_and_figures():
     for entry in FORMATS.values():
         for writer in entry.writers:
             assert (writer.label, writer.setting) in methods
-            assert (entry.name, writer.method, writer.setting) in figures.WRITES
+            assert (entry.name, writer.method, writer.setting) in store_figure.WRITES
         for engine in entry.engines:
             assert (engine.headline, entry.output.setting) in methods
             assert engine.name in figures.ENGINES
-            assert (entry.name, engine.name, entry.output.setting) in figures.QUERIES
+            assert (entry.name, engine.name, entry.output.setting) in store_figure.QUERIES
     assert set(headline["setting"]) == {"default", "tuned"}  # every row says how it was set
-    fig = figures.plot_formats(timings, "pressure < 50")
+    fig = store_figure.plot_formats(timings, "pressure < 50")
     labels = {tick.get_text() for ax in fig.axes for tick in ax.get_xticklabels()}
     assert {w.label for e in FORMATS.values() for w in e.writers} <= labels
     assert {e.label for f in FORMATS.values() for e in f.engines} <= labels
