@@ -12,9 +12,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outofcore.core.timing import stable_flags
+from outofcore.particles.bench import with_settings
 from outofcore.particles.formats.registry import FORMATS
-from outofcore.plan.sizing import PARTICLE_BYTES
-from outofcore.plan.units import MB
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
 # scan costs at least) and the index build are drawn as references.
@@ -32,7 +31,7 @@ ORDERS = ["sorted", "shuffled"]
 
 
 def all_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
-    return pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+    return pd.concat([with_settings(pd.read_csv(path)) for path in paths], ignore_index=True)
 
 
 def query_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -87,57 +86,6 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
     fig.legend(handles.values(), handles.keys(), loc="outside right upper")
     fig.suptitle(f"Particle table: query time\n{query}\n(hollow: samples spread more than 15 %, or one "
                  "sample)", parse_math=False)  # text, never mathtext  # fmt: skip
-    return fig
-
-
-# -- the stores side by side -----------------------------------------------------------
-
-WRITES = {  # (format, method) -> label
-    ("raw", "page_cache"): "page-cache write (the bound)",
-    ("npy", "limit"): "np.save (reference)",
-    ("pytables", "block"): "PyTables block append",
-    ("pytables", "chunks"): "PyTables direct chunk writes",
-    **{(entry.name, w.method): w.label for entry in FORMATS.values() for w in entry.writers},
-}
-QUERIES = {
-    ("pytables", "where"): "PyTables where",
-    ("pytables", "indexed"): "PyTables indexed where",
-    **{(entry.name, engine.name): engine.label for entry in FORMATS.values() for engine in entry.engines},
-}
-
-
-def _bars(ax: plt.Axes, frame: pd.DataFrame, kinds: dict[tuple[str, str], str], value: str) -> None:
-    """Grouped bars: one group per (format, method) present, one bar per row order."""
-    kinds = {k: v for k, v in kinds.items() if ((frame["format"] == k[0]) & (frame["method"] == k[1])).any()}
-    orders = [o for o in ORDERS if o in set(frame["order"])]
-    width = 0.8 / max(1, len(orders))
-    for i, order in enumerate(orders):
-        heights = []
-        for fmt, method in kinds:
-            row = frame[(frame["format"] == fmt) & (frame["method"] == method) & (frame["order"] == order)]
-            heights.append(float(row[value].iloc[0]) if len(row) else float("nan"))
-        positions = [k + (i - (len(orders) - 1) / 2) * width for k in range(len(kinds))]
-        ax.bar(positions, heights, width, label=f"{order} rows", color=f"C{i}")
-    ax.set_xticks(range(len(kinds)), list(kinds.values()), rotation=20, ha="right")
-    ax.set_yscale("log")
-    ax.grid(True, axis="y", which="both", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, never over them
-
-
-def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
-    """At the largest table: write throughput of each store (np.save as the limit) and
-    the query time of each engine, per row order, log scale."""
-    nrows = int(timings["rows"].max())
-    largest = timings[timings["rows"] == nrows]
-    fig, (write_ax, query_ax) = plt.subplots(1, 2, figsize=(13, 5.5), layout="constrained")
-    writes = largest[largest["step"] == "fill"].assign(mbps=lambda t: t["rows_per_s"] * PARTICLE_BYTES / MB)
-    _bars(write_ax, writes, WRITES, "mbps")
-    write_ax.set_ylabel("write throughput (MB/s of records, median)")
-    write_ax.set_title(f"writing {nrows:,} rows")
-    _bars(query_ax, largest[largest["step"] == "query"], QUERIES, "seconds")
-    query_ax.set_ylabel("time per query (s, median)")
-    query_ax.set_title(f"querying {nrows:,} rows: {query}", parse_math=False)
-    fig.suptitle(f"Particle table: PyTables, {', '.join(entry.title for entry in FORMATS.values())}")
     return fig
 
 

@@ -8,15 +8,17 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from outofcore.particles.bench import with_settings
 from outofcore.particles.formats.registry import FORMATS
 from outofcore.plan.sizing import PARTICLE_BYTES
 from outofcore.plan.units import GB
 from outofcore.summary.headline import Headline
 
-STORE_HEADLINES = [  # (step, method, format, job, label, what it is), from the registry
-    *[("fill", w.method, entry.name, "store a table", w.label, f"table write, {entry.title}")
+STORE_HEADLINES = [  # (step, method, format, setting, job, label, what it is), from the registry
+    *[("fill", w.method, entry.name, w.setting, "store a table", w.label, f"table write, {w.label}")
       for entry in FORMATS.values() for w in entry.writers],
-    *[("query", engine.name, entry.name, "query a table", engine.headline, engine.figure)
+    *[("query", engine.name, entry.name, entry.output.setting, "query a table", engine.headline,
+       engine.figure)
       for entry in FORMATS.values() for engine in entry.engines],
 ]  # fmt: skip
 # What a user types for each method, and its recipe (docs/recipes/<name>.py); a registered
@@ -27,6 +29,12 @@ HOW = {
     "block": ("table.append(records[start:start + 2**20])", "pytables_append"),
     "row": ("row = table.row; row['name'] = ...; row.append()", ""),
     "parquet_write": ("pq.write_table(t, 'f.parquet', row_group_size=65536)", "parquet_write"),
+    "polars_write": (
+        "df.write_parquet('f.parquet', compression='snappy', row_group_size=65536)",
+        "polars_write",
+    ),
+    "duckdb_write": ("COPY t TO 'f.parquet' (FORMAT parquet, DICTIONARY_SIZE_LIMIT 1)", "duckdb_write"),
+    "append": ("h5.create_table(..., filters=tables.Filters(...)); table.append(block)", "pytables_append"),
     "hdfstore_write": ("df.to_hdf('f.h5', key='t', format='table', data_columns=[...])", "hdfstore_write"),
     "where": ("table.read_where('(20 <= pressure) & (pressure < 50)')", "pytables_where"),
     "indexed": ("table.cols.pressure.create_csindex(); table.read_where(query)", "pytables_indexed_where"),
@@ -86,13 +94,13 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
                     figure = f"in-kernel {label} query ({where}, {order} rows)"
                     rows.append(query_headline(row, method, label, figure,
                                                nrows, threads))  # fmt: skip
-        seen = set()
-        for step, method, fmt, job, label, figure in STORE_HEADLINES:
-            if (step, method, fmt) in seen or (step == "fill" and order != "sorted"):
-                continue  # a writer's other setting (its rows come together), or shuffled writes
-            seen.add((step, method, fmt))
-            match = frame[(frame["step"] == step) & (frame["method"] == method) & (frame["format"] == fmt)]
-            for _, row in match.iterrows():  # one row per setting; none if the format was left out
+        frame = with_settings(frame)
+        for step, method, fmt, setting, job, label, figure in STORE_HEADLINES:
+            if step == "fill" and order != "sorted":
+                continue  # the shuffled rows' writes: the outputs' writers only, timed once
+            match = frame[(frame["step"] == step) & (frame["method"] == method) & (frame["format"] == fmt)
+                          & (frame["setting"] == setting)]  # fmt: skip
+            for _, row in match.iterrows():  # none if the format was left out
                 if step == "fill":
                     value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
                     rows.append(
@@ -192,6 +200,12 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
             Headline("particles", "store a table", "direct chunk writes",
                      f"table fill, direct chunk writes: the delivered table ({where})",
                      gbps("fill", "chunks"), "GB/s", save, 1, limit_value=limit, **sure("fill", "chunks"))
+        )  # fmt: skip
+    if ("fill", "append") in pytables.index:  # what a user types, beside the tuned block appends
+        rows.append(
+            Headline("particles", "store a table", "table.append (as typed)",
+                     f"table fill, table.append as typed: create_table, tables.Filters ({where})",
+                     gbps("fill", "append"), "GB/s", save, 1, limit_value=limit, **sure("fill", "append"))
         )  # fmt: skip
     rows += [
         Headline("particles", "store a table", "block appends", f"table fill, block appends ({where})",
