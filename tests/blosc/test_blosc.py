@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import pickle
 import time
 import xml.etree.ElementTree as ET
@@ -15,7 +16,9 @@ import pytest
 
 from outofcore.blosc import bench as blosc_bench
 from outofcore.blosc import figures as blosc_figures
+from outofcore.blosc import filters as blosc_filters
 from outofcore.blosc import rows as blosc_rows
+from outofcore.blosc import tuned as blosc_tuned
 from outofcore.core import contention
 from outofcore.core.files import save_figure, write_csv
 from outofcore.limits import memory as bandwidth
@@ -299,13 +302,17 @@ def test_collected_csv_schema_and_one_row_per_bandwidth(sweep_table, tmp_path):
         "others_busy",
         "coverage",
         "file_repeats",
+        "setting",
     ]
     memcpy = table[table["method"] == "memcpy"]
     assert len(memcpy) == 3 * 2 and list(memcpy.index) == list(range(6))  # kinds x threads, first
     assert (memcpy["repeats"] == 3 * 2).all()  # every job's samples
     rows = table[table["method"] != "memcpy"]
-    assert len(rows) == 3 * 2 * 2 * 2
+    assert len(rows) == 4 * 2 * 2 * 2  # the blosc2 job's rows: blosc2 as typed and compress2
     assert not rows.duplicated(["method", "codec", "threads", "size", "operation"]).any()
+    settings = dict(zip(table["method"], table["setting"], strict=True))
+    assert settings == {"memcpy": "pipeline", "pack_array": "default", "compress_ptr": "tuned",
+                        "blosc2": "default", "compress2": "tuned"}  # fmt: skip
     assert set(rows["operation"]) == {"compress", "decompress"}
 
 
@@ -422,7 +429,7 @@ def test_throughput_figure_has_memcpy_line_and_log_axes(sweep_table):
         labels = [line.get_label() for line in ax.get_lines()]
         memcpy = ax.get_lines()[next(i for i, label in enumerate(labels) if label.startswith("memcpy"))]
         assert set(memcpy.get_ydata()) == {copy_rate}  # horizontal, at the measured value
-        assert len(labels) == 3 + 1  # every method/codec + memcpy
+        assert len(labels) == 4 + 1  # every method/codec (compress2 in the blosc2 job) + memcpy
     assert "GB/s" in fig.axes[0].get_ylabel()
     # each point is the best thread count
     best = blosc_figures.best_threads(sweep_table)
@@ -452,7 +459,7 @@ def test_scaling_figure_has_every_series_and_the_bandwidths_over_threads(sweep_t
     assert len(fig.axes) == 2
     for ax in fig.axes:
         labels = [line.get_label() for line in ax.get_lines()]
-        assert len(labels) == 3 + 3  # every method/codec + copy, write, read
+        assert len(labels) == 4 + 3  # every method/codec (compress2 too) + copy, write, read
         copy = ax.get_lines()[labels.index("memory copy")]
         np.testing.assert_array_equal(copy.get_xdata(), [1, 2])
         assert ax.get_xlabel() == "threads"
@@ -480,3 +487,27 @@ def test_contention_watch_reports_shares_of_the_machine():
     assert busy.seconds >= 0.2
     assert 0 <= busy.others <= 1 and 0 <= busy.steal <= 1
     assert "cores busy" in str(busy)
+
+
+def test_tuned_blosc2_writes_its_block_size_and_type_size_into_the_buffer():
+    """compress2 with the CParams python-blosc2's docs advise: the buffer's header says
+    L2-sized blocks and 8-byte items; the call's threads are the library's current ones;
+    the bytes round-trip exactly, checked as any blosc2 buffer."""
+    array = np.linspace(0, 100, 2_000_000)
+    with blosc_threads(2):
+        payload = blosc_tuned.compressor(blosc_filters.parse("shuffle"), "lz4", 5)(array)
+        params = blosc_tuned.cparams(blosc_filters.parse("shuffle"), "lz4", 5, 8, blosc2.nthreads)
+    nbytes, _, blocksize = blosc2.get_cbuffer_sizes(payload)
+    assert (nbytes, blocksize, payload[3]) == (array.nbytes, blosc_tuned.BLOCK_BYTES, 8)  # byte 3: typesize
+    assert params.nthreads == 2 and params.blocksize == blosc_tuned.BLOCK_BYTES
+    out = np.zeros_like(array)
+    np.testing.assert_array_equal(blosc_tuned.decompress_into(payload, out), array)
+    with pytest.raises(UnsafeData):
+        blosc_tuned.decompress_into(payload, np.zeros(len(array) - 1))
+
+
+def test_l2_cache_size_read_from_sysfs_when_sysconf_is_silent(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "sysconf", lambda name: 0)  # as in many VMs
+    (tmp_path / "size").write_text("512K\n")
+    assert blosc_tuned.l2_cache_bytes(tmp_path / "size") == 512 * 1024
+    assert blosc_tuned.l2_cache_bytes(tmp_path / "missing") == blosc_tuned.FALLBACK_L2

@@ -130,3 +130,22 @@ def test_sources_table_row_has_missing_values_and_coverage(tmp_path):
     assert big["coverage"] == 1.0 and big["file_repeats"] == 2.0
     constant = check_sources([{"file": str(constant_npy(tmp_path / "year.npy"))}])[0]
     assert source_row(constant, open_source(constant, 1), 100)["missing_by_column"] == "values: 0"
+
+
+def test_an_hdf5_compound_dataset_is_a_table(tmp_path):
+    """A PyTables/h5py table: its numeric fields are its columns (or those listed)."""
+    import h5py
+
+    records = np.zeros(50, dtype=[("t", "<f8"), ("n", "<i4"), ("name", "S4"), ("big", "<i8")])
+    records["t"], records["n"], records["big"] = np.arange(50) / 2, np.arange(50), 2**60 + 1
+    with h5py.File(tmp_path / "table.h5", "w") as h5:
+        h5["readout"] = records
+    item = {"file": f"{tmp_path / 'table.h5'}:/readout", "columns": ["n", "t"]}
+    table = source(item)
+    assert table.table.names == ("n", "t") and table.table.columns_kept and table.dtype == np.float64
+    assert np.array_equal(table.table.read_rows(3, 5)[0], [[3, 1.5], [4, 2.0]])
+    with pytest.raises(SourceError, match=r"field 'name' of dtype \|S4 is not plain numbers"):
+        source({"file": f"{tmp_path / 'table.h5'}:/readout"})
+    with pytest.raises(SourceError, match=r"field 'big' holds the integer 1152921504606846977"):
+        source({**item, "columns": ["t", "big"]}).array(10)
+    assert source({**item, "columns": ["big"]}).array(1)[0] == 2**60 + 1  # alone: exact

@@ -396,3 +396,13 @@ def test_a_named_pipe_in_place_of_the_workflows_own_hdf5_file_is_refused(tmp_pat
     os.mkfifo(fifo)
     with pytest.raises(UnsafeFile, match=r"random\.h5: /: not a regular file; refusing to read the file"):
         refuse_unsafe(fifo)
+
+
+def test_a_header_field_past_the_csv_modules_limit_is_read_like_the_others(tmp_path):
+    from outofcore.data.sources import kept_columns
+
+    path = tmp_path / "long_name.csv"
+    path.write_text("a," + "x" * 200_000 + "\n1,2\n")
+    spec = parse_source({"file": str(path)}, 0)
+    check_file(spec)
+    assert kept_columns(spec) == 2

@@ -101,7 +101,7 @@ def test_blosc_compression_against_memory_read_and_decompression_against_write_o
     assert (compress["limit_value"] == 20.0).all()  # the sweep's own read_2t, not limits.csv
     assert compress["limit"].str.contains("read_2t").all()
     best = compress[compress.index.str.contains("best pickle-free")].iloc[0]
-    assert "blosc2/zstd" in best.name and best["value"] == 5.0
+    assert "compress2/zstd" in best.name and best["value"] == 5.0
     decompress = rows[rows.index.str.startswith("decompress, best")].iloc[0]
     assert decompress["limit_value"] == 10.0 and "write_2t" in decompress["limit"]
     assert decompress["fraction_of_limit"] == pytest.approx(1.2)

@@ -15,8 +15,11 @@ Methods:
 - `pack_array`: the tutorial's `blosc.pack_array` / `unpack_array` (pickle inside: the
   baseline only, never used to read bytes back);
 - `compress_ptr`: python-blosc's `compress_ptr` / `decompress_ptr` into a reused array;
-- `blosc2`: python-blosc2's `compress` / `decompress(dst=...)` into a reused array.
-The last two are `safe_blosc`'s pickle-free path: the array's dtype and shape are kept
+- `blosc2`: python-blosc2's `compress` / `decompress(dst=...)` into a reused array;
+  its job also times `compress2`: python-blosc2 as its docs advise (`blosc.tuned`:
+  `compress2` / `decompress2` with the array's type size, the call's threads and
+  L2-sized blocks in `CParams`).
+The last three are `safe_blosc`'s pickle-free path: the array's dtype and shape are kept
 apart from the bytes. Every method uses the configured clevel with byte shuffle, so
 pack_array differs from compress_ptr/blosclz only by its pickle and copies. Lossless round
 trips must give the input back exactly; a lossy pipeline (trunc_prec) within its bound,
@@ -32,14 +35,18 @@ import numpy as np
 import pandas as pd
 
 from outofcore.blosc import filters as blosc_filters
-from outofcore.blosc.rows import DEFAULT_DATA, MEMCPY, NO_CODEC, SweepRow, sweep_frame
+from outofcore.blosc import tuned
+from outofcore.blosc.rows import DEFAULT_DATA, MEMCPY, NO_CODEC, SETTING, SweepRow, sweep_frame
 from outofcore.core.timing import Point, Timing, measure_interleaved
 from outofcore.data.sources import Source, generator
 from outofcore.limits.memory import CACHE_LEAVING_BYTES, KINDS, bandwidth_timings
 from outofcore.safety.blosc_bytes import CODECS, blosc_threads, compress, decompress_into
 
 METHODS = ("pack_array", "compress_ptr", "blosc2")
-SAFE_FORMAT = {"compress_ptr": "blosc1", "blosc2": "blosc2"}  # method -> safe_blosc format
+SAFE_FORMAT = {"compress_ptr": "blosc1", "blosc2": "blosc2", "compress2": "blosc2"}  # -> safe_blosc format
+# the rows a job's method gives (their settings: `rows.SETTING`): the blosc2 job times
+# python-blosc2 as typed and as its docs advise
+ROWS = {"pack_array": ("pack_array",), "compress_ptr": ("compress_ptr",), "blosc2": ("blosc2", "compress2")}
 
 
 class RoundTripError(AssertionError):
@@ -98,12 +105,17 @@ def round_trip_calls(
     filtered = None
     if pipeline is not None and method == "blosc2":
         filtered = blosc_filters.compressor(pipeline, codec, clevel)
+    if method == "compress2":
+        filtered = tuned.compressor(pipeline or blosc_filters.parse(blosc_filters.DEFAULT), codec, clevel)
 
     def pack_safe() -> None:
         last["bytes"] = filtered(array) if filtered else compress(array, fmt, codec, clevel)
 
     def unpack_safe() -> None:
-        decompress_into(last["bytes"], fmt, out)
+        if method == "compress2":
+            tuned.decompress_into(last["bytes"], out)
+        else:
+            decompress_into(last["bytes"], fmt, out)
 
     return pack_safe, unpack_safe, lambda: out, lambda: len(last["bytes"])
 
@@ -113,8 +125,9 @@ def set_threads(threads: int) -> None:
     blosc2.set_nthreads(threads)
 
 
-Calls = dict[Any, Any]  # pipeline -> round_trip_calls(...) of one size
-PointKey = tuple[int, "blosc_filters.Pipeline | None", int, str]  # size, pipeline, threads, operation
+Calls = dict[Any, Any]  # (row method, pipeline) -> round_trip_calls(...) of one size
+# size, row method, pipeline, threads, operation
+PointKey = tuple[int, str, "blosc_filters.Pipeline | None", int, str]
 
 
 def size_points(
@@ -131,15 +144,17 @@ def size_points(
     before each sample, outside the timed region."""
     out = None if method == "pack_array" else np.empty_like(array)
     calls = {
-        pipeline: round_trip_calls(method, codec, clevel, array, out, pipeline) for pipeline in pipelines
+        (row, pipeline): round_trip_calls(row, codec, clevel, array, out, pipeline)
+        for row in ROWS[method]
+        for pipeline in pipelines
     }
     points: dict[PointKey, Point] = {}
-    for pipeline, (pack, unpack, _, _) in calls.items():
+    for (row, pipeline), (pack, unpack, _, _) in calls.items():
         # a compress point comes first: its calibration makes the bytes decompressed next
         for count in threads:
             ready = lambda count=count: set_threads(count)  # noqa: E731
-            points[array.size, pipeline, count, "compress"] = Point(pack, ready, min_time)
-            points[array.size, pipeline, count, "decompress"] = Point(unpack, ready, min_time)
+            points[array.size, row, pipeline, count, "compress"] = Point(pack, ready, min_time)
+            points[array.size, row, pipeline, count, "decompress"] = Point(unpack, ready, min_time)
     return points, calls, out
 
 
@@ -156,7 +171,7 @@ def checked_rows(
 ) -> list[SweepRow]:
     """The rows of one size, each point's decompression checked once more on a zeroed output."""
     rows = []
-    for pipeline, (pack, unpack, result, compressed) in calls.items():
+    for (row, pipeline), (pack, unpack, result, compressed) in calls.items():
         filters = pipeline.name if pipeline is not None else blosc_filters.DEFAULT
         for count in threads:
             set_threads(count)
@@ -164,18 +179,19 @@ def checked_rows(
                 out.fill(0)  # a decompression that wrote nothing cannot pass the check
             pack()
             unpack()
-            label = f"{data} {method}/{codec}/{filters}, {count} threads, n={array.size}"
+            label = f"{data} {row}/{codec}/{filters}, {count} threads, n={array.size}"
             error = check_round_trip(array, result(), label, pipeline.bits if pipeline else None)
             more = {"data": data, "filters": filters, "dtype": array.dtype, "max_error": error}
+            more["setting"] = SETTING[row]
             more |= {"coverage": coverage[0], "file_repeats": coverage[1]}
             rows += [
                 SweepRow.of(
-                    method,
+                    row,
                     codec,
                     count,
                     array.size,
                     op,
-                    timings[array.size, pipeline, count, op],
+                    timings[array.size, row, pipeline, count, op],
                     compressed(),
                     **more,
                 )
@@ -198,6 +214,7 @@ def bandwidth_rows(threads: Sequence[int], size: int, repeats: int, min_time: fl
             8 * size,
             data=NO_CODEC,
             filters=NO_CODEC,
+            setting="pipeline",  # the machine's bandwidths, measured by the workflow's own code
         )
         for count in sorted(set(threads))
         for kind in KINDS
@@ -257,7 +274,7 @@ def sweep(
             )
             for pack, unpack in zip(point[::2], point[1::2], strict=True):
                 log(
-                    f"{source.label} {method}/{codec}/{pack.filters} n={size} threads={pack.threads}: "
+                    f"{source.label} {pack.method}/{codec}/{pack.filters} n={size} threads={pack.threads}: "
                     f"ratio {pack.ratio:.2f}, compress {pack.gbps:.3f} GB/s (spread {pack.spread:.0%}), "
                     f"decompress {unpack.gbps:.3f} GB/s (spread {unpack.spread:.0%}), "
                     f"max error {pack.max_error:g}, coverage {pack.coverage:.3g} (file repeated "

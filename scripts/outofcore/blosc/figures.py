@@ -22,14 +22,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from outofcore.blosc.rows import MEMCPY
+from outofcore.blosc.rows import MEMCPY, SETTING
 from outofcore.core.timing import stable_flags
 from outofcore.plan.units import GB
 from outofcore.summary.headline import Headline
 
 SIZE_LABEL = "array size n (elements of the data source)"
 OPERATIONS = ("compress", "decompress")
-SAFE_METHODS = ("compress_ptr", "blosc2")
+SAFE_METHODS = ("compress_ptr", "blosc2", "compress2")
+FILTERED = ("blosc2", "compress2")  # the methods with blosc2's filter pipelines
 plt.rcParams["svg.hashsalt"] = "blosc-sweep"  # the same figure gives the same SVG bytes
 
 
@@ -58,7 +59,7 @@ def main_view(sweep: pd.DataFrame, data: str | None = None, filters: str | None 
     blosc2 = measured[(measured["data"] == data) & (measured["method"] == "blosc2")]
     filters = filters or (blosc2["filters"].iloc[0] if len(blosc2) else None)
     keep = (sweep["method"] == MEMCPY) | (
-        (sweep["data"] == data) & ((sweep["method"] != "blosc2") | (sweep["filters"] == filters))
+        (sweep["data"] == data) & (~sweep["method"].isin(FILTERED) | (sweep["filters"] == filters))
     )
     return sweep[keep]
 
@@ -261,9 +262,12 @@ def headline(sweep: pd.DataFrame) -> list[Headline]:
         kind = OPERATION_LIMIT[operation]
         limit = bandwidth(sweep, kind, threads, best=True)
         here = points[points["operation"] == operation]
-        for label, subset, tutorial in (
-            ("best pickle-free", here[here["method"].isin(SAFE_METHODS)], False),
-            ("pack_array (tutorial)", here[here["method"] == "pack_array"], True),
+        safe = here[here["method"].isin(SAFE_METHODS)]
+        settings = safe["setting"] if "setting" in safe else safe["method"].map(SETTING)  # older tables
+        for label, subset, tutorial, setting in (
+            ("best pickle-free, as its docs advise", safe[settings == "tuned"], False, "tuned"),
+            ("best pickle-free, as typed", safe[settings == "default"], False, "default"),
+            ("pack_array (tutorial)", here[here["method"] == "pack_array"], True, "default"),
         ):
             if subset.empty:
                 continue
@@ -279,6 +283,7 @@ def headline(sweep: pd.DataFrame) -> list[Headline]:
                          others_busy=float(best.get("others_busy", math.nan)),
                          data="" if data == "nan" else data,
                          compression_ratio=float(best.get("ratio", math.nan)),
-                         decide=False)  # the decision ranks round trips per source (blosc.matrix)
+                         decide=False,  # the decision ranks round trips per source (blosc.matrix)
+                         setting=setting)
             )  # fmt: skip
     return rows

@@ -1,8 +1,9 @@
 """The filter x codec matrix: per data source, every method/codec/filter at the largest size
 and the most threads, its Pareto front, and the three picks a user asks for.
 
-The rule of the picks, among the pickle-free methods (compress_ptr, blosc2) and lossless
-pipelines (a lossy one changes the data: it is plotted, never picked):
+The rule of the picks, among the pickle-free methods as their docs advise (compress_ptr,
+compress2; `blosc2` as typed is plotted, never picked) and lossless pipelines (a lossy
+one changes the data: it is plotted, never picked):
 - round trip GB/s = uncompressed bytes / (compress seconds + decompress seconds);
 - points that gain less than 5 % (ratio < 1.05) are left out while any point gains more:
   a copy that does not compress is not a compression pick;
@@ -22,8 +23,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from outofcore.blosc import tuned
 from outofcore.blosc.figures import SAFE_METHODS, bandwidth
-from outofcore.blosc.rows import MEMCPY
+from outofcore.blosc.rows import MEMCPY, SETTING
 from outofcore.plan.units import GB
 from outofcore.summary.headline import Headline
 
@@ -88,8 +90,11 @@ def pareto(table: pd.DataFrame, speed: str = "roundtrip_gbps") -> pd.Series:
 
 
 def candidates(here: pd.DataFrame) -> pd.DataFrame:
-    """The points a pick may be: pickle-free, lossless, and gaining where any point gains."""
-    safe = here[here["method"].isin(SAFE_METHODS) & ~here["lossy"]]
+    """The points a pick may be: pickle-free, lossless, configured as the library's docs
+    advise (setting tuned: `blosc2` as typed only shows what tuning is worth), and
+    gaining where any point gains."""
+    tuned = here["method"].map(SETTING) == "tuned"
+    safe = here[here["method"].isin(SAFE_METHODS) & ~here["lossy"] & tuned]
     gaining = safe[safe["ratio"] >= MIN_GAIN]
     return gaining if len(gaining) else safe
 
@@ -120,10 +125,15 @@ TIE_RATIO = 0.02  # ratios within 2 % of the smallest's: a tie (the ratio is exa
 
 def how(method: str, codec: str, filters: str, threads: int) -> tuple[str, str]:
     """(the call a user types, its recipe) of a method/codec/filters."""
+    names = ", ".join(f"blosc2.Filter.{f.split(':')[0].upper()}" for f in filters.split("+"))
+    if method == "compress2":
+        return (f"blosc2.compress2(a, cparams=blosc2.CParams(codec=blosc2.Codec.{codec.upper()}, "
+                f"clevel=5, filters=[{names}], typesize=a.itemsize, nthreads={threads}, "
+                f"blocksize={tuned.BLOCK_BYTES}))", "blosc2_compress")  # fmt: skip
     if method == "blosc2":
-        names = ", ".join(f"blosc2.Filter.{f.split(':')[0].upper()}" for f in filters.split("+"))
-        return (f"blosc2.compress2(a, codec=blosc2.Codec.{codec.upper()}, clevel=5, filters=[{names}], "
-                f"nthreads={threads})", "blosc2_compress")  # fmt: skip
+        return (f"blosc2.compress(a, typesize=a.itemsize, clevel=5, "
+                f"filter=blosc2.Filter.{names.split('.')[-1]}, codec=blosc2.Codec.{codec.upper()})",
+                "blosc2_compress")  # fmt: skip
     if method == "compress_ptr":
         return (f"blosc.compress_ptr(a.ctypes.data, a.size, a.itemsize, cname='{codec}')  "
                 "# legacy python-blosc 1", "blosc_compress_ptr")  # fmt: skip
@@ -175,13 +185,13 @@ def headline(sweep: pd.DataFrame) -> list[Headline]:
                         how=call, recipe=recipe, value_low=float(item.roundtrip_low),
                         value_high=float(item.roundtrip_high),
                         question=QUESTIONS.get(job_question, job_question),
-                        **extra)  # fmt: skip
+                        setting=SETTING.get(item.method, "default"), **extra)  # fmt: skip
 
     chosen = picks(table)
     for _, chosen_row in chosen.iterrows():
         pool = candidates(table[table["data"] == chosen_row["data"]])
         ties = ties_of(chosen_row["pick"], chosen_row, pool)
-        maintained = [t for t in ties.split("; ") if t.startswith("blosc2/")]
+        maintained = [t for t in ties.split("; ") if t.startswith("compress2/")]
         if chosen_row["method"] == "compress_ptr" and maintained:  # the maintained API when within noise
             chosen_row = pool[pool["label"] == maintained[0]].iloc[0].copy().rename(None)
             chosen_row["pick"] = chosen.loc[_, "pick"]

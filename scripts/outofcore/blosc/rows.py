@@ -19,6 +19,11 @@ from outofcore.plan.units import GB
 MEMCPY = "memcpy"  # method of the memory-bandwidth rows (operation copy/write/read, codec NO_CODEC)
 NO_CODEC = "none"
 DEFAULT_DATA = "linspace"
+# the setting of each method's rows: python-blosc as the tutorial types it (pack_array) and
+# as its docs advise for arrays (compress_ptr: no copy); python-blosc2 as typed (blosc2)
+# and as its docs advise (compress2, `outofcore.blosc.tuned`); the bandwidths: the workflow's
+SETTING = {"pack_array": "default", "compress_ptr": "tuned", "blosc2": "default", "compress2": "tuned",
+           MEMCPY: "pipeline"}  # fmt: skip
 FLOAT64 = np.dtype(np.float64)
 
 
@@ -49,6 +54,8 @@ class SweepRow:
     others_busy: float = float("nan")  # share of the cores other processes kept busy meanwhile
     coverage: float = 1.0  # share of the source's values in the array (a file larger than `size`: < 1)
     file_repeats: float = 1.0  # times the array repeats the source (a file smaller than `size`: > 1)
+    # default (as a newcomer types it), tuned (as its docs advise), pipeline (the bandwidths)
+    setting: str = "default"
 
     @classmethod
     def of(
@@ -67,6 +74,7 @@ class SweepRow:
         max_error: float = 0.0,
         coverage: float = 1.0,
         file_repeats: float = 1.0,
+        setting: str = "default",
     ) -> "SweepRow":
         nbytes = dtype.itemsize * size
         return cls(
@@ -86,6 +94,7 @@ class SweepRow:
             max_error=max_error,
             coverage=coverage,
             file_repeats=file_repeats,
+            setting=setting,
         )
 
 

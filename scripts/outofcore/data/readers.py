@@ -191,6 +191,10 @@ def hdf5_table(spec: SourceSpec, max_bytes: int | None = None) -> FileTable:
 
     with open_hdf5(spec) as h5:
         dataset = hdf5_dataset(spec, h5)
+        if dataset.dtype.fields is not None and len(dataset.shape) == 1:  # a table: fields are columns
+            return compound_table(spec, dataset.dtype, dataset.shape[0], max_bytes)
+        if spec.columns:
+            raise refuse(spec, "only a compound dataset (a table) has columns to choose")
         dtype, shape = numeric(spec, dataset.dtype), dataset.shape
         markers = fill_markers(spec, dataset)
     width = shape_2d(shape)[1]
@@ -202,6 +206,40 @@ def hdf5_table(spec: SourceSpec, max_bytes: int | None = None) -> FileTable:
         return marked(np.ascontiguousarray(rows).reshape(-1, width), markers)
 
     return array_table(spec, dtype, shape, read_rows, max_bytes)
+
+
+def compound_table(spec: SourceSpec, stored: np.dtype, rows: int, max_bytes: int | None) -> FileTable:
+    """A 1-D compound dataset (a PyTables or h5py table): its numeric fields (or those of
+    `columns`) as columns, in their common dtype; integers it cannot hold refused."""
+    fields = dict(stored.fields or {})
+    names = list(spec.columns) or list(fields)
+    absent = [name for name in names if name not in fields]
+    if absent:
+        raise refuse(spec, f"no field {absent[0]!r} (fields: {', '.join(fields)})")
+    for name in names:
+        numeric(spec, fields[name][0], f"field {name!r}")
+    dtype = numeric(spec, np.result_type(*[fields[name][0] for name in names]))
+    if max_bytes is not None and len(names) * dtype.itemsize > max_bytes:
+        raise refuse(spec, f"one row holds {len(names) * dtype.itemsize:,} bytes, more than {max_bytes:,}")
+    wide = [n for n in names if fields[n][0].kind in "iu" and fields[n][0].itemsize >= 8]
+
+    def read_rows(first: int, last: int) -> tuple[np.ndarray, None]:
+        with open_hdf5(spec) as h5:
+            records = hdf5_dataset(spec, h5)[first:last]
+        out = np.empty((len(records), len(names)), dtype=dtype)
+        for place, name in enumerate(names):
+            if dtype.kind == "f" and name in wide and len(records):
+                values = records[name]
+                worst = int(values.max()) if int(values.max()) > EXACT_INTEGERS else int(values.min())
+                if abs(worst) > EXACT_INTEGERS:
+                    reason = f"field {name!r} holds the integer {worst}, beyond +-2**53: the fields' common"
+                    raise refuse(
+                        spec, f"{reason} type {dtype} cannot hold it (list the integer fields alone)"
+                    )
+            out[:, place] = records[name]
+        return out, None
+
+    return FileTable(dtype, rows, tuple(names), read_rows, flat_of_rows(read_rows, len(names)), True)
 
 
 def missing_counts(table: FileTable, piece_bytes: int = 16 << 20) -> np.ndarray:

@@ -27,7 +27,7 @@ from outofcore.core.seeding import rng_for
 from outofcore.data.readers import FileTable, hdf5_table, npy_table, refuse
 from outofcore.data.sample import spread
 from outofcore.data.tables import table_table
-from outofcore.plan.file_checks import check_file
+from outofcore.plan.file_checks import check_file, csv_rows
 from outofcore.plan.source_specs import (
     GENERATORS,
     RANDOM_INT,
@@ -209,11 +209,8 @@ READERS = {
 def kept_columns(spec: SourceSpec) -> int | None:
     """How many columns a file keeps in the huge array (a table, a 2-D array), None if it
     has none of its own: from its header or schema, without reading its values."""
-    if spec.kind == "csv":
-        import csv
-
-        with open(spec.path, newline="", encoding="utf-8", errors="replace") as handle:
-            return len(spec.columns) or len(next(csv.reader(handle), []))
+    if spec.kind == "csv":  # the header as the check before the run parsed it (a BOM dropped)
+        return len(spec.columns) or len((csv_rows(spec, 1) or [[]])[0])
     if spec.kind == "parquet":
         import pyarrow.parquet as pq
 

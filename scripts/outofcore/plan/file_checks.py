@@ -80,20 +80,27 @@ def csv_head(spec: SourceSpec) -> tuple[str, bool]:
 NUMERIC_ONLY = "list the numeric columns under `columns:`"
 
 
+def csv_rows(spec: SourceSpec, count: int) -> list[list[str]]:
+    """The first `count` rows (the header first) of the file's first CSV_CHECK_BYTES,
+    parsed by the csv module with fields as long as the bytes read; a parser error is
+    one line naming the file."""
+    text, _ = csv_head(spec)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, CSV_CHECK_BYTES))  # a field is bounded by the bytes read
+    try:  # at most `count` rows: the time stays bounded
+        return list(itertools.islice(csv.reader(io.StringIO(text, newline="")), count))
+    except csv.Error as error:
+        raise SourceError(spec.key, spec.where, f"not a readable CSV file: {error}") from None
+    finally:
+        csv.field_size_limit(limit)
+
+
 def check_csv(spec: SourceSpec) -> None:
     """The header, the columns asked for, the first CSV_ROWS_CHECKED rows (within the
     first CSV_CHECK_BYTES) with as many fields as the header, and their cells numbers (at
     most CSV_CELLS_CHECKED cells: the time stays linear in the columns). The job reads
     every row, and refuses one with more fields than the header."""
-    text, _ = csv_head(spec)
-    limit = csv.field_size_limit()
-    csv.field_size_limit(max(limit, CSV_CHECK_BYTES))  # a field is bounded by the bytes read
-    try:  # at most the header and CSV_ROWS_CHECKED rows: the time stays bounded
-        rows = list(itertools.islice(csv.reader(io.StringIO(text, newline="")), CSV_ROWS_CHECKED + 1))
-    except csv.Error as error:
-        raise SourceError(spec.key, spec.where, f"not a readable CSV file: {error}") from None
-    finally:
-        csv.field_size_limit(limit)
+    rows = csv_rows(spec, CSV_ROWS_CHECKED + 1)
     if not rows or not rows[0]:
         raise SourceError(spec.key, spec.where, "empty CSV file (no header)")
     header = rows[0]

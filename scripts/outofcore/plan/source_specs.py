@@ -142,8 +142,9 @@ def parse_source(item: Any, index: int) -> SourceSpec:
         example = "path.nc:/group/variable" if kind == "netcdf" else "path.h5:/group/dataset"
         raise SourceError(key, text, f"name the dataset: {example}")
     columns = tuple(item.get("columns", ()))
-    if columns and kind not in ("parquet", "csv"):
-        raise SourceError(f"data[{index}].columns", list(columns), "only Parquet and CSV files have columns")
+    if columns and kind not in ("parquet", "csv", *HDF5_KINDS):
+        reason = "only Parquet, CSV and HDF5 compound datasets have columns"
+        raise SourceError(f"data[{index}].columns", list(columns), reason)
     name = item.get("name")
     label = check_label(f"data[{index}].name", name) if name else default_label(path, dataset)
     return SourceSpec(label=label, kind=kind, key=key, path=path, dataset=dataset, columns=columns)
