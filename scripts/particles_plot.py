@@ -6,7 +6,8 @@ from typing import Any
 import pandas as pd
 
 from outofcore.core.files import log_to, save_figure
-from outofcore.particles.figures import all_timings, headline, plot_formats, plot_query_time, query_timings
+from outofcore.particles.figures import all_timings, headline, plot_query_time, query_timings
+from outofcore.particles.store_figure import plot_formats
 from outofcore.plan.query import parse_query, to_text
 from outofcore.summary.headline import write_headline
 

@@ -411,8 +411,10 @@ def test_particles_stage_end_to_end(workflow_runner):
                 "file_bytes",
                 "threads",
                 "host",
+                "setting",
             ]
         )
+        assert set(timings["setting"]) <= {"default", "tuned", "pipeline"}  # every row says how it was set
         assert timings["others_busy"].between(0, 1).all() and timings["others_busy"].nunique() == 1
         assert set(timings["host"]) == {socket.gethostname()}
         assert (timings["stable"] == (timings["spread"] <= 0.15)).all()
@@ -443,14 +445,23 @@ def test_particles_stage_end_to_end(workflow_runner):
             assert not table.indexed  # the index was built on a copy
     small = pd.read_csv(out / "10" / "timings.csv").query("format != 'parquet' and format != 'hdfstore'")
     # compressed: no direct chunk writes (they would need the chunks compressed first)
-    assert set(small.loc[small["step"] == "fill", "method"]) == {"generate", "row", "limit", "block"}
+    assert set(small.loc[small["step"] == "fill", "method"]) == {
+        "generate",
+        "row",
+        "limit",
+        "block",
+        "append",
+    }
     assert fill.loc["row", "rows"] == 1000 and fill.loc["row_extrapolated", "rows"] == 2500
     assert fill.loc["row_extrapolated", "seconds"] == pytest.approx(fill.loc["row", "seconds"] * 2.5)
     assert (out / "query_time.png").read_bytes().startswith(b"\x89PNG")
     assert (out / "formats.png").read_bytes().startswith(b"\x89PNG")
     headline = pd.read_csv(out / "headline.csv")
-    assert {"Parquet (pyarrow)", "HDFStore format=table", "DuckDB on Parquet", "Polars on Parquet",
-            "pyarrow.dataset on Parquet", "HDFStore.select"} <= set(headline["method"])  # fmt: skip
+    assert {"Parquet (pyarrow, tuned)", "Parquet (pyarrow, default)", "Parquet (Polars, tuned)",
+            "Parquet (DuckDB COPY, default)", "HDFStore format=table (tuned)", "DuckDB on Parquet",
+            "Polars on Parquet", "pyarrow.dataset on Parquet", "HDFStore.select",
+            "table.append (as typed)"} <= set(headline["method"])  # fmt: skip
+    assert set(headline["setting"]) == {"default", "tuned"}  # compressed: no direct chunks (pipeline)
     assert not list(out.rglob(".*"))  # no scratch or partial files left
     assert (workflow_runner.workdir / "logs" / "particles_2500.log").stat().st_size > 0
 
@@ -461,8 +472,16 @@ def check_other_stores(timings: pd.DataFrame, out: Path, rows: int) -> None:
     engines = timings[timings["format"].isin(["parquet", "hdfstore"])]
     for order in ("sorted", "shuffled"):
         mine = engines[engines["order"] == order]
-        assert sorted(mine.loc[mine["step"] == "fill", "method"]) == ["hdfstore_write", "parquet_write"]
+        writes = mine[mine["step"] == "fill"]
+        every = {(m, s) for m in ("parquet_write", "polars_write", "duckdb_write", "hdfstore_write")
+                 for s in ("default", "tuned")}  # fmt: skip
+        outputs = {("parquet_write", "tuned"), ("hdfstore_write", "tuned")}  # shuffled: the outputs' writers
+        assert set(zip(writes["method"], writes["setting"], strict=True)) == (
+            every if order == "sorted" else outputs
+        )
+        assert (writes.loc[writes["setting"] == "default", "repeats"] == 1).all()  # timed once
         found = mine[mine["step"] == "query"].set_index("method")
+        assert (found["setting"] == "tuned").all()  # the engines read the tuned files
         assert set(found.index) == {"duckdb", "polars", "arrow", "hdfstore"}
         assert (found["matches"] == 3).all()
         # PyTables' scans (HDFStore's select too) run numexpr on one thread
@@ -470,9 +489,9 @@ def check_other_stores(timings: pd.DataFrame, out: Path, rows: int) -> None:
     shuffled = timings[(timings["order"] == "shuffled") & (timings["format"] == "pytables")]
     assert set(shuffled["method"]) == {"block", "create_csindex", "where", "indexed"}
     assert (shuffled.loc[shuffled["method"].isin(["where", "indexed"]), "threads"] == 1).all()
-    sizes = engines.set_index(["order", "method"])["file_bytes"]
-    assert sizes["sorted", "parquet_write"] == (out / "table.parquet").stat().st_size
-    assert sizes["sorted", "hdfstore_write"] == (out / "table_hdfstore.h5").stat().st_size
+    sizes = engines.set_index(["order", "method", "setting"])["file_bytes"]
+    assert sizes["sorted", "parquet_write", "tuned"] == (out / "table.parquet").stat().st_size
+    assert sizes["sorted", "hdfstore_write", "tuned"] == (out / "table_hdfstore.h5").stat().st_size
     stored = pq.read_table(out / "table.parquet")
     assert stored.num_rows == rows and stored.column("name")[0].as_py() == "Particle:      0"
     assert pq.ParquetFile(out / "table.parquet").metadata.row_group(0).column(0).compression == "SNAPPY"
@@ -487,13 +506,14 @@ def test_time_fills_writes_the_table_and_times_every_method(tmp_path):
     timings = particle_bench.time_fills(
         table, tmp_path, 3000, particle_table.filters_for("none"), 1000, logging.getLogger("test")
     )
-    assert [(t.method, t.rows) for t in timings] == [
-        ("generate", 3000),
-        ("row", 1000),
-        ("row_extrapolated", 3000),
-        ("limit", 3000),
-        ("block", 3000),
-        ("chunks", 3000),
+    assert [(t.method, t.rows, t.setting) for t in timings] == [
+        ("generate", 3000, "default"),
+        ("row", 1000, "default"),
+        ("row_extrapolated", 3000, "default"),
+        ("limit", 3000, "default"),
+        ("block", 3000, "tuned"),
+        ("append", 3000, "default"),
+        ("chunks", 3000, "pipeline"),
     ]
     particle_table.check_table(table, particle_table.make_particles(0, 3000), "block")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table.h5"]  # scratch files removed

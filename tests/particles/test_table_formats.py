@@ -11,7 +11,7 @@ import yaml
 
 from conftest import REPO
 from outofcore.core.timing import Timing
-from outofcore.particles import figures
+from outofcore.particles import figures, store_figure
 from outofcore.particles import formats as formats_package
 from outofcore.particles.bench import TimingRow, timings_frame
 from outofcore.particles.formats import registry
@@ -81,30 +81,34 @@ def synthetic_timings() -> pd.DataFrame:
     rows += [TimingRow.of("query", m, 1000, timing, matches=3) for m in ("where", "iterrows", "read")]
     for entry in FORMATS.values():
         rows += [
-            TimingRow.of("fill", w.method, 1000, timing, format=entry.name, file_bytes=10)
+            TimingRow.of("fill", w.method, 1000, timing, format=entry.name, file_bytes=10, setting=w.setting)
             for w in entry.writers
         ]
         rows += [
             TimingRow.of(
-                "query", e.name, 1000, timing, matches=3, format=entry.name, file_bytes=10, threads=2
+                "query", e.name, 1000, timing, matches=3, format=entry.name, file_bytes=10, threads=2,
+                setting=entry.output.setting,
             )
             for e in entry.engines
-        ]
+        ]  # fmt: skip
     return timings_frame(rows).assign(others_busy=0.0, host="node")
 
 
 def test_every_writer_and_engine_reaches_the_headline_and_figures():
     """A registered format cannot be dropped from the headline or the figures silently."""
     timings = synthetic_timings()
-    methods = set(pd.DataFrame([vars(h) for h in figures.headline([timings], 2)])["method"])
+    headline = pd.DataFrame([vars(h) for h in figures.headline([timings], 2)])
+    methods = set(zip(headline["method"], headline["setting"], strict=True))
     for entry in FORMATS.values():
         for writer in entry.writers:
-            assert writer.label in methods
-            assert (entry.name, writer.method) in figures.WRITES
+            assert (writer.label, writer.setting) in methods
+            assert (entry.name, writer.method, writer.setting) in store_figure.WRITES
         for engine in entry.engines:
-            assert engine.headline in methods
-            assert engine.name in figures.ENGINES and (entry.name, engine.name) in figures.QUERIES
-    fig = figures.plot_formats(timings, "pressure < 50")
+            assert (engine.headline, entry.output.setting) in methods
+            assert engine.name in figures.ENGINES
+            assert (entry.name, engine.name, entry.output.setting) in store_figure.QUERIES
+    assert set(headline["setting"]) == {"default", "tuned"}  # every row says how it was set
+    fig = store_figure.plot_formats(timings, "pressure < 50")
     labels = {tick.get_text() for ax in fig.axes for tick in ax.get_xticklabels()}
     assert {w.label for e in FORMATS.values() for w in e.writers} <= labels
     assert {e.label for f in FORMATS.values() for e in f.engines} <= labels

@@ -56,10 +56,12 @@ def test_this_machine_is_measured():
     assert machine_fit.disk_mb(Path("results/not/yet")) > 0
 
 
-def test_dry_run_refuses_a_job_larger_than_the_machine(tmp_path):
+def test_a_job_larger_than_the_machine_is_refused_before_any_job_runs(tmp_path):
     machine = memory_mb()[0]
     rows = (machine + 1000) * 2**20 // 400  # particles_mem_mb: 400 bytes a row
-    run = run_workflow(tmp_path, {"particles": {"rows": [rows]}}, "--dry-run", check=False)
+    planned = run_workflow(tmp_path, {"particles": {"rows": [rows]}}, "--dry-run")
+    assert "particles.rows[0]" not in planned.stdout + planned.stderr  # a dry run only plans
+    run = run_workflow(tmp_path, {"particles": {"rows": [rows]}}, check=False)
     assert run.returncode != 0
     lines = [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("config error")]
     assert lines == [lines[0]] and lines[0].startswith(f"config error: particles.rows[0] = {rows}: ")

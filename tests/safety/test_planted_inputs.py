@@ -94,7 +94,7 @@ def test_a_named_pipe_or_directory_as_the_file_is_refused_at_once(tmp_path):
         where = f"{fifo}:/x" if suffix == "h5" else str(fifo)
         started = time.monotonic()
         refused({"file": where}, "not a regular file")
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 30  # opened, it would block until a writer came
     (tmp_path / "dir.csv").mkdir()
     refused({"file": str(tmp_path / "dir.csv")}, "not a regular file")
 
@@ -167,6 +167,8 @@ def test_repeated_blosc_filters_are_refused_at_config_check():
     for pipeline in ("delta+delta", "shuffle+delta+shuffle", "shuffle+bytedelta+bytedelta"):
         error = first_error(with_change("blosc.filters", [pipeline]))
         assert error is not None and error.key == "blosc.filters[0]" and "twice" in str(error)
+    error = first_error(with_change("blosc.filters", ["shuffle\n"]))  # passes the schema's `$`
+    assert error is not None and error.key == "blosc.filters[0]" and "nothing else" in str(error)
 
 
 def test_csv_read_strictly(tmp_path):
@@ -202,11 +204,11 @@ def test_a_40000_column_csv_is_checked_in_linear_time(tmp_path):
     header = ",".join(f"c{i}" for i in range(columns))
     row = ",".join("1" for _ in range(columns))
     path.write_text(f"{header}\n" + f"{row}\n" * 50)
-    started = time.monotonic()
+    started = time.process_time()  # this process's CPU: a loaded machine does not count
     assert first_error(with_change("data", [{"file": str(path)}])) is None
     error = first_error(with_change("data", [{"file": str(path), "columns": ["c1", "nope"]}]))
     assert error is not None and "no column 'nope'" in str(error) and "40,000 columns" in str(error)
-    assert time.monotonic() - started < 5  # both checks: ~0.6 s idle here; quadratic, it was 17-85 s
+    assert time.process_time() - started < 5  # both checks: ~0.6 s here; quadratic, it was 17-85 s
 
 
 def test_npy_headers_that_break_the_parser_or_floats_not_measured(tmp_path):

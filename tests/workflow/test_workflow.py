@@ -84,6 +84,7 @@ def test_full_run_ends_in_one_self_contained_report(tiny_run):
         and html.count("showResultInfo('results/decision.html')") == decision["job"].nunique()
     )
     assert set(decision["setting"]) <= {"tuned", "pipeline"}  # never a library left at its defaults
+    assert {"default", "tuned"} <= set(summary.loc[summary["stage"] == "particles", "setting"])
     assert set(summary["setting"]) <= {"default", "tuned", "pipeline"} and summary["setting"].notna().all()
     arrays = pd.read_csv(results / "hugearray" / "summary.csv")
     assert set(zip(arrays["backend"], arrays["setting"], strict=True)) == {

@@ -140,11 +140,6 @@ def validate_config(config, schema):
         )
     except configcheck.ConfigError as error:
         raise WorkflowError(str(error)) from None
-    if workflow.local_exec:  # a cluster node has memory and disk of its own
-        try:
-            machine_fit.check_machine(config, "results")
-        except machine_fit.MachineTooSmall as error:
-            raise WorkflowError(str(error)) from None
 
 
 def blosc_threads_request():
@@ -216,9 +211,18 @@ def all_outputs():
 
 
 onstart:
-    # Under this run's lock and only when jobs will run (never on a dry run): partials,
-    # disk probes and scratch directories of killed jobs of this host go. With --nolock
-    # nothing is removed: a run without the lock cannot know what else is running.
+    # Only when jobs will run (never on a dry run), before the first starts. Jobs that run
+    # here must fit this machine: a job needing more memory or disk than it (or its cgroup)
+    # has is refused, naming the key. The executor is known only now: on a cluster
+    # (`--executor slurm`, the SLURM profile) each node has memory and disk of its own.
+    if workflow.local_exec:
+        try:
+            machine_fit.check_machine(config, "results")
+        except machine_fit.MachineTooSmall as error:
+            raise WorkflowError(str(error)) from None
+    # Under this run's lock: partials, disk probes and scratch directories of killed jobs
+    # of this host go. With --nolock nothing is removed: a run without the lock cannot
+    # know what else is running.
     if workflow.execution_settings.lock:
         for path in leftovers.remove_stale_leftovers("results"):
             print(f"removed {path}: left by a killed job", file=sys.stderr)

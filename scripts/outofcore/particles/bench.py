@@ -41,6 +41,7 @@ from outofcore.particles.table import (
     TABLE_PATH,
     check_table,
     delivered_fill,
+    fill_appends,
     fill_blocks,
     fill_chunks,
     fill_particles,
@@ -77,12 +78,15 @@ class TimingRow:
     file_bytes: int | None = None  # size of the file written or queried
     threads: int | None = None  # threads the method's engine ran on, if it can use several
     host: str = ""  # the node the job ran on (set by the job)
+    setting: str = "default"  # default (as shipped), tuned (as its docs advise), pipeline (this workflow's)
 
     @classmethod
     def of(
         cls, step: str, method: str, rows: int, timing: Timing, matches: int | None = None, **where: Any
     ) -> "TimingRow":
-        """`where`: order, format, file_bytes, threads."""
+        """`where`: order, format, file_bytes, threads, setting (PyTables' methods: from
+        METHOD_SETTINGS)."""
+        where.setdefault("setting", METHOD_SETTINGS.get(method, "default"))
         return cls(
             step=step,
             method=method,
@@ -95,7 +99,29 @@ class TimingRow:
         )
 
 
+# How PyTables' own methods are set (docs/tuning.md says why): the rest run as shipped.
+METHOD_SETTINGS = {
+    "chunks": "pipeline",  # this workflow's direct chunk writes
+    "block": "tuned",  # table.append in blocks, expectedrows, chunk cache off
+    "where": "tuned",  # in-kernel, numexpr on one thread (a scan: more threads cost more)
+    "read_where": "tuned",
+    "indexed": "tuned",  # a completely sorted index (its build timed apart)
+    "pandas_bytes": "tuned",  # names left as bytes, no str objects
+}
+
+
 TIMINGS_COLUMNS = [field.name for field in fields(TimingRow)]
+
+
+def with_settings(timings: pd.DataFrame) -> pd.DataFrame:
+    """A timings table with its `setting` column: tables written before it had one get
+    the setting each method had then (the stores' writes were their library defaults,
+    dictionary encoding on)."""
+    if "setting" in timings:
+        return timings
+    engines = timings["format"].isin(["parquet", "hdfstore"]) & (timings["step"] == "query")
+    settings = timings["method"].map(METHOD_SETTINGS).fillna("default")
+    return timings.assign(setting=settings.where(~engines, "tuned"))
 
 
 def timings_frame(rows: list[TimingRow]) -> pd.DataFrame:
@@ -143,12 +169,13 @@ def time_fills(
     row_path, npy_path = scratch / "row.h5", scratch / "limit.npy"
     delivered = delivered_fill(filters)
     paths = {"block": scratch / "block.h5", "chunks": scratch / "chunks.h5"} | {delivered: table_path}
-    block_path, chunks_path = paths["block"], paths["chunks"]
+    block_path, chunks_path, append_path = paths["block"], paths["chunks"], scratch / "append.h5"
     points = {
         "generate": Point(lambda: fill_particles(data)),
         "row": Point(lambda: fill_row_by_row(row_path, baseline_rows, filters), fresh(row_path)),
         "limit": Point(lambda: np.save(npy_path, data), fresh(npy_path)),
         "block": Point(lambda: fill_blocks(block_path, data, filters), fresh(block_path)),
+        "append": Point(lambda: fill_appends(append_path, data, filters), fresh(append_path)),
     }
     if filters.complevel == 0:
         points["chunks"] = Point(lambda: fill_chunks(chunks_path, data), fresh(chunks_path))
@@ -157,12 +184,14 @@ def time_fills(
     with Progress(log, "check: the written tables"):
         check_table(row_path, data[:baseline_rows], "row-by-row")
         check_table(block_path, data, "block")
+        check_table(append_path, data, "append")
         if "chunks" in timed:
             check_table(chunks_path, data, "chunks")
     sizes = {name: path.stat().st_size for name, path in
-             (("row", row_path), ("limit", npy_path), ("block", block_path), ("chunks", chunks_path))
+             (("row", row_path), ("limit", npy_path), ("block", block_path), ("chunks", chunks_path),
+              ("append", append_path))
              if path.exists()}  # fmt: skip
-    for path in (row_path, npy_path, block_path, chunks_path):
+    for path in (row_path, npy_path, block_path, chunks_path, append_path):
         if path != table_path:
             path.unlink(missing_ok=True)
     row = timed["row"]
@@ -176,6 +205,7 @@ def time_fills(
         TimingRow.of("fill", "limit", nrows, timed["limit"], format="npy", file_bytes=sizes["limit"])
     )
     results.append(TimingRow.of("fill", "block", nrows, timed["block"], file_bytes=sizes["block"]))
+    results.append(TimingRow.of("fill", "append", nrows, timed["append"], file_bytes=sizes["append"]))
     if "chunks" in timed:
         results.append(TimingRow.of("fill", "chunks", nrows, timed["chunks"], file_bytes=sizes["chunks"]))
     log.info("generate: %.0f rows/s", nrows / timed["generate"].seconds)

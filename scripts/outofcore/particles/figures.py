@@ -14,9 +14,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outofcore.core.timing import stable_flags
+from outofcore.particles.bench import with_settings
 from outofcore.particles.formats.registry import FORMATS
 from outofcore.plan.sizing import PARTICLE_BYTES
-from outofcore.plan.units import GB, MB
+from outofcore.plan.units import GB
 from outofcore.summary.headline import Headline
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
@@ -35,7 +36,7 @@ ORDERS = ["sorted", "shuffled"]
 
 
 def all_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
-    return pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+    return pd.concat([with_settings(pd.read_csv(path)) for path in paths], ignore_index=True)
 
 
 def query_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
@@ -93,60 +94,11 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
     return fig
 
 
-# -- the stores side by side -----------------------------------------------------------
-
-WRITES = {  # (format, method) -> label
-    ("npy", "limit"): "np.save (limit)",
-    ("pytables", "block"): "PyTables block append",
-    ("pytables", "chunks"): "PyTables direct chunk writes",
-    **{(entry.name, w.method): w.label for entry in FORMATS.values() for w in entry.writers},
-}
-QUERIES = {
-    ("pytables", "where"): "PyTables where",
-    ("pytables", "indexed"): "PyTables indexed where",
-    **{(entry.name, engine.name): engine.label for entry in FORMATS.values() for engine in entry.engines},
-}
-
-
-def _bars(ax: plt.Axes, frame: pd.DataFrame, kinds: dict[tuple[str, str], str], value: str) -> None:
-    """Grouped bars: one group per (format, method) present, one bar per row order."""
-    kinds = {k: v for k, v in kinds.items() if ((frame["format"] == k[0]) & (frame["method"] == k[1])).any()}
-    orders = [o for o in ORDERS if o in set(frame["order"])]
-    width = 0.8 / max(1, len(orders))
-    for i, order in enumerate(orders):
-        heights = []
-        for fmt, method in kinds:
-            row = frame[(frame["format"] == fmt) & (frame["method"] == method) & (frame["order"] == order)]
-            heights.append(float(row[value].iloc[0]) if len(row) else float("nan"))
-        positions = [k + (i - (len(orders) - 1) / 2) * width for k in range(len(kinds))]
-        ax.bar(positions, heights, width, label=f"{order} rows", color=f"C{i}")
-    ax.set_xticks(range(len(kinds)), list(kinds.values()), rotation=20, ha="right")
-    ax.set_yscale("log")
-    ax.grid(True, axis="y", which="both", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, never over them
-
-
-def plot_formats(timings: pd.DataFrame, query: str) -> Figure:
-    """At the largest table: write throughput of each store (np.save as the limit) and
-    the query time of each engine, per row order, log scale."""
-    nrows = int(timings["rows"].max())
-    largest = timings[timings["rows"] == nrows]
-    fig, (write_ax, query_ax) = plt.subplots(1, 2, figsize=(13, 5.5), layout="constrained")
-    writes = largest[largest["step"] == "fill"].assign(mbps=lambda t: t["rows_per_s"] * PARTICLE_BYTES / MB)
-    _bars(write_ax, writes, WRITES, "mbps")
-    write_ax.set_ylabel("write throughput (MB/s of records, median)")
-    write_ax.set_title(f"writing {nrows:,} rows")
-    _bars(query_ax, largest[largest["step"] == "query"], QUERIES, "seconds")
-    query_ax.set_ylabel("time per query (s, median)")
-    query_ax.set_title(f"querying {nrows:,} rows: {query}", parse_math=False)
-    fig.suptitle(f"Particle table: PyTables, {', '.join(entry.title for entry in FORMATS.values())}")
-    return fig
-
-
-STORE_HEADLINES = [  # (step, method, format, job, label, what it is), from the registry
-    *[("fill", w.method, entry.name, "store a table", w.label, f"table write, {entry.title}")
+STORE_HEADLINES = [  # (step, method, format, setting, job, label, what it is), from the registry
+    *[("fill", w.method, entry.name, w.setting, "store a table", w.label, f"table write, {w.label}")
       for entry in FORMATS.values() for w in entry.writers],
-    *[("query", engine.name, entry.name, "query a table", engine.headline, engine.figure)
+    *[("query", engine.name, entry.name, entry.output.setting, "query a table", engine.headline,
+       engine.figure)
       for entry in FORMATS.values() for engine in entry.engines],
 ]  # fmt: skip
 # What a user types for each method, and its recipe (docs/recipes/<name>.py); a registered
@@ -157,6 +109,12 @@ HOW = {
     "block": ("table.append(records[start:start + 2**20])", "pytables_append"),
     "row": ("row = table.row; row['name'] = ...; row.append()", ""),
     "parquet_write": ("pq.write_table(t, 'f.parquet', row_group_size=65536)", "parquet_write"),
+    "polars_write": (
+        "df.write_parquet('f.parquet', compression='snappy', row_group_size=65536)",
+        "polars_write",
+    ),
+    "duckdb_write": ("COPY t TO 'f.parquet' (FORMAT parquet, DICTIONARY_SIZE_LIMIT 1)", "duckdb_write"),
+    "append": ("h5.create_table(..., filters=tables.Filters(...)); table.append(block)", "pytables_append"),
     "hdfstore_write": ("df.to_hdf('f.h5', key='t', format='table', data_columns=[...])", "hdfstore_write"),
     "where": ("table.read_where('(20 <= pressure) & (pressure < 50)')", "pytables_where"),
     "indexed": ("table.cols.pressure.create_csindex(); table.read_where(query)", "pytables_indexed_where"),
@@ -215,13 +173,13 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
                     figure = f"in-kernel {label} query ({where}, {order} rows)"
                     rows.append(query_headline(row, method, label, figure,
                                                nrows, threads))  # fmt: skip
-        seen = set()
-        for step, method, fmt, job, label, figure in STORE_HEADLINES:
-            if (step, method, fmt) in seen or (step == "fill" and order != "sorted"):
-                continue  # a writer's other setting (its rows come together), or shuffled writes
-            seen.add((step, method, fmt))
-            match = frame[(frame["step"] == step) & (frame["method"] == method) & (frame["format"] == fmt)]
-            for _, row in match.iterrows():  # one row per setting; none if the format was left out
+        frame = with_settings(frame)
+        for step, method, fmt, setting, job, label, figure in STORE_HEADLINES:
+            if step == "fill" and order != "sorted":
+                continue  # the shuffled rows' writes: the outputs' writers only, timed once
+            match = frame[(frame["step"] == step) & (frame["method"] == method) & (frame["format"] == fmt)
+                          & (frame["setting"] == setting)]  # fmt: skip
+            for _, row in match.iterrows():  # none if the format was left out
                 if step == "fill":
                     value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
                     rows.append(
@@ -301,6 +259,12 @@ def pytables_headlines(pytables: pd.DataFrame, where: str, threads: int) -> list
             Headline("particles", "store a table", "direct chunk writes",
                      f"table fill, direct chunk writes: the delivered table ({where})",
                      gbps("fill", "chunks"), "GB/s", save, 1, limit_value=limit, **sure("fill", "chunks"))
+        )  # fmt: skip
+    if ("fill", "append") in pytables.index:  # what a user types, beside the tuned block appends
+        rows.append(
+            Headline("particles", "store a table", "table.append (as typed)",
+                     f"table fill, table.append as typed: create_table, tables.Filters ({where})",
+                     gbps("fill", "append"), "GB/s", save, 1, limit_value=limit, **sure("fill", "append"))
         )  # fmt: skip
     rows += [
         Headline("particles", "store a table", "block appends", f"table fill, block appends ({where})",

@@ -98,37 +98,57 @@ def time_writes(
     records: np.ndarray,
     paths: dict[str, Path],
     order: str,
-    settings: FormatSettings,
-    query: Query,
+    options: WriteOptions,
     log: Any,
+    verify: Callable[[str, Path], None],
     repeats: int = REPEATS,
+    every_writer: bool = True,
 ) -> list[TimingRow]:
-    """Write the records with every writer of every format at `paths` (format -> file),
+    """Write the records with the writers of every format at `paths` (format -> file),
     each write timed. A format's first writer writes its file at `paths`; the others
-    write beside it, and their file is deleted once timed."""
-    options = write_options(settings, query)
+    (with `every_writer`) write beside it, and their file is checked by `verify` (its
+    query answer) and deleted. The tuned writers are timed in `repeats` interleaved
+    rounds; the `default` ones (what tuning is worth) in one round after them, which
+    keeps the job's time near what one writer per format took."""
     targets: dict[tuple[str, Writer], Path] = {}
     for fmt, path in paths.items():
-        for writer in get_format(fmt).writers:
+        for writer in get_format(fmt).writers if every_writer else (get_format(fmt).output,):
             beside = path.with_name(f"{path.name}.{writer.method}.{writer.setting}")
             targets[fmt, writer] = path if writer is get_format(fmt).output else beside
     points = {
         key: Point(lambda w=key[1], p=path: named_write(w, p, records, options), fresh(path))
         for key, path in targets.items()
     }
-    timings = measure_interleaved(points, repeats)  # in rounds: a busy spell slows every store alike
+    defaults = {key: point for key, point in points.items() if key[1].setting == "default"}
+    tuned = {key: point for key, point in points.items() if key not in defaults}
+    timings = measure_interleaved(tuned, repeats)  # in rounds: a busy spell slows every store alike
+    timings |= measure_interleaved(defaults, 1) if defaults else {}
     rows = []
     for (fmt, writer), path in targets.items():
         timing, size = timings[fmt, writer], path.stat().st_size  # the file of the last round
         rows.append(
             TimingRow.of(
-                "fill", writer.method, len(records), timing, order=order, format=fmt, file_bytes=size
+                "fill", writer.method, len(records), timing, order=order, format=fmt, file_bytes=size,
+                setting=writer.setting,
             )
-        )
+        )  # fmt: skip
         log.info("%s %s write (%s): %.3g s, %d bytes", order, fmt, writer.label, timing.seconds, size)
         if path != paths[fmt]:
+            verify(fmt, path)
             path.unlink()
     return rows
+
+
+def same_answer(query: Query, expected: np.ndarray, order: str) -> Callable[[str, Path], None]:
+    """A check of a written file: its format's first engine finds exactly `expected`
+    (a format whose engines cannot express the query is checked by the others' files)."""
+
+    def verify(fmt: str, path: Path) -> None:
+        calls = get_format(fmt).queries(path, query, 1)
+        for engine, call in list(calls.items())[:1]:
+            same_rows(expected, to_records(call()), f"{engine} on {path.name} ({order} rows)")
+
+    return verify
 
 
 def time_engines(
@@ -158,6 +178,7 @@ def time_engines(
             TimingRow.of(
                 "query", engine, nrows, timing, matches=len(expected), order=order, format=fmt,
                 file_bytes=path.stat().st_size, threads=threads[engine],
+                setting=get_format(fmt).output.setting,  # the engines read the format's own file
             )
         )  # fmt: skip
         log.info("%s %s: %.3g s (%d matches)", order, engine, timing.seconds, len(expected))
@@ -224,11 +245,12 @@ def compare_formats(
         if order == "sorted":  # the outputs: written under a temporary name, renamed when complete
             with ExitStack() as stack:
                 partial = {fmt: stack.enter_context(atomic_output(path)) for fmt, path in outputs.items()}
-                rows += time_writes(data, partial, order, settings, query, log)
+                rows += time_writes(data, partial, order, options, log, same_answer(query, expected, order))
             paths = outputs
-        else:
+        else:  # the shuffled rows: each format's own file only, timed once
             paths = {fmt: scratch / f"{order}.{fmt}" for fmt in outputs}
-            rows += time_writes(data, paths, order, settings, query, log, repeats=1)
+            verify = same_answer(query, expected, order)
+            rows += time_writes(data, paths, order, options, log, verify, repeats=1, every_writer=False)
         rows += time_engines(paths, query, expected, len(records), order, threads, log)
         if order == "shuffled":
             rows += time_pytables_shuffled(data, scratch, query, expected, threads[PYTABLES], filters)
@@ -244,20 +266,21 @@ def compare_formats(
 
 def log_format_ratios(timings: Any, log: Any) -> None:
     """Each store's write against PyTables' block fill and each engine's query against
-    PyTables' `where`, per order: the table a user choosing a store reads."""
+    PyTables' `where`, per order and setting: the table a user choosing a store reads."""
+    if "setting" not in timings:
+        return
     for order, frame in timings.groupby("order", sort=False):
-        by = frame.set_index(["step", "method"])["seconds"]
-        if ("fill", "block") not in by.index or ("query", "where") not in by.index:
+        by = frame.set_index(["step", "method", "setting"])["seconds"]
+        if ("fill", "block", "tuned") not in by.index or ("query", "where", "tuned") not in by.index:
             continue
-        writers = dict.fromkeys(w.method for entry in FORMATS.values() for w in entry.writers)
-        engines = [engine.name for entry in FORMATS.values() for engine in entry.engines]
-        writes = [
-            f"{m} {by['fill', m] / by['fill', 'block']:.3g}x" for m in writers if ("fill", m) in by.index
-        ]
+        writers = dict.fromkeys((w.method, w.setting) for entry in FORMATS.values() for w in entry.writers)
+        engines = [(engine.name, "tuned") for entry in FORMATS.values() for engine in entry.engines]
+        block, where = by["fill", "block", "tuned"], by["query", "where", "tuned"]
+        writes = [f"{m} ({s}) {by['fill', m, s] / block:.3g}x" for m, s in writers if ("fill", m, s) in by]
         queries = [
-            f"{m} {by['query', m] / by['query', 'where']:.3g}x"
-            for m in ("indexed", *engines)
-            if ("query", m) in by.index
+            f"{m} {by['query', m, s] / where:.3g}x"
+            for m, s in (("indexed", "tuned"), *engines)
+            if ("query", m, s) in by.index
         ]
         log.info(
             "%s rows: write time / PyTables block: %s; query time / PyTables where: %s",

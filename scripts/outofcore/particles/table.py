@@ -204,6 +204,18 @@ def fill_blocks(
             table.append(particles[start : start + block_rows])  # table's dtype: no conversion
 
 
+def fill_appends(
+    path: str | Path, particles: np.ndarray, filters: tables.Filters, block_rows: int = BLOCK_ROWS
+) -> None:
+    """Block appends as a user types them: `create_table` with the filters and nothing
+    else (PyTables' default expectedrows, so its chunk size; HDF5's chunk cache), then
+    `table.append` of `block_rows` rows at a time."""
+    with tables.open_file(path, mode="w") as h5:
+        table = h5.create_table("/detector", "readout", Particle, filters=filters, createparents=True)
+        for start in range(0, len(particles), block_rows):
+            table.append(particles[start : start + block_rows])
+
+
 def fill_chunks(path: str | Path, particles: np.ndarray) -> None:
     """Direct chunk writes (PyTables >= 3.10): grow the empty table with `truncate`, then
     hand HDF5 each chunk's bytes, which skip its chunk pipeline entirely. Uncompressed
