@@ -50,6 +50,7 @@ bench: $(BIN)/.installed
 		--configfile $(CURDIR)/config/config.yaml $(CURDIR)/config/bench.yaml \
 		$(if $(NO_JOBS),,$(REPORT)) $(ARGS)
 	$(if $(NO_JOBS),,$(BIN)/python scripts/headline_table.py bench/results/summary.csv)
+	$(if $(NO_JOBS),,$(BIN)/python scripts/cluster_bench.py bench/results/hugearray/cluster_bench.csv)
 
 # Two results folders side by side: make compare A=results B=other/results (fractions of
 # the limit and ratios within a run; seconds only when both ran on one machine)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import load_config
+from outofcore.hugearray.cluster_bench import rss_growth, worker_counts
 from outofcore.hugearray.dask_cluster import ClusterSpec, make_cluster, pieces_in, running_cluster
 from outofcore.hugearray.job import HugeArrayJob, reduce_array, run, write_array
 from outofcore.hugearray.stores.reading import PieceReader
@@ -122,3 +123,16 @@ def test_workflow_runs_the_engine_on_a_local_cluster(workflow_runner):
     assert naive[["backend", "check"]].values.tolist() == [["h5py", "ok"]]
     log = workflow_runner.workdir / "logs" / "hugearray_2_uniform_int16_dask_distributed_h5py.log"
     assert "workers up in" in log.read_text()
+
+
+def test_the_bench_sweeps_worker_counts_up_to_the_cores():
+    assert worker_counts(1) == [1] and worker_counts(2) == [1, 2]
+    assert worker_counts(6) == [1, 2, 4, 6] and worker_counts(8) == [1, 2, 4, 8]
+
+
+def test_the_bench_reports_each_workers_rss_growth_over_sizes():
+    frame = pd.DataFrame({"backend": ["h5py"] * 4, "workers": [1, 2, 1, 2],
+                          "size_mb": [1024, 1024, 4096, 4096],
+                          "max_worker_rss_mb": [230.0, 231.0, 232.5, 240.0]})  # fmt: skip
+    growth = rss_growth(frame).set_index("workers")["rss_growth_mb"]
+    assert growth.to_dict() == {1: 2.5, 2: 9.0}

@@ -60,3 +60,9 @@ def test_one_naive_job_per_size_on_h5py_else_memmap():
     ] == ["memmap"]
     assert naive_job("blosc2", "blosc2", ["blosc2"], ["blosc2"], 512)  # the only job there is
     assert not naive_job("h5py", "threads", backends, engines, None)  # no cap: no naive row
+
+
+def test_a_failure_that_is_not_the_cap_is_an_error_not_a_stop(tmp_path):
+    missing = {"backend": "memmap", "path": str(tmp_path / "gone.npy"), "dataset": "", "nbytes": 64}
+    with pytest.raises(RuntimeError, match=r"the naive load failed \(exit 1\): FileNotFoundError"):
+        run_naive(missing, 256)

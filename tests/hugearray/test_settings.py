@@ -20,6 +20,8 @@ from outofcore.hugearray.stores.blosc2_store import open_b2nd, own_reductions
 from outofcore.hugearray.stores.layout import Layout
 from outofcore.hugearray.stores.registry import BACKENDS
 from outofcore.plan import hugearray_stores
+from outofcore.plan.source_specs import check_sources
+from real_files import weather_csv
 
 SMALL = {"size_mb": 4, "columns": 3, "block_mb": 1, "chunk_kb": 64}  # 5 blocks, the last partial
 SMALL_CHUNK_ROWS = Layout.from_sizes(**SMALL).chunk_rows
@@ -186,3 +188,21 @@ def test_tuned_h5py_gives_the_filter_the_jobs_threads(tmp_path):
         os.environ.pop("BLOSC_NTHREADS", None)
         if before is not None:
             os.environ["BLOSC_NTHREADS"] = before
+
+
+@pytest.mark.parametrize(
+    "backend,engine", [("zarr", "dask"), ("blosc2", "blosc2"), ("tables_filter", "threads")]
+)
+def test_tuned_settings_count_missing_values_and_check_the_present_ones(tmp_path, backend, engine):
+    """The NaN-aware pass runs after the tuned reductions too (dask's one pass, blosc2's
+    three), and the tuned stores keep the NaN."""
+    source = check_sources([{"file": str(weather_csv(tmp_path / "w.csv")), "columns": ["temp", "count"]}])[0]
+    one = HugeArrayJob(
+        tmp_path / f"array{BACKENDS[backend].suffix}", backend, **SMALL, compression="blosc2:lz4", seed=3,
+        threads=2, engine=engine, cold_read=False, data=source.label, source=source.as_params(),
+        setting="tuned",
+    )  # fmt: skip
+    measurement, stats, exact = hugearray.run(one)
+    assert measurement.check == "ok" and measurement.setting == "tuned"
+    assert stats.missing.tolist() == exact.missing.tolist() and measurement.missing > 0
+    assert np.isfinite(stats.total).all() and np.isfinite(stats.mean).all()

@@ -167,6 +167,8 @@ def test_repeated_blosc_filters_are_refused_at_config_check():
     for pipeline in ("delta+delta", "shuffle+delta+shuffle", "shuffle+bytedelta+bytedelta"):
         error = first_error(with_change("blosc.filters", [pipeline]))
         assert error is not None and error.key == "blosc.filters[0]" and "twice" in str(error)
+    error = first_error(with_change("blosc.filters", ["shuffle\n"]))  # passes the schema's `$`
+    assert error is not None and error.key == "blosc.filters[0]" and "nothing else" in str(error)
 
 
 def test_csv_read_strictly(tmp_path):

@@ -32,7 +32,6 @@ import resource
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from typing import Any
 from outofcore.plan.sizing import MiB
 
 STATUS = Path("/proc/self/status")
+NAIVE_PIECE_ROWS = 1 << 16  # the loaded array's statistics are taken this many rows at a time
 NAIVE_TIMEOUT_S = 120  # a load that fits the cap reads the whole store: bounded by the disk
 STOPPED = "stopped at the cap"  # how a naive row's check begins when the cap stopped it
 
@@ -154,7 +154,7 @@ def run_naive(store: dict[str, Any], cap_mb: float | None) -> NaiveResult:
     said = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     if proc.returncode == 0 and said and "stopped" in said[-1]:
         return NaiveResult(**said[-1])
-    if said and proc.returncode != 0:  # died in the load (a library aborting, a signal): stopped
+    if said and proc.returncode < 0:  # killed in the load (a library aborting, an OOM killer): stopped
         how = f"{said[0]['how']}, exit {proc.returncode}"
         return NaiveResult(True, time.perf_counter() - started, math.nan, said[0]["needed_mb"], how, None,
                            err.strip()[-300:])  # fmt: skip
@@ -200,7 +200,7 @@ def main(store_json: str, cap_mb: float) -> None:
     Prints what it is about to need first (a load that aborts still has said it), then
     the result: `NaiveResult` as JSON lines."""
     lift_cap()  # the parent's limit counted the parent's memory; this process sets its own
-    import numpy as np
+    import numpy  # noqa: F401 - loaded before the cap, as the job's libraries are
 
     store = json.loads(store_json)
     for name in LIBRARIES[store["backend"]]:  # loaded before the cap, as the job's are
@@ -210,18 +210,34 @@ def main(store_json: str, cap_mb: float) -> None:
     print(json.dumps({"needed_mb": needed, "how": cap.how}), flush=True)
     started = time.perf_counter()
     try:
-        array = load_whole(store)
-    except MemoryError as error:
+        stats = naive_stats(load_whole(store))
+    except Exception as error:  # MemoryError, or a library's error caused by one
+        if not out_of_memory(error):
+            raise
         result = NaiveResult(True, time.perf_counter() - started, own_peak_mb(), needed, cap.how, None,
-                             str(error)[:300])  # fmt: skip
+                             f"{type(error).__name__}: {error}"[:300])  # fmt: skip
     else:
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():  # a column of NaN only: NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            stats = {"rows": len(array), "total": np.nansum(array, axis=0).tolist(),
-                     "low": np.nanmin(array, axis=0).tolist(), "high": np.nanmax(array, axis=0).tolist(),
-                     "missing": np.isnan(array).sum(axis=0).tolist()}  # fmt: skip
         result = NaiveResult(False, time.perf_counter() - started, own_peak_mb(), needed, cap.how, stats, "")
     print(json.dumps(result.__dict__), flush=True)
+
+
+def naive_stats(array: Any) -> dict[str, Any]:
+    """Rows, and per column the sum, min and max of the present values and the missing
+    ones, a piece of rows at a time: no copy of the whole array beside it."""
+    import numpy as np
+
+    columns = array.shape[1]
+    total, low, high = np.zeros(columns), np.full(columns, np.inf), np.full(columns, -np.inf)
+    missing = np.zeros(columns, dtype=np.int64)
+    for start in range(0, len(array), NAIVE_PIECE_ROWS):
+        piece = array[start : start + NAIVE_PIECE_ROWS]
+        gone = np.isnan(piece)
+        missing += gone.sum(axis=0)
+        total += np.where(gone, 0.0, piece).sum(axis=0)
+        np.fmin(low, np.where(gone, np.inf, piece).min(axis=0), out=low)
+        np.fmax(high, np.where(gone, -np.inf, piece).max(axis=0), out=high)
+    return {"rows": len(array), "total": total.tolist(), "low": low.tolist(), "high": high.tolist(),
+            "missing": missing.tolist()}  # fmt: skip
 
 
 def own_peak_mb() -> float:

@@ -205,9 +205,15 @@ def check_particles(particles: MutableMapping[str, Any]) -> None:
         raise ConfigError("particles.query", particles["query"], str(error)) from None
 
 
+PIPELINE = re.compile(r"none|[a-z_]+(:[0-9]{1,2})?(\+[a-z_]+(:[0-9]{1,2})?)*")
+
+
 def check_blosc(section: Mapping[str, Any]) -> None:
-    """Filter pipelines: each filter at most once, trunc_prec keeping 1 to 52 mantissa bits (float64's)."""
+    """Filter pipelines: the whole text a pipeline (the schema's `$` lets a final newline
+    through), each filter at most once, trunc_prec keeping 1 to 52 mantissa bits."""
     for i, pipeline in enumerate(section["filters"]):
+        if not PIPELINE.fullmatch(pipeline):
+            raise ConfigError(f"blosc.filters[{i}]", pipeline, "filter names joined by + (nothing else)")
         names = [part.partition(":")[0] for part in pipeline.split("+")]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:  # blosc2 does not restore every pipeline with a filter twice
