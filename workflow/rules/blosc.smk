@@ -104,7 +104,11 @@ rule blosc_plots:
             "figure",
         ),
         scaling_png=reported(
-            BLOSC_FIGURES["scaling_png"], "blosc_scaling", BLOSC_CATEGORY
+            BLOSC_FIGURES["scaling_png"],
+            "blosc_scaling",
+            BLOSC_CATEGORY,
+            "throughput against threads",
+            "figure",
         ),
         headline=headline("blosc"),
     log:

@@ -21,8 +21,8 @@ import numpy as np
 
 from outofcore.core.files import OutputWriteError, atomic_output
 from outofcore.core.seeding import rng_for
-from outofcore.core.timing import Point, measure, measure_interleaved
-from outofcore.particles.bench import REPEATS, TimingRow, fresh
+from outofcore.core.timing import Point, measure_interleaved
+from outofcore.particles.bench import REPEATS, TimingRow, fresh, timed, timed_rounds
 from outofcore.particles.engines import indexable_columns, to_numexpr
 from outofcore.particles.formats import (
     FORMATS,
@@ -170,7 +170,7 @@ def time_engines(
     for engine in engines:  # every answer checked before any is timed
         same_rows(expected, to_records(calls[engine]()), f"{engine} ({order} rows)")
     points = {engine: query_point(engine, calls[engine], threads[engine]) for engine in engines}
-    timings = measure_interleaved(points, REPEATS)
+    timings = timed_rounds(log, f"{order} rows: the engines' queries in rounds", points, REPEATS)
     rows = []
     for engine, fmt in engines.items():
         path, timing = paths[fmt], timings[engine]
@@ -186,12 +186,19 @@ def time_engines(
 
 
 def time_pytables_shuffled(
-    records: np.ndarray, scratch: Path, query: Query, expected: np.ndarray, threads: int, filters: Any
+    records: np.ndarray,
+    scratch: Path,
+    query: Query,
+    expected: np.ndarray,
+    threads: int,
+    filters: Any,
+    log: Any = None,
 ) -> list[TimingRow]:
     """PyTables on the shuffled rows: block fill, in-kernel `where`, indexed `where` (the
     index built once, timed)."""
     path, nrows, condition = scratch / "shuffled.h5", len(records), to_numexpr(query)
-    fill = measure(lambda: fill_blocks(path, records, filters), REPEATS, setup=fresh(path))
+    fill = timed(log, "shuffled rows: PyTables block fill", lambda: fill_blocks(path, records, filters),
+                 REPEATS, setup=fresh(path))  # fmt: skip
     size = path.stat().st_size
     rows = [TimingRow.of("fill", "block", nrows, fill, order="shuffled", file_bytes=size)]
 
@@ -202,7 +209,8 @@ def time_pytables_shuffled(
         table, indexed = h5.get_node(TABLE_PATH), h5_indexed.get_node(TABLE_PATH)
         names = indexable_columns(query)
         if names:  # each sample starts from no index
-            build = measure(lambda: create_indexes(indexed, names), 1, 0, setup=lambda: drop_indexes(indexed))
+            build = timed(log, "shuffled rows: index build", lambda: create_indexes(indexed, names), 1,
+                          min_time=0, setup=lambda: drop_indexes(indexed))  # fmt: skip
             rows.append(
                 TimingRow.of("query", "create_csindex", nrows, build, order="shuffled", file_bytes=size)
             )
@@ -212,7 +220,7 @@ def time_pytables_shuffled(
             call = where(source)
             same_rows(expected, source.read_coordinates(call()), f"{method} (shuffled rows)")
             count = numexpr_threads(method, threads)
-            timing = measure(call, REPEATS, setup=with_numexpr_threads(count))
+            timing = timed(log, f"shuffled rows: {method}", call, REPEATS, setup=with_numexpr_threads(count))
             rows.append(
                 TimingRow.of(
                     "query", method, nrows, timing, matches=len(expected), order="shuffled",
@@ -253,7 +261,7 @@ def compare_formats(
             rows += time_writes(data, paths, order, options, log, verify, repeats=1, every_writer=False)
         rows += time_engines(paths, query, expected, len(records), order, threads, log)
         if order == "shuffled":
-            rows += time_pytables_shuffled(data, scratch, query, expected, threads[PYTABLES], filters)
+            rows += time_pytables_shuffled(data, scratch, query, expected, threads[PYTABLES], filters, log)
         if order != "sorted":
             for path in paths.values():
                 path.unlink()
