@@ -1,6 +1,7 @@
 """The particle stage's figures from every timings.csv: query time against table size per
 method (log-log), the stores side by side (write throughput, query time), the headline."""
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
         1, len(orders), figsize=(7 * len(orders), 5.5), layout="constrained", squeeze=False
     )
     methods = [m for m in [*METHODS, *ENGINES, *REFERENCES] if m in set(timings["method"])]
-    colors = {method: f"C{i}" for i, method in enumerate(m for m in methods if m not in REFERENCES)}
+    palette = plt.get_cmap("tab20").colors  # 20 distinct colours: no two methods share one
+    colors = {method: palette[i % 20] for i, method in enumerate(m for m in methods if m not in REFERENCES)}
     colors |= {"read": "black", "create_csindex": "gray"}
     for ax, order in zip(axes[0], orders, strict=True):
         for method in methods:
@@ -67,12 +69,22 @@ def plot_query_time(timings: pd.DataFrame, query: str) -> Figure:
             unstable = rows[~stable_flags(rows)]  # hollow: samples spread more than 15 %, or one sample
             ax.scatter(unstable["rows"], unstable["seconds"], s=36, color="white", edgecolors=colors[method],
                        zorder=4)  # fmt: skip
+        missing = [
+            LABELS.get(m, m)
+            for m in methods
+            if not ((timings["method"] == m) & (timings["order"] == order)).any()
+        ]
+        # a panel never drops methods silently: its title names what was not timed on these rows
+        note = "\n" + textwrap.fill("not timed on these rows: " + ", ".join(missing), 60) if missing else ""
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("rows in the table")
         ax.set_ylabel("time per query (s, median)")
         ax.set_title(
-            f"{order} rows" + (" (as generated: sorted by the queried column)" if order == "sorted" else "")
+            f"{order} rows"
+            + (" (as generated: sorted by the queried column)" if order == "sorted" else "")
+            + note,
+            fontsize=10,
         )
         ax.grid(True, which="both", alpha=0.3)
         sizes = sorted(timings.loc[timings["order"] == order, "rows"].unique())

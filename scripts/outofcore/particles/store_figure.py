@@ -49,7 +49,10 @@ def _bars(ax: plt.Axes, frame: pd.DataFrame, kinds: dict[tuple[str, str, str], s
             row = frame[rows_of(kind) & (frame["order"] == order)]
             heights.append(float(row[value].iloc[0]) if len(row) else float("nan"))
         positions = [k + (i - (len(orders) - 1) / 2) * width for k in range(len(kinds))]
-        ax.bar(positions, heights, width, label=f"{order} rows", color=f"C{i}")
+        bars = ax.bar(positions, heights, width, label=f"{order} rows", color=f"C{i}")
+        # a log axis hides the values: each bar says its own, 3 significant digits
+        ax.bar_label(bars, labels=[f"{h:.3g}" if h == h else "" for h in heights], fontsize=7, rotation=90,
+                     padding=2)  # fmt: skip
     ax.set_xticks(range(len(kinds)), list(kinds.values()), rotation=30, ha="right")
     ax.set_yscale("log")
     ax.grid(True, axis="y", which="both", alpha=0.3)

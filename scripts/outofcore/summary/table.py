@@ -12,6 +12,7 @@ than 15 %.
 
 import math
 import re
+import textwrap
 
 import matplotlib
 
@@ -150,35 +151,42 @@ def above_bound(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[(summary["bound"] == "yes") & (summary["fraction_of_limit"] > ABOVE)]
 
 
+REFERENCE = {"reference": " (reference)"}
+
+
 def plot_fractions(summary: pd.DataFrame) -> Figure:
     """Horizontal bars: every figure as a fraction of its limit (1 = the machine's limit).
 
     A reference limit's bar is hatched; a figure above its bound is outlined in red and
     labelled; a figure from a shared machine or with spread samples is marked `*`.
     """
-    fig, ax = plt.subplots(figsize=(11, 0.55 * len(summary) + 1.8), layout="constrained")
-    labels = [
-        f"{s}: {f}\n  vs {lim}" + (" (reference)" if b == "reference" else "")
+    fig, ax = plt.subplots(figsize=(12, 0.62 * len(summary) + 2.2), layout="constrained")
+    labels = [  # wrapped: long figure names would leave the bars a sliver of the width
+        textwrap.fill(f"{s}: {f}", 58) + "\n" + textwrap.fill(f"vs {lim}" + REFERENCE.get(b, ""), 58)
         for s, f, lim, b in summary[["stage", "figure", "limit", "bound"]].itertuples(index=False)
     ]
     colors = summary["stage"].map({"particles": "C0", "blosc": "C1", "hugearray": "C2"}).fillna("C7")
-    bars = ax.barh(range(len(summary)), summary["fraction_of_limit"], color=colors)
+    # a reference is no ceiling: its bar is pale and hatched, never read as a broken limit
+    colors = [("lightgray" if b == "reference" else c) for c, b in zip(colors, summary["bound"], strict=True)]
+    bars = ax.barh(range(len(summary)), summary["fraction_of_limit"], color=colors, height=0.7)
     above = set(above_bound(summary).index)
     for i, (bar, row) in enumerate(zip(bars, summary.itertuples(index=False), strict=True)):
         if row.bound == "reference":
             bar.set_hatch("//")
+        mark = " *" if isinstance(row.flags, str) and row.flags else ""
         if summary.index[i] in above:
             bar.set_edgecolor("red")
             bar.set_linewidth(2)
             ax.text(bar.get_width(), i, f" ABOVE BOUND {bar.get_width():.2f}x", va="center", color="red")
-        elif row.flags:
-            ax.text(bar.get_width(), i, " *", va="center", color="black")
+        else:
+            ax.text(bar.get_width(), i, f" {bar.get_width():.2f}{mark}", va="center", fontsize=8)
     ax.axvline(1.0, color="black", linestyle="--", linewidth=1, label="the machine's limit")
-    ax.set_yticks(range(len(summary)), labels, fontsize=9)
+    ax.set_yticks(range(len(summary)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(
         "fraction of the limit (value / limit, both measured in this run)\n"
-        "hatched: reference only; *: shared machine or spread samples (see flags in summary.csv)"
+        "pale, hatched: a reference only, not a ceiling; *: shared machine or spread samples (flags)",
+        fontsize=9,
     )
     ax.set_title("Every headline figure beside the machine limit that bounds it")
     fig.legend(loc="outside lower center")  # below the axes: it never hides a bar
