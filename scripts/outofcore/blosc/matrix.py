@@ -228,10 +228,11 @@ def matrix(sweep: pd.DataFrame) -> Figure:
         ):
             ax = axes[row][col]
             for item in here.itertuples(index=False):
-                face = "none" if item.lossy or item.method == "pack_array" else colors[item.codec]
-                marker = "P" if item.method == "compress_ptr" else markers[item.filters]
-                ax.scatter(getattr(item, speed), item.ratio, marker=marker, s=45,
-                           facecolors=face, edgecolors=colors[item.codec])  # fmt: skip
+                # never picked: a cross (pack_array, pickle) or a tri (a lossy filter); hollow
+                # means unstable in every other plot, so it is not used for these
+                marker = ("x" if item.method == "pack_array" else "1" if item.lossy
+                          else "P" if item.method == "compress_ptr" else markers[item.filters])  # fmt: skip
+                ax.scatter(getattr(item, speed), item.ratio, marker=marker, s=45, color=colors[item.codec])
             pickable = candidates(here)
             front = pickable[pareto(pickable, speed)].sort_values(speed)
             ax.step(front[speed], front["ratio"], where="post", color="black", linewidth=1, alpha=0.6)
@@ -254,8 +255,8 @@ def matrix(sweep: pd.DataFrame) -> Figure:
         plt.Line2D([], [], marker="P", linestyle="", color="gray", label="compress_ptr (shuffle)"),
         plt.Line2D([], [], color="black", label="Pareto front (pickle-free, lossless)"),
         plt.Line2D([], [], color="gray", linestyle="--", label="memcpy"),
-        plt.Line2D([], [], marker="o", linestyle="", markerfacecolor="none", color="gray",
-                   label="hollow: lossy filter or pack_array (pickle)"),
+        plt.Line2D([], [], marker="x", linestyle="", color="gray", label="pack_array (pickle): never picked"),
+        plt.Line2D([], [], marker="1", linestyle="", color="gray", label="lossy filter: never picked"),
     ]  # fmt: skip
     fig.legend(handles=handles, fontsize="small", loc="outside lower center", ncols=4)
     fig.suptitle("Filter x codec matrix: compression ratio against speed, per data source")
