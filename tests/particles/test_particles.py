@@ -449,6 +449,7 @@ def test_particles_stage_end_to_end(workflow_runner):
         "generate",
         "row",
         "limit",
+        "page_cache",
         "block",
         "append",
     }

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from conftest import load_config
+from outofcore.blosc import matrix as blosc_matrix
 from outofcore.blosc import rows as blosc_rows
 from outofcore.datasets import named_arrays as h5_datasets
 from outofcore.plan.jobs import blosc_combinations
@@ -103,8 +104,11 @@ def test_blosc_stage_end_to_end(workflow_runner):
     assert list(sweep.columns) == blosc_rows.COLUMNS
     rows = sweep[sweep["method"] != "memcpy"]
     jobs = blosc_combinations(BLOSC_TINY["blosc"]["methods"], ["lz4"])
-    assert set(zip(rows["method"], rows["codec"], strict=True)) == set(jobs)
-    assert len(rows) == len(jobs) * 2 * 2 * 2  # sizes x threads x operations
+    tuned = {
+        ("compress2", codec) for method, codec in jobs if method == "blosc2"
+    }  # the blosc2 job's tuned rows
+    assert set(zip(rows["method"], rows["codec"], strict=True)) == set(jobs) | tuned
+    assert len(rows) == (len(jobs) + len(tuned)) * 2 * 2 * 2  # sizes x threads x operations
     assert sorted(set(rows["size"])) == [10, 1000] and sorted(set(rows["threads"])) == [1, 2]
     copies = sweep[sweep["method"] == "memcpy"]  # copy, write, read over 1 and 2 threads
     assert sorted(zip(copies["operation"], copies["threads"], strict=True)) == [
@@ -152,8 +156,9 @@ def test_blosc_sweep_on_generators_and_user_files(workflow_runner):
     assert (rows.loc[lossy, "max_error"] > 0).all() and (rows.loc[~lossy, "max_error"] == 0).all()
     assert matplotlib.image.imread(results / "blosc" / "matrix.png").ndim == 3
     headline = pd.read_csv(results / "blosc" / "headline.csv")
-    picks = headline[headline["job"].str.contains(": ")]
+    picks = headline[headline["question"].isin(blosc_matrix.QUESTIONS.values())]
     assert len(picks) == 5 * 3 and not picks["method"].str.contains("trunc_prec").any()
+    assert (picks.groupby("data").size() == 3).all()  # each source's fastest, smallest, balanced
 
 
 def test_blosc_sweep_jobs_are_timed_alone_with_the_most_threads(workflow_runner):

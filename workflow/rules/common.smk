@@ -213,11 +213,12 @@ def all_outputs():
 onstart:
     # Only when jobs will run (never on a dry run), before the first starts. Jobs that run
     # here must fit this machine: a job needing more memory or disk than it (or its cgroup)
-    # has is refused, naming the key. The executor is known only now: on a cluster
+    # has is refused, naming the key; only the jobs this run starts count. The executor is known only now: on a cluster
     # (`--executor slurm`, the SLURM profile) each node has memory and disk of its own.
     if workflow.local_exec:
+        rules = {job.rule.name for job in workflow.dag.needrun_jobs()}
         try:
-            machine_fit.check_machine(config, "results")
+            machine_fit.check_machine(config, "results", rules)
         except machine_fit.MachineTooSmall as error:
             raise WorkflowError(str(error)) from None
     # Under this run's lock: partials, disk probes and scratch directories of killed jobs

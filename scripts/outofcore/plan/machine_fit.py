@@ -11,7 +11,7 @@ key that sets it. Runs only when jobs run on this machine: a cluster node has it
 """
 
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +116,29 @@ def requests(config: Mapping[str, Any]) -> Iterator[tuple[str, Any, str, int, in
         yield f"hugearray.sizes_mb[{i}]", size_mb, f"hugearray {size_mb} MiB", 0, disk
 
 
-def check_fits(config: Mapping[str, Any], memory: tuple[int, str] | None, free_disk_mb: int | None) -> None:
-    """Raise MachineTooSmall for the first job that declares more than `memory` (MiB, and
-    where it comes from) or `free_disk_mb`; None: not checked."""
+def will_run(job: str, rules: Collection[str] | None) -> bool:
+    """Whether the job a request sizes is among `rules` (the rules of the jobs this run
+    will start; None: every job). `hugearray` stands for every store's rule."""
+    if rules is None:
+        return True
+    rule = job.split()[0]
+    return rule in rules or (
+        rule == "hugearray" and any(r.startswith("hugearray_") and r != "hugearray_plots" for r in rules)
+    )
+
+
+def check_fits(
+    config: Mapping[str, Any],
+    memory: tuple[int, str] | None,
+    free_disk_mb: int | None,
+    rules: Collection[str] | None = None,
+) -> None:
+    """Raise MachineTooSmall for the first job (of `rules`, None: of any rule) that
+    declares more than `memory` (MiB, and where it comes from) or `free_disk_mb`; None:
+    not checked."""
     for key, value, job, mem, disk in requests(config):
+        if not will_run(job, rules):
+            continue
         if memory is not None and mem > memory[0]:
             reason = f"the {job} job needs {mem:,} MiB of memory, more than {memory[1]} ({memory[0]:,} MiB)"
             raise MachineTooSmall(key, value, reason)
@@ -128,6 +147,8 @@ def check_fits(config: Mapping[str, Any], memory: tuple[int, str] | None, free_d
             raise MachineTooSmall(key, value, reason)
 
 
-def check_machine(config: Mapping[str, Any], results: str | Path = "results") -> None:
+def check_machine(
+    config: Mapping[str, Any], results: str | Path = "results", rules: Collection[str] | None = None
+) -> None:
     """`check_fits` against this machine (memory, cgroup, free disk under `results`)."""
-    check_fits(config, memory_mb(), disk_mb(results))
+    check_fits(config, memory_mb(), disk_mb(results), rules)
