@@ -67,3 +67,12 @@ def test_a_job_larger_than_the_machine_is_refused_before_any_job_runs(tmp_path):
     assert lines == [lines[0]] and lines[0].startswith(f"config error: particles.rows[0] = {rows}: ")
     assert "MiB of memory, more than" in lines[0]
     assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()
+
+
+def test_only_the_jobs_a_run_starts_are_held_to_the_machine():
+    config = with_change("particles.rows", [100, 10**8])  # its particle job needs 38 GiB
+    with pytest.raises(MachineTooSmall, match=r"particles\.rows\[1\]"):
+        check_fits(config, (24_000, "the machine's memory"), None)
+    check_fits(config, (24_000, "the machine's memory"), None, rules={"limits", "blosc_sweep"})
+    with pytest.raises(MachineTooSmall, match=r"hugearray\.sizes_mb"):
+        check_fits(DEFAULT, None, 10, rules={"hugearray_memmap"})  # every store's rule sizes its disk
