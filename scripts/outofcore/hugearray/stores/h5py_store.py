@@ -9,6 +9,7 @@ slicing) and ``tuned`` (blosc2's threads through `BLOSC_NTHREADS`, a chunk cache
 holds a chunk per thread, reads into a reused buffer with `read_direct`)."""
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +125,4 @@ BACKEND = Backend(
 )
 
 # The dataset as a user writes and reads it: through the HDF5 filter pipeline.
-FILTER_BACKEND = Backend(
-    name="h5py_filter",
-    suffix=".h5",
-    directory=False,
-    compresses=True,
-    direct_chunks=False,
-    writer=H5pyWriter,
-    reader=h5py_reader,
-    opener=h5py_opener,
-)
+FILTER_BACKEND = replace(BACKEND, name="h5py_filter", direct_chunks=False)
