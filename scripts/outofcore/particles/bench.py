@@ -81,6 +81,8 @@ class TimingRow:
     threads: int | None = None  # threads the method's engine ran on, if it can use several
     host: str = ""  # the node the job ran on (set by the job)
     setting: str = "default"  # default (as shipped), tuned (as its docs advise), pipeline (this workflow's)
+    selectivity: float | None = None  # the share of the rows a `particles.queries` question asks (else empty)
+    condition: str = ""  # the query's condition in numexpr syntax (query rows)
 
     @classmethod
     def of(
@@ -108,6 +110,7 @@ METHOD_SETTINGS = {
     "where": "tuned",  # in-kernel, numexpr on one thread (a scan: more threads cost more)
     "read_where": "tuned",
     "indexed": "tuned",  # a completely sorted index (its build timed apart)
+    "indexed_read_where": "tuned",  # read_where on the indexed copy (the shares of the rows)
     "pandas_bytes": "tuned",  # names left as bytes, no str objects
 }
 
@@ -126,11 +129,20 @@ def with_settings(timings: pd.DataFrame) -> pd.DataFrame:
     return timings.assign(setting=settings.where(~engines, "tuned"))
 
 
+def configured(timings: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the fills and of the configured query: without the shares of the rows
+    (`particles.queries`), which ask the same methods other questions."""
+    if "selectivity" not in timings:
+        return timings
+    return timings[timings["selectivity"].isna()]
+
+
 def timings_frame(rows: list[TimingRow]) -> pd.DataFrame:
     """The rows as timings.csv holds them: `matches` empty where it does not apply."""
     frame = pd.DataFrame([asdict(row) for row in rows], columns=TIMINGS_COLUMNS)
     for column in ("matches", "file_bytes", "threads"):
         frame[column] = frame[column].astype("Int64")
+    frame["selectivity"] = frame["selectivity"].astype(float)  # empty: the configured query, or no query
     return frame
 
 
@@ -250,12 +262,20 @@ def time_fills(
 
 
 def run_queries(
-    path: Path, scratch: Path, query: Query, threads: int = 1, repeats: int = REPEATS, log: Any = None
+    path: Path,
+    scratch: Path,
+    query: Query,
+    threads: int = 1,
+    repeats: int = REPEATS,
+    log: Any = None,
+    keep_indexed: bool = False,
 ) -> tuple[np.ndarray, list[TimingRow]]:
-    """Time every query method on the table at `path`: (matching rows, timing rows)."""
+    """Time every query method on the table at `path`: (matching rows, timing rows).
+    `keep_indexed`: its indexed copy stays in `scratch` (`indexed_path`), for more questions."""
     condition = to_numexpr(query)
     log = log or logging.getLogger("stage")
-    with open_table(path, "r", threads) as h5, indexed_copy(path, scratch, threads) as h5_indexed:
+    indexed_file = indexed_copy(path, scratch, threads, keep_indexed)
+    with open_table(path, "r", threads) as h5, indexed_file as h5_indexed:
         table, indexed = h5.get_node(TABLE_PATH), h5_indexed.get_node(TABLE_PATH)
         nrows, timings, table_bytes = table.nrows, [], path.stat().st_size
         names = indexable_columns(query)
