@@ -175,6 +175,7 @@ class Measurement:
     worker_nodes: str = ""
     worker_peak_rss_mb: str = ""
     cluster_start_seconds: float = math.nan  # until every worker had joined (not in reduce_seconds)
+    worker_threads: str = ""  # each worker's threads, same order as worker_nodes
 
     @classmethod
     def csv_columns(cls) -> list[str]:
