@@ -64,7 +64,7 @@ def main(smk: Any) -> None:
 
             def also(order: str, data: np.ndarray, paths: dict[str, Path]) -> list:
                 table = table_path if order == "sorted" else shuffled_table(scratch)
-                files = OrderFiles(order, table, indexed_path(table, scratch), paths.get("parquet"), data)
+                files = OrderFiles(order, table, indexed_path(table, scratch), paths.get("parquet"))
                 return time_selectivities(questions, files, records, threads_of, log)
 
             if settings.formats or "shuffled" in settings.orders:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from conftest import REPO, load_config
 from outofcore.particles import bench as particle_bench
 from outofcore.particles import queries as particle_queries
+from outofcore.particles import questions as particle_questions
 from outofcore.particles import table as particle_table
 from outofcore.particles.engines import indexable_columns, to_numexpr
 from outofcore.particles.selectivity import selectivity
@@ -467,8 +468,24 @@ def test_particles_stage_end_to_end(workflow_runner):
             "table.append (as typed)"} <= set(headline["method"])  # fmt: skip
     assert set(headline["setting"]) == {"default", "tuned"}  # compressed: no direct chunks (pipeline)
     shares = headline[headline["question"] == "query 1,250 of 2,500 rows (50 %), rows shuffled"]
-    assert set(shares["method"]) == {"read_where", "indexed read_where", "DuckDB on Parquet",
-                                     "Polars on Parquet", "pyarrow.dataset on Parquet"}  # fmt: skip
+    assert set(shares["method"]) == {"where", "indexed where", "table.read() + NumPy mask",
+                                     "DuckDB on Parquet", "Polars on Parquet", "pyarrow.dataset on Parquet"}  # fmt: skip
+    assert not shares["summary"].any()  # decision candidates, not figures of the summary
+    once = headline[headline["question"] == particle_questions.WRITE_ONCE].set_index("method")
+    assert once.loc["row by row, then iterrows", "tutorial"] and (once["rank_by"] == "lowest").all()
+    big = particle_bench.configured(pd.read_csv(out / "2500" / "timings.csv")).query("order == 'sorted'")
+    seconds = big.set_index(["step", "method", "format", "setting"])["seconds"]
+    polars = (
+        seconds["fill", "parquet_write", "parquet", "tuned"]
+        + 100 * seconds["query", "polars", "parquet", "tuned"]
+    )
+    assert once.loc["Parquet (pyarrow, tuned), then Polars on Parquet", "value"] == pytest.approx(polars)
+    index = (
+        seconds["fill", "block", "pytables", "tuned"]
+        + seconds["query", "create_csindex", "pytables", "tuned"]
+    )
+    indexed = index + 100 * seconds["query", "indexed", "pytables", "tuned"]
+    assert once.loc["PyTables block appends, then indexed where", "value"] == pytest.approx(indexed)
     assert not list(out.rglob(".*"))  # no scratch or partial files left
     assert (workflow_runner.workdir / "logs" / "particles_2500.log").stat().st_size > 0
 
@@ -476,7 +493,7 @@ def test_particles_stage_end_to_end(workflow_runner):
 def check_shares(shares: pd.DataFrame, rows: int, fractions: list[float]) -> None:
     """The shares of the rows asked (of the largest table only) on both orders by the fast
     methods, each returning the known rows (checked in the job: here, their count)."""
-    fast = {"read_where", "indexed_read_where", "numpy", "duckdb", "polars", "arrow"}
+    fast = {"read_where", "indexed_read_where", "read_numpy", "duckdb", "polars", "arrow"}
     for fraction in fractions:
         question = selectivity(fraction, rows)
         for order in ("sorted", "shuffled"):

@@ -7,9 +7,10 @@ import pytest
 
 from outofcore.hugearray import figures as hugearray_figures
 from outofcore.particles import figures as particle_figures
+from outofcore.particles import questions as particle_questions
 from outofcore.summary import decision as what
 from outofcore.summary import table as summary_table
-from outofcore.summary.headline import Headline, headline_frame
+from outofcore.summary.headline import Headline, headline_frame, in_summary
 from support import ARRAYS, LIMITS, timings
 
 
@@ -91,7 +92,7 @@ def test_stage_headlines_name_question_data_call_and_recipe():
         *hugearray_figures.headline(ARRAYS, threads=2, cold_read=False),
     ])  # fmt: skip
     decision = what.decide(LIMITS, rows).set_index(["job", "question"])
-    store = decision.loc[("store a table", "write the table once (file size beside)")]
+    store = decision.loc[("store a table", particle_questions.WRITE_HEAVY)]
     assert store["method"] == "direct chunk writes" and store["recipe"] == "pytables_direct_chunks"
     assert store["vs_tutorial"] == pytest.approx(180) and store["data"].startswith(
         "particle table of 1,000 rows"
@@ -144,4 +145,61 @@ def test_fills_are_bounded_by_a_page_cache_write_with_np_save_beside_it():
     assert save["fraction_of_limit"] == pytest.approx(0.8) and save["bound"] == "yes"
     assert "np.save" not in set(what.decide(LIMITS, rows)["method"])  # beside the bound, never a pick
     old = headline_frame(particle_figures.headline([frame], threads=2))  # timed before the bound existed
-    assert (old.loc[old["job"] == "store a table", "limit"] == "np.save of the same array").all()
+    fills = old[(old["job"] == "store a table") & (old["unit"] == "GB/s")]
+    assert (fills["limit"] == "np.save of the same array").all()
+
+
+def test_a_question_ranked_by_time_picks_the_lowest_and_its_ties():
+    lowest = {"rank_by": "lowest", "unit": "s", "question": "write once, read many", "job": "store a table"}
+    rows = headline_frame([
+        row("slow", 2.0, 1.9, 2.1, **lowest), row("fast", 1.0, 0.9, 1.1, **lowest),
+        row("close", 1.05, 1.0, 1.2, **lowest), row("loop", 50.0, 49.0, 51.0, tutorial=True, **lowest),
+        row("fast", 2.0, 1.9, 2.1, setting="default", **lowest),
+    ])  # fmt: skip
+    pick = what.decide(LIMITS, rows).iloc[0]
+    assert pick["method"] == "fast" and pick["ties"] == "close" and pick["pick"] == "tie: fast"
+    assert pick["vs_tutorial"] == pytest.approx(50) and pick["vs_default"] == pytest.approx(2)  # x as fast
+
+
+def test_the_tutorial_is_compared_only_at_the_share_of_the_rows_it_was_timed_on():
+    shared = {"variant": "rows sorted"}
+    rows = headline_frame([
+        row("indexed where", 8.0, 7.9, 8.1, share=3e-6, question="query 3 rows", **shared),
+        row("iterrows", 0.1, 0.1, 0.1, share=3e-6, question="query 3 rows", tutorial=True, **shared),
+        row("Polars", 4.0, 3.9, 4.1, share=0.5, question="query 50 %", **shared),
+    ])  # fmt: skip
+    decision = what.decide(LIMITS, rows).set_index("question")
+    assert decision.loc["query 3 rows", "vs_tutorial"] == pytest.approx(80)
+    assert math.isnan(decision.loc["query 50 %", "vs_tutorial"])  # the loop never returned half the rows
+
+
+def test_picks_across_shares_of_the_rows_are_one_phrase_per_row_order():
+    def asked(method, share, order, ties=""):
+        low = 4.0 if ties else 3.9
+        return row(method, 4.0, low, 4.1, share=share, variant=f"rows {order}",
+                   question=f"query {share:.0%}, rows {order}")  # fmt: skip
+
+    rows = headline_frame([
+        asked("indexed where", 0.01, "sorted"), row("where", 1.0, 0.9, 1.1, share=0.01, variant="rows sorted",
+                                                    question="query 1%, rows sorted"),
+        asked("indexed where", 0.1, "sorted"), asked("Polars", 0.5, "sorted"),
+        asked("Polars", 0.01, "shuffled"), asked("Polars", 0.5, "shuffled"),
+        row("DuckDB", 3.95, 3.9, 4.2, share=0.5, variant="rows shuffled",
+            question="query 50%, rows shuffled"),
+        row("loop", 0.04, 0.03, 0.05, tutorial=True, share=0.01, variant="rows sorted",
+            question="query 1%, rows sorted"),
+    ])  # fmt: skip
+    ((_, sentence, _),) = what.verdict_sentences(what.decide(LIMITS, rows))
+    assert "rows sorted: **indexed where** up to 10 %, **Polars** above" in sentence
+    assert "rows shuffled: **Polars** up to 1 %, **Polars** or **DuckDB** (tied) above" in sentence
+    assert "100x faster than the tutorial's loop (at 1 %)" in sentence
+    assert sentence.count(".") == 1 and sentence.endswith(").")  # one sentence
+
+
+def test_decision_only_rows_stay_out_of_the_summary_and_a_reference_never_reads_as_above_a_bound():
+    rows = headline_frame(
+        [row("a", 4.0, 3.9, 4.1), row("b", 9.0, 8.9, 9.1, summary=False, bound="reference")]
+    )
+    assert in_summary(rows).tolist() == [True, False]
+    decision = what.decide(LIMITS, rows)
+    assert decision.iloc[0]["fraction_of_limit"] > 1.05 and "above its bound" not in what.sureness(decision)

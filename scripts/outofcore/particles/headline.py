@@ -10,6 +10,7 @@ import pandas as pd
 
 from outofcore.particles.bench import configured, with_settings
 from outofcore.particles.formats.registry import FORMATS
+from outofcore.particles.questions import WRITE_HEAVY, share_headlines, write_once_headlines
 from outofcore.plan.sizing import PARTICLE_BYTES
 from outofcore.plan.units import GB
 from outofcore.summary.headline import Headline
@@ -38,6 +39,10 @@ HOW = {
     "hdfstore_write": ("df.to_hdf('f.h5', key='t', format='table', data_columns=[...])", "hdfstore_write"),
     "where": ("table.read_where('(20 <= pressure) & (pressure < 50)')", "pytables_where"),
     "read_where": ("table.read_where('(20 <= pressure) & (pressure < 50)')", "pytables_where"),
+    "read_numpy": (
+        "t = table.read(); t[(t['pressure'] >= lo) & (t['pressure'] < hi)]",
+        "pytables_read_mask",
+    ),
     "indexed_read_where": (
         "table.cols.pressure.create_csindex(); table.read_where(query)",
         "pytables_indexed_where",
@@ -122,42 +127,26 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
                         )
                     )
     rows += share_headlines(with_settings(shares), nrows, threads)
+    bare = ("fill", "page_cache") if ("fill", "page_cache") in pytables.index else ("fill", "limit")
+    bare_seconds = float(pytables.loc[bare, "seconds"]) * nrows / float(pytables.loc[bare, "rows"])
+    bare_name = f"{save} (seconds)"  # the time of a bare write of the same bytes: a reference
+    rows += write_once_headlines(with_settings(sorted_rows), nrows, table_data(nrows), HOW,
+                                 (bare_name, bare_seconds), WRITER_CODE)  # fmt: skip
     host = timings["host"].dropna().astype(str) if "host" in timings else pd.Series(dtype=str)
     return [dataclasses.replace(row, host=host.iloc[0]) for row in rows] if len(host) else rows
 
 
-# The methods timed on the shares of the rows (`particles.queries`) a user picks among
-SHARE_LABELS = {
-    "read_where": "read_where",
-    "indexed_read_where": "indexed read_where",
-    **{engine.name: engine.headline for entry in FORMATS.values() for engine in entry.engines},
-}
-
-
-def share_headlines(shares: pd.DataFrame, nrows: int, threads: int) -> list[Headline]:
-    """The shares of the rows asked beside the configured query: per order and share,
-    every store's method (NumPy in memory is no store: timed, not a candidate)."""
-    rows = []
-    for _, row in shares.iterrows():
-        label = SHARE_LABELS.get(row["method"])
-        if label is None:
-            continue
-        share = f"{100 * float(row['selectivity']):g} % of the rows"
-        figure = f"{label} query ({nrows:,} rows, {row['order']} rows, {share})"
-        rows.append(query_headline(row, row["method"], label, figure, nrows, threads))
-    return rows
-
-
 def query_headline(
-    row: pd.Series, method: str, label: str, figure: str, nrows: int, threads: int
+    row: pd.Series, method: str, label: str, figure: str, nrows: int, threads: int, **extra: object
 ) -> Headline:
-    """A query that statistics or an index may let skip rows: warm read as a reference."""
+    """A query that statistics or an index may let skip rows: warm read as a reference.
+    `extra`: more Headline fields (summary=False for a decision candidate only)."""
     value = float(row["rows_per_s"]) * PARTICLE_BYTES / GB
     used = int(row["threads"]) if pd.notna(row.get("threads", math.nan)) else threads
     return Headline("particles", "query a table", label, figure, value, "GB/s", "warm_read", used,
                     note="statistics or an index may skip most rows",
                     bound="reference",  # a query that skips rows is not bounded by reading them all
-                    **described(row, "query", method, nrows, value))  # fmt: skip
+                    **described(row, "query", method, nrows, value), **extra)  # fmt: skip
 
 
 def described(row: pd.Series, step: str, method: str, nrows: int, value: float) -> dict:
@@ -177,9 +166,12 @@ def described(row: pd.Series, step: str, method: str, nrows: int, value: float) 
     setting = "pipeline" if pd.isna(setting) or setting == "" else str(setting)  # a table without settings
     how, recipe = HOW.get(method, ("", ""))
     how = WRITER_CODE.get((method, setting), WRITER_CODE.get((method, "default"), how))
-    question = question_of(row, nrows) if step == "query" else "write the table once (file size beside)"
-    return fields | {"how": how, "recipe": recipe, "data": table_data(nrows), "question": question,
-                     "setting": setting}  # fmt: skip
+    if step == "query":  # a series of shares of the rows per order (the verdict tells it in one phrase)
+        fields |= {"question": question_of(row, nrows), "share": number("matches") / nrows}
+        fields["variant"] = f"rows {row.get('order', 'sorted')}"
+    else:
+        fields["question"] = WRITE_HEAVY
+    return fields | {"how": how, "recipe": recipe, "data": table_data(nrows), "setting": setting}
 
 
 BOUND = "page-cache write of the same bytes into a preallocated file, same job"

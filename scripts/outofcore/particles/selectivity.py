@@ -26,9 +26,19 @@ from outofcore.particles.queries import create_indexes, numexpr_threads, open_ta
 from outofcore.particles.table import TABLE_PATH
 from outofcore.plan.query import Query, parse_query
 
-# PyTables' methods for these questions return the rows, as the engines do (`read_where`,
-# not a Python object per row): the row loop and pd.read_hdf answer the configured query only.
-PYTABLES_METHODS = ("read_where", "indexed_read_where")
+# PyTables' methods for these questions return the rows, as the engines do: read_where
+# (with and without an index) and the whole table read then masked by NumPy. The row loop
+# and pd.read_hdf answer the configured query only (a Python object per row of the table).
+PYTABLES_METHODS = ("read_where", "indexed_read_where", "read_numpy")
+# read_where makes a Python object per matching row before reading them (PyTables'
+# Table.read_where): above this many it takes longer than every other method together
+WHERE_MAX_MATCHES = 100_000
+
+
+def read_and_mask(table: Any, query: Query) -> np.ndarray:
+    """The whole table read into memory, then the rows NumPy's mask keeps."""
+    rows = table.read()
+    return rows[evaluate(query, rows)]
 
 
 def pressure_of(i: int) -> float:
@@ -100,14 +110,13 @@ def selectivities(fractions: list[float], nrows: int) -> list[Selectivity]:
 
 @dataclass(frozen=True)
 class OrderFiles:
-    """What one order of the rows is queried in: the PyTables table, its indexed copy, the
-    Parquet file (None: not configured) and the rows in memory (NumPy)."""
+    """What one order of the rows is queried in: the PyTables table, its indexed copy and
+    the Parquet file (None: not configured)."""
 
     order: str
     table: Path
     indexed: Path
     parquet: Path | None
-    data: np.ndarray
 
 
 def time_selectivities(
@@ -132,9 +141,14 @@ def time_selectivities(
         calls: dict[tuple[int, str], Callable[[], Any]] = {}
         for number, question in enumerate(questions):
             condition = question.condition
-            calls[number, "read_where"] = lambda c=condition: table.read_where(c)
-            calls[number, "indexed_read_where"] = lambda c=condition: indexed.read_where(c)
-            calls[number, "numpy"] = lambda q=question.query: files.data[evaluate(q, files.data)]
+            calls[number, "read_numpy"] = lambda q=question.query: read_and_mask(table, q)
+            if question.matches <= WHERE_MAX_MATCHES:
+                calls[number, "read_where"] = lambda c=condition: table.read_where(c)
+                calls[number, "indexed_read_where"] = lambda c=condition: indexed.read_where(c)
+            else:
+                log.info("%s rows, %s: %d matching rows, more than %d: PyTables' read_where not timed "
+                         "(a Python object per matching row)", order, question.label, question.matches,
+                         WHERE_MAX_MATCHES)  # fmt: skip
             if files.parquet is not None:
                 engines = engine_queries({"parquet": files.parquet}, question.query, threads["duckdb"])
                 calls |= {(number, engine): call for engine, call in engines.items()}
@@ -155,16 +169,21 @@ def time_selectivities(
         names = ", ".join(dict.fromkeys(method for _, method in calls))
         timings = timed_rounds(log, f"{order} rows: {names} on {_labels(questions)} of the rows in rounds",
                                points, repeats)  # fmt: skip
-        sizes = {"read_where": files.table.stat().st_size, "indexed_read_where": files.indexed.stat().st_size}
+        table_bytes = files.table.stat().st_size
+        sizes = {
+            "read_where": table_bytes,
+            "indexed_read_where": files.indexed.stat().st_size,
+            "read_numpy": table_bytes,
+        }
     rows = []
     for (number, method), timing in timings.items():
         question = questions[number]
         where: dict[str, Any] = {"order": order, "selectivity": question.fraction}
         where["condition"] = question.condition
-        if method == "numpy":
-            where["format"] = "memory"
-        elif method in PYTABLES_METHODS:
-            where |= {"file_bytes": sizes[method], "threads": numexpr_threads(method, 1)}
+        if method in PYTABLES_METHODS:
+            where["file_bytes"] = sizes[method]
+            if method != "read_numpy":
+                where["threads"] = numexpr_threads(method, 1)
         else:
             parquet = get_format("parquet")
             where |= {"format": parquet.name, "file_bytes": files.parquet.stat().st_size,

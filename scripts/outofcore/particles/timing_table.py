@@ -61,6 +61,7 @@ METHOD_SETTINGS = {
     "read_where": "tuned",
     "indexed": "tuned",  # a completely sorted index (its build timed apart)
     "indexed_read_where": "tuned",  # read_where on the indexed copy (the shares of the rows)
+    "read_numpy": "tuned",  # table.read() (chunk cache off), then a NumPy mask (the shares of the rows)
     "pandas_bytes": "tuned",  # names left as bytes, no str objects
 }
 

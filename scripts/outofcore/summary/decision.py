@@ -6,8 +6,8 @@ limits (`outofcore.summary.table.summarize`). Per (job, question, data):
   documentation advises (`setting` tuned) or this workflow's own code (pipeline): never
   a library left at its defaults; a default row of the same method says what the
   tuning is worth (`vs_default`);
-- the pick is the highest value (or the highest compression ratio where the question
-  asks for the smallest);
+- the pick is the highest value (the lowest where the question ranks by a time, the
+  highest compression ratio where it asks for the smallest);
 - ties are the other candidates whose samples overlap the pick's (from the slowest to
   the fastest sample; where a stage gave only the spread, the widest range it allows):
   among ties no winner is named;
@@ -22,13 +22,14 @@ import re
 
 import pandas as pd
 
+from outofcore.summary.shares import by_share, percent, share_phrase
 from outofcore.summary.table import STABLE_SPREAD, summarize
 
 DECISION_COLUMNS = [  # the first seven as before, then what the decision adds
     "job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial", "setting",
     "question", "data", "pick", "how", "recipe", "value_low", "value_high", "spread", "stable",
     "ties", "compression_ratio", "file_bytes", "size", "limit", "bound", "tutorial", "vs_default", "flags",
-    "stage",
+    "stage", "share", "variant",
 ]  # fmt: skip
 TUNED = ("tuned", "pipeline")
 # Where each stage's evidence is shown in the report (the plot a pick can be checked on)
@@ -90,7 +91,8 @@ def _prepared(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame
         table[column] = _text(table, column)
     table["rank_by"] = _text(table, "rank_by", "value").replace("", "value")
     table["setting"] = table["setting"].replace("", "pipeline")  # files from before settings
-    for column in ("value_low", "value_high", "file_bytes", "compression_ratio", "spread"):
+    table["variant"] = _text(table, "variant")
+    for column in ("value_low", "value_high", "file_bytes", "compression_ratio", "spread", "share"):
         table[column] = pd.to_numeric(table.get(column, math.nan), errors="coerce")
     decide = _text(table, "decide", "True").str.lower() != "false"
     table = table[decide].reset_index(drop=True)
@@ -104,14 +106,22 @@ def overlaps(a: pd.Series, b: pd.Series) -> bool:
     return a["value_low"] <= b["value_high"] and b["value_low"] <= a["value_high"]
 
 
-def _tutorial_value(table: pd.DataFrame, group: pd.DataFrame, pick: pd.Series) -> tuple[float, str]:
-    """The tutorial's value for the pick's question (else its job and data, else its job)."""
-    for scope in (group, table[(table["job"] == pick["job"]) & (table["data"] == pick["data"])],
-                  table[table["job"] == pick["job"]]):  # fmt: skip
+def _tutorial_value(
+    table: pd.DataFrame, group: pd.DataFrame, pick: pd.Series, lowest: bool = False
+) -> tuple[float, str]:
+    """How many times better than the tutorial's way the pick is, and that way: of the
+    pick's question, else of its job and data, else of its job; a query returning
+    another share of the rows than any the tutorial's way was timed on has none.
+    `lowest`: the question ranks by a time (lower is better)."""
+    share = pick["share"]
+    same_share = table["share"].isna() if pd.isna(share) else table["share"] == share
+    for scope in (group, table[(table["job"] == pick["job"]) & (table["data"] == pick["data"]) & same_share],
+                  table[(table["job"] == pick["job"]) & same_share]):  # fmt: skip
         theirs = scope[scope["tutorial"] & (scope["unit"] == pick["unit"])]
         if len(theirs):
-            best = theirs.loc[theirs["value"].idxmax()]
-            return float(pick["value"]) / float(best["value"]), str(best["method"])
+            best = theirs.loc[theirs["value"].idxmin() if lowest else theirs["value"].idxmax()]
+            ratio = float(pick["value"]) / float(best["value"])
+            return (1 / ratio if lowest else ratio), str(best["method"])
     return math.nan, ""
 
 
@@ -132,13 +142,15 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
         if candidates.empty:
             continue
         key = candidates["rank_by"].iloc[0]
+        lowest = key == "lowest"  # a time: the lowest wins
         key = key if key in candidates else "value"
-        best = candidates.sort_values([key, "value"], ascending=False).iloc[0]
+        best = candidates.sort_values([key, "value"], ascending=lowest).iloc[0]
         others = candidates[candidates["method"] != best["method"]] if key == "value" else candidates.iloc[:0]
         ties = [str(other["method"]) for _, other in others.iterrows() if overlaps(best, other)]
         ties += [t for t in best["ties"].split("; ") if t and t not in ties]
-        vs_tutorial, tutorial = _tutorial_value(table, group, best)
+        vs_tutorial, tutorial = _tutorial_value(table, group, best, lowest)
         same = defaults[defaults["method"] == best["method"]]
+        vs_default = float(best["value"]) / float(same["value"].iloc[0]) if len(same) else math.nan
         spread = float(best["spread"])
         rows.append(
             {
@@ -165,9 +177,11 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
                 "bound": best["bound"],
                 "vs_tutorial": vs_tutorial,
                 "tutorial": tutorial,
-                "vs_default": float(best["value"]) / float(same["value"].iloc[0]) if len(same) else math.nan,
+                "vs_default": 1 / vs_default if lowest else vs_default,
                 "flags": best["flags"],
                 "stage": best["stage"],
+                "share": float(best["share"]),
+                "variant": best["variant"],
             }
         )
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)
@@ -177,7 +191,7 @@ def sureness(rows: pd.DataFrame) -> str:
     """How sure a job's picks are, in words."""
     spreads = rows["spread"].dropna()
     parts = []
-    if (rows["bound"] == "yes").any() and (rows["fraction_of_limit"] > 1.05).any():
+    if ((rows["bound"] == "yes") & (rows["fraction_of_limit"] > 1.05)).any():
         parts.append("a figure above its bound: see flags")
     if spreads.empty:
         parts.append("timed once (spread unknown)")
@@ -222,7 +236,8 @@ def verdict_sentences(decision: pd.DataFrame) -> list[tuple[str, str, str]]:
     for job, rows in decision.groupby("job", sort=False):
         datas = list(dict.fromkeys(rows["data"]))
         uses = []
-        for _, same in rows.groupby("method", sort=False):
+        series = by_share(rows)  # questions that differ by the share of the rows: one phrase
+        for _, same in rows[~series].groupby("method", sort=False):
             phrase = _picked(same)
             if len(rows) > 1:
                 asked = [q + (f" ({d})" if len(datas) > 1 and d else "")
@@ -233,12 +248,25 @@ def verdict_sentences(decision: pd.DataFrame) -> list[tuple[str, str, str]]:
                 faster = "faster than" if same["vs_tutorial"].min() >= 1 else "the speed of"
                 phrase += f", {times} {faster} the tutorial's {_plain(same['tutorial'].iloc[0])}"
             uses.append(phrase)
+        if series.any():
+            uses.append(_share_use(rows[series]))
         stage = rows["stage"].iloc[0] if "stage" in rows else ""
         on = f" ({_plain(datas[0])})" if len(datas) == 1 and datas[0] else ""
         name = _plain(job[:1].upper() + job[1:])
         sentence = f"*{name}*{on}: " + "; ".join(uses) + f" ({_plain(sureness(rows))})."
         out.append((job, sentence, EVIDENCE.get(stage, DECISION_PAGE)))
     return out
+
+
+def _share_use(rows: pd.DataFrame) -> str:
+    """The picks across shares of the rows, and the tutorial's way where it was timed."""
+    phrase = share_phrase(rows, lambda name: f"**{_plain(name)}**")
+    timed = rows[rows["vs_tutorial"].notna()]
+    times = _times(timed["vs_tutorial"])
+    if times:
+        asked = ", ".join(dict.fromkeys(percent(s) for s in timed["share"]))
+        phrase += f"; {times} faster than the tutorial's {_plain(timed['tutorial'].iloc[0])} (at {asked})"
+    return phrase
 
 
 def verdict_rst(decision: pd.DataFrame) -> str:

@@ -57,9 +57,14 @@ class Headline:
     value_low: float = math.nan  # the figure from the slowest sample
     value_high: float = math.nan  # the figure from the fastest sample
     file_bytes: float = math.nan  # bytes stored (a file's size)
-    rank_by: str = "value"  # what its question ranks by: value (higher is better) or compression_ratio
+    # what its question ranks by: value (higher is better), lowest (the lowest value: a
+    # time) or compression_ratio
+    rank_by: str = "value"
     ties: str = ""  # methods the stage found tied with it (samples overlapping), "; "-joined
     decide: bool = True  # a candidate of the decision (False: a figure for the summary only)
+    summary: bool = True  # a figure of the summary (False: a candidate of the decision only)
+    share: float = math.nan  # the share of the table's rows a query returns
+    variant: str = ""  # what its question holds fixed while `share` varies (e.g. "rows sorted")
     # default (as a newcomer types it), tuned (as its documentation advises) or pipeline
     # (this workflow's own code): the decision chooses among tuned and pipeline rows
     setting: str = "pipeline"
@@ -69,7 +74,20 @@ SETTINGS = ("default", "tuned", "pipeline")
 
 
 COLUMNS = [field.name for field in fields(Headline)]
-TEXT = ("note", "bound", "host", "nodes", "question", "data", "how", "recipe", "setting", "rank_by", "ties")
+TEXT = (
+    "note",
+    "bound",
+    "host",
+    "nodes",
+    "question",
+    "data",
+    "how",
+    "recipe",
+    "setting",
+    "rank_by",
+    "ties",
+    "variant",
+)
 TEXT_DEFAULTS = {"bound": "yes", "rank_by": "value", "setting": "pipeline"}  # an empty cell reads as these
 
 
@@ -77,6 +95,13 @@ def host_of(item) -> str:
     """The node a row (a headline, a job's measurement) names ("" when it names none)."""
     host = getattr(item, "host", "")
     return "" if pd.isna(host) else str(host)
+
+
+def in_summary(headlines: pd.DataFrame) -> pd.Series:
+    """Which rows are figures of the summary (the others are candidates of the decision only)."""
+    if "summary" not in headlines:
+        return pd.Series(True, index=headlines.index)
+    return headlines["summary"].astype(str).str.lower() != "false"
 
 
 def headline_frame(rows: Iterable[Headline]) -> pd.DataFrame:
