@@ -461,6 +461,7 @@ def test_particles_stage_end_to_end(workflow_runner):
     assert fill.loc["row_extrapolated", "seconds"] == pytest.approx(fill.loc["row", "seconds"] * 2.5)
     assert (out / "query_time.png").read_bytes().startswith(b"\x89PNG")
     assert (out / "formats.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "shares.png").read_bytes().startswith(b"\x89PNG")  # the query verdict's evidence
     headline = pd.read_csv(out / "headline.csv")
     assert {"Parquet (pyarrow, tuned)", "Parquet (pyarrow, default)", "Parquet (Polars, tuned)",
             "Parquet (DuckDB COPY, default)", "HDFStore format=table (tuned)", "DuckDB on Parquet",

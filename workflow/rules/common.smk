@@ -52,6 +52,7 @@ PARTICLES_QUERY = "results/particles/{rows}/query.csv"
 PARTICLES_TIMINGS = "results/particles/{rows}/timings.csv"
 PARTICLES_QUERY_TIME = "results/particles/query_time.png"
 PARTICLES_FORMATS = "results/particles/formats.png"
+PARTICLES_SHARES = "results/particles/shares.png"
 BLOSC_PART = "results/blosc/parts/{data}/{method}/{codec}.csv"
 BLOSC_SWEEP = "results/blosc/sweep.csv"
 BLOSC_TARGETS = "results/blosc/targets.csv"
@@ -177,6 +178,7 @@ def timing_artifacts():
         *expand(PARTICLES_TIMINGS, rows=config["particles"]["rows"]),
         PARTICLES_QUERY_TIME,
         PARTICLES_FORMATS,
+        PARTICLES_SHARES,
         BLOSC_SWEEP,
         BLOSC_TARGETS,
         *BLOSC_FIGURES.values(),

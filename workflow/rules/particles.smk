@@ -72,6 +72,14 @@ rule particles_plot:
             "figure",
             subcategory="all sizes",
         ),
+        shares=reported(
+            PARTICLES_SHARES,
+            "particles_shares",
+            PARTICLES_CATEGORY,
+            "query time against the share of rows",
+            "figure",
+            subcategory="all sizes",
+        ),
         headline=headline("particles"),
     log:
         "logs/particles_plot.log",

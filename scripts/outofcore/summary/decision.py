@@ -39,6 +39,7 @@ EVIDENCE = {
     "hugearray": "results/hugearray/throughput.png",
 }
 DECISION_PAGE = "results/decision.html"
+JOB_EVIDENCE = {"query a table": "results/particles/shares.png"}  # a job whose own plot shows its picks
 
 
 def sample_range(row: pd.Series) -> tuple[float, float]:
@@ -254,7 +255,7 @@ def verdict_sentences(decision: pd.DataFrame) -> list[tuple[str, str, str]]:
         on = f" ({_plain(datas[0])})" if len(datas) == 1 and datas[0] else ""
         name = _plain(job[:1].upper() + job[1:])
         sentence = f"*{name}*{on}: " + "; ".join(uses) + f" ({_plain(sureness(rows))})."
-        out.append((job, sentence, EVIDENCE.get(stage, DECISION_PAGE)))
+        out.append((job, sentence, JOB_EVIDENCE.get(job, EVIDENCE.get(stage, DECISION_PAGE))))
     return out
 
 
