@@ -125,7 +125,7 @@ def test_the_verdict_has_one_sentence_per_job_linked_to_its_evidence():
         "- *Query a table* (table): **a** or **b** (``a()``; tied within noise: no winner)"
     )
     assert "100x faster than the tutorial's loop" in lines[0]
-    assert "app.showResultInfo('results/particles/formats.png')" in lines[0]
+    assert "app.showResultInfo('results/particles/shares.png')" in lines[0]  # the query job's own plot
     assert "app.showResultInfo('results/blosc/matrix.png')" in lines[1] and "spread up to 30%" in lines[1]
     assert all("app.showResultInfo('results/decision.html')" in line for line in lines)
     page = what.decision_page_extra(decision, {"a": "import a  # <a>", "z": "import z"})
