@@ -10,7 +10,7 @@ import pandas as pd
 from outofcore.core.files import atomic_output, log_to, save_figure
 from outofcore.core.report_tables import write_table
 from outofcore.summary.decision import decide, decision_page_extra, verdict_rst
-from outofcore.summary.headline import in_summary, read_headlines
+from outofcore.summary.headline import read_headlines
 from outofcore.summary.table import above_bound, plot_fractions, summarize
 
 DECISION_INTRO = (
@@ -36,7 +36,7 @@ def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     limits, headlines = pd.read_csv(smk.input.limits), read_headlines(smk.input.headlines)
     nodes = pd.read_csv(smk.input.node_limits, dtype={"host": str})
-    summary = summarize(limits, headlines[in_summary(headlines)], nodes)
+    summary = summarize(limits, headlines, nodes)  # the decision's candidates only left out
     log.info("summary:\n%s", summary.to_string(index=False))
     for row in above_bound(summary).itertuples(index=False):
         log.warning(

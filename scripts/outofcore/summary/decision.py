@@ -81,7 +81,7 @@ def _text(frame: pd.DataFrame, column: str, default: str = "") -> pd.Series:
 
 
 def _prepared(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | None) -> pd.DataFrame:
-    summary = summarize(limits, headlines, nodes)
+    summary = summarize(limits, headlines, nodes, candidates=True)
     table = headlines.reset_index(drop=True).copy()
     for column in ("fraction_of_limit", "limit", "bound", "flags"):
         table[column] = summary[column].to_numpy()

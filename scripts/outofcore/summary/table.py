@@ -27,7 +27,7 @@ from outofcore.limits import registry as limits_registry
 from outofcore.limits.node import NodeLimits, by_host
 from outofcore.limits.registry import LIMITS
 from outofcore.summary.across import across_nodes, worker_nodes
-from outofcore.summary.headline import host_of
+from outofcore.summary.headline import host_of, in_summary
 
 COLUMNS = [
     "stage",
@@ -106,12 +106,18 @@ def flags(fraction: float, bound: str, spread: float, others_busy: float) -> str
 
 
 def summarize(
-    limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | None = None
+    limits: pd.DataFrame,
+    headlines: pd.DataFrame,
+    nodes: pd.DataFrame | None = None,
+    candidates: bool = False,
 ) -> pd.DataFrame:
     """The summary table: every stage's headline figure with the value of its limit (from
     `limits.csv`, from `nodes` (limits the jobs measured on other nodes, see
     `outofcore.limits.node`) for a figure measured on another node, or measured by the
-    stage itself), the fraction, and its flags."""
+    stage itself), the fraction, and its flags. The rows that are decision candidates
+    only (`summary` false) are left out unless `candidates`."""
+    if not candidates:
+        headlines = headlines[in_summary(headlines)]
     known = by_host(limits, nodes)
     rows = []
     for item in headlines.itertuples(index=False):
