@@ -84,5 +84,9 @@ def test_every_method_agrees_and_a_wrong_count_fails(tmp_path):
     with pytest.raises(RuntimeError, match="the table holds"):
         sel.time_selectivities([wrong], files, records, engine_threads(1), log, repeats=1)
     shifted = dataclasses.replace(questions[0], start=questions[0].start + 1, stop=questions[0].stop + 1)
-    with pytest.raises(RuntimeError, match="disagree"):
+    with pytest.raises(RuntimeError, match=r"disagree.*outside"):
         sel.time_selectivities([shifted], files, records, engine_threads(1), log, repeats=1)
+    changed = records.copy()
+    changed["energy"][questions[0].start] *= 2  # one value off: the same rows, another answer
+    with pytest.raises(RuntimeError, match="other values in energy"):
+        sel.time_selectivities(questions[:1], files, changed, engine_threads(1), log, repeats=1)
