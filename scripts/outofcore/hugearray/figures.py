@@ -8,6 +8,7 @@ RSS vs size: flat lines mean memory bounded by the block, not by the array) and
 """
 
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +24,8 @@ from outofcore.core.timing import STABLE_SPREAD
 from outofcore.hugearray.data import checked
 from outofcore.plan.hugearray_inputs import OWN_DATA
 from outofcore.plan.hugearray_stores import TUNABLE_STORES, setting_of
-from outofcore.summary.headline import Headline, host_of
+from outofcore.summary.headline import Headline, headline_frame, host_of
+from outofcore.summary.table import summarize
 
 GROWTH_LIMIT_MB = 64  # peak RSS may grow less than this from the smallest to the largest array
 LINE = ["data", "backend", "engine", "setting"]  # one line of the plots, one memory growth
@@ -122,8 +124,38 @@ def plot_memory(frame: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), sharey=True)
+def limit_lines(
+    frame: pd.DataFrame,
+    threads: int,
+    cold_read: bool,
+    limits: pd.DataFrame,
+    nodes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Each limit the summary divides this stage's headline figures by, as the summary
+    names and computes it (`summarize` on the same headline rows and limits): one row per
+    (plotted column, limit) with the methods it bounds."""
+    rows = headline(frame, threads, cold_read)
+    summary = summarize(limits, headline_frame(rows), nodes)
+    summary["column"] = ["write_gbps" if row.job.startswith("write") else "reduce_gbps" for row in rows]
+    summary["method"] = [row.method for row in rows]
+    summary["shown"] = summary["limit_value"].map(lambda v: f"{v:.3g}")  # equal ratios, to the digits shown
+    lines = summary.groupby(["column", "limit", "shown", "bound"], sort=False)
+    return lines.agg(limit_value=("limit_value", "first"), method=("method", ", ".join)).reset_index()
+
+
+LIMIT_STYLES = ["--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 3))]
+
+
+def limit_label(row) -> str:
+    reference = " (a reference, not a ceiling)" if row.bound == "reference" else ""
+    return textwrap.fill(f"{row.limit} = {row.limit_value:.3g} GB/s{reference}: {row.method}", 46)
+
+
+def plot_throughput(frame: pd.DataFrame, cold_read: bool, limits: pd.DataFrame | None = None) -> Figure:
+    """Write and reduce GB/s against size per (store, engine, setting); with `limits` (from
+    `limit_lines`), each limit the summary divides the largest size's figures by, drawn
+    as a labelled horizontal line in its panel (a legend under each panel)."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 7.5), sharey=True, layout="constrained")
     cache = "cold page cache: read from disk" if cold_read else "warm page cache"
     titles = {
         "write_gbps": "write (generate excluded, fsync included)",
@@ -131,8 +163,10 @@ def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
     }
     for ax, (column, title) in zip(axes, titles.items(), strict=True):
         spread = column.replace("_gbps", "_spread")
+        series = []
         for label, rows, style in backend_lines(frame):
             (line,) = ax.plot(rows["size_mb"], rows[column], label=label, **style)
+            series.append(line)
             if spread in rows:  # hollow: the pass's quarters spread more than 15 %
                 unsteady = rows[rows[spread] > STABLE_SPREAD]
                 ax.scatter(unsteady["size_mb"], unsteady[column], s=60, color="white",
@@ -140,11 +174,24 @@ def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
         size_axis(ax, sorted(frame["size_mb"].unique()))
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
+        if limits is not None and len(here := limits[limits["column"] == column]):
+            drawn = [
+                ax.axhline(
+                    row.limit_value,
+                    color="black",
+                    linewidth=1.5,
+                    label=limit_label(row),
+                    linestyle=LIMIT_STYLES[i % len(LIMIT_STYLES)],
+                )
+                for i, row in enumerate(here.itertuples(index=False))
+            ]
+            ax.legend(handles=drawn, loc="upper left", bbox_to_anchor=(0, -0.12), fontsize="small",
+                      title="limits the summary divides by (largest size)", alignment="left")  # fmt: skip
     axes[0].set_ylabel("GB/s of uncompressed array (10^9 bytes/s)")
     axes[0].set_ylim(bottom=0)
-    axes[1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize="small")
-    fig.suptitle("Throughput per backend and reduce engine (hollow: quarters of the pass spread > 15 %)")
-    fig.tight_layout()
+    fig.legend(handles=series, loc="outside right upper", fontsize="small")  # the stores, once
+    fig.suptitle("Throughput per backend and reduce engine\n(hollow: quarters of the pass spread > 15 %)",
+                 x=0.02, ha="left")  # fmt: skip
     return fig
 
 
