@@ -11,12 +11,16 @@ from outofcore.hugearray.figures import headline, limit_lines, load_measurements
 from outofcore.limits.node import collect, write_node_limits
 from outofcore.summary.headline import write_headline
 
+MAIN_COLUMNS = ["data", "backend", "engine", "setting", "size_mb", "compression", "file_bytes", "write_gbps",
+                "reduce_gbps", "peak_rss_mb", "bounded", "spread"]  # fmt: skip
+
 
 def main(smk: Any) -> None:
     log = log_to(smk.log[0])
     frame = load_measurements(smk.input.tables)
     log.info("measurements:\n%s", frame.to_string(index=False))
-    write_table(frame, smk.output.summary, smk.output.summary_html, "Arrays larger than memory: measurements")
+    write_table(frame, smk.output.summary, smk.output.summary_html, "Arrays larger than memory: measurements",
+                main=MAIN_COLUMNS)  # fmt: skip
     save_figure(plot_memory(frame), smk.output.memory)
     nodes = collect(smk.input.node_limits)  # limits of the nodes other than the limits job's
     lines = limit_lines(frame, smk.params.threads, smk.params.cold_read, pd.read_csv(smk.input.limits), nodes)
