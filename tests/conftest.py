@@ -1,6 +1,7 @@
 """Shared helpers: run the real workflow with Snakemake's CLI in a scratch directory, and the
 markers that split the suite (`make test-fast` runs what is neither workflow, cluster,
-browser nor slow)."""
+browser nor slow), and the groups that keep shared runs whole when the suite runs on
+several processes (`pytest -n auto --dist loadgroup`, as `make test` does)."""
 
 import inspect
 import subprocess
@@ -87,6 +88,21 @@ def runs_the_workflow(item: pytest.Item) -> bool:
     return any(call in source for call in WORKFLOW_CALLS)
 
 
+def shared_group(item: pytest.Item) -> str | None:
+    """The xdist group a test must share with others: the SLURM tests one (they take turns
+    on the machine's one test cluster), the users of the session's tiny run one (it runs
+    once), the tests of a module-scoped fixture their module (its run is made once); None
+    for a test any process may take alone."""
+    if Path(item.path).parent.name == "cluster":
+        return "slurm"
+    if "tiny_run" in getattr(item, "fixturenames", ()):
+        return "tiny_run"
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    if any(d.scope == "module" for defs in definitions.values() for d in defs):
+        return item.nodeid.split("::")[0]
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         folder = Path(item.path).parent.name
@@ -94,3 +110,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(MARKED_BY_FOLDER[folder])
         if runs_the_workflow(item):
             item.add_marker("workflow")
+        group = shared_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
