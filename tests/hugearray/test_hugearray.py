@@ -409,7 +409,12 @@ def test_throughput_plot_draws_every_limit_the_summary_divides_by(tmp_path):
     }
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    legends = [ax.get_legend() for ax in fig.axes] + fig.legends
-    for first, second in itertools.combinations([fig._suptitle, *legends], 2):
+    stores, named = fig.legends  # the stores; each limit, named under the panels
+    assert [t.get_text() for t in named.get_texts()] == [
+        "write, memmap: 1 GB/s", "write, tables: 3 GB/s (x 3.00)", "reduce, memmap: 2 GB/s",
+        "reduce, tables: 5 GB/s (x 3.00)",
+    ]  # fmt: skip
+    boxes = [fig._suptitle, stores, named, *fig.axes, *(ax.title for ax in fig.axes)]
+    for first, second in itertools.combinations(boxes, 2):
         assert not first.get_window_extent(renderer).overlaps(second.get_window_extent(renderer))
     assert smallest_text_px(fig) >= MIN_TEXT_PX - 0.01

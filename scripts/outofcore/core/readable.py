@@ -2,17 +2,18 @@
 
 The report shows an image in its content pane with `max-width: 100%`: a figure wider
 than the pane is scaled down, and its text with it. At a 1400-pixel browser window the
-pane is about 940 pixels wide (measured in Chromium with the menu open), so a 14-inch
-figure saved at 120 dpi (1680 pixels) is shown at 56 %: matplotlib's default 10-point text
-becomes 9 pixels, its small legends 7. `readable` raises every text of a figure to at
-least MIN_TEXT_PX pixels as shown in that pane; `save_figure` applies it to every figure.
+pane is 830-970 pixels wide (measured in Chromium: the menu beside it is as wide as its
+longest entry), so a 14-inch figure saved at 120 dpi (1680 pixels) is shown at 50-58 %:
+matplotlib's default 10-point text becomes 8-10 pixels, its small legends 7-8. `readable`
+raises every text of a figure to at least MIN_TEXT_PX pixels as shown in the narrowest
+such pane; `save_figure` applies it to every figure.
 """
 
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 DPI = 120  # the resolution figures are saved at
-REPORT_WIDTH_PX = 940  # the report's image pane at a 1400-pixel window, menu open
+REPORT_WIDTH_PX = 820  # the report's image pane at a 1400-pixel window, the widest menu open
 MIN_TEXT_PX = 12  # the smallest text as shown (a browser's small print is 12-13 pixels)
 
 
