@@ -5,6 +5,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from outofcore.core import contention
 from outofcore.core.exclusive import timed_job
 from outofcore.core.files import log_to
@@ -12,7 +14,7 @@ from outofcore.hugearray.engines import get_engine
 from outofcore.hugearray.job import HugeArrayJob, require_exact, run, write_measurement
 from outofcore.hugearray.memcap import CapTooLow, apply_cap, out_of_memory
 from outofcore.hugearray.naive import naive_measurement, write_naive
-from outofcore.limits.node import measure_here, this_host, write_node_limits
+from outofcore.limits.node import limits_host, measure_here, this_host, write_node_limits
 
 
 def main(smk: Any) -> None:
@@ -23,17 +25,26 @@ def main(smk: Any) -> None:
                             p["repeats"], smk.threads)  # fmt: skip
         if not node.empty:
             log.info("limits of this node (not the limits job's):\n%s", node.to_string(index=False))
-        write_node_limits(node, smk.output.node_limits)
         job = HugeArrayJob.from_snakemake(smk)
         get_engine(job.engine, job.store)  # its libraries loaded before the cap, which counts from here
         with ExitStack() as stack:
             workers = None
             if job.engine == "dask_distributed":  # up before the cap and before the reduce's clock
-                from outofcore.hugearray.dask_cluster import running_cluster
+                from outofcore.hugearray.dask_cluster import ClusterSpec, running_cluster
+                from outofcore.hugearray.node_probe import NodeProbe
 
-                workers = stack.enter_context(running_cluster(job.cluster, job.memory_cap_mb))
+                known = {this_host(), limits_host(pd.read_csv(smk.input.limits))}  # measured already
+                probe = NodeProbe.of(
+                    job.path.parent, p, known, ClusterSpec.from_config(job.cluster).memory_per_worker_mb
+                )
+                workers = stack.enter_context(running_cluster(job.cluster, job.memory_cap_mb, probe))
                 log.info("cluster %s: workers up in %.1f s, capped by %s", job.cluster,
                          workers.start_seconds, workers.caps)  # fmt: skip
+                if not workers.node_limits.empty:
+                    log.info("limits of the worker nodes, each measured on it:\n%s",
+                             workers.node_limits.to_string(index=False))  # fmt: skip
+                    node = pd.concat([node, workers.node_limits], ignore_index=True)
+            write_node_limits(node, smk.output.node_limits)
             cap = apply_cap(job.memory_cap_mb)
             log.info("%s", cap.detail)
             with contention.watch() as busy:
@@ -51,6 +62,7 @@ def main(smk: Any) -> None:
         if workers is not None:  # reported by the workers as the cluster closed
             measurement = dataclasses.replace(measurement, workers=workers.count, worker_nodes=workers.nodes,
                                               worker_peak_rss_mb=workers.peak_rss_mb,
+                                              worker_threads=workers.threads,
                                               cluster_start_seconds=workers.start_seconds)  # fmt: skip
         log.info("while timing, %s", busy)
         log.info("out-of-core statistics:\n%s", stats.table().to_string())

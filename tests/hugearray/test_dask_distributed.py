@@ -6,6 +6,7 @@ serves the tests of this module (a start is a few seconds)."""
 import os
 import signal
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +16,10 @@ from conftest import load_config
 from outofcore.hugearray.cluster_bench import rss_growth, worker_counts
 from outofcore.hugearray.dask_cluster import ClusterSpec, make_cluster, pieces_in, running_cluster
 from outofcore.hugearray.job import HugeArrayJob, reduce_array, run, write_array
+from outofcore.hugearray.node_probe import NodeProbe, probe_nodes, probe_plan
 from outofcore.hugearray.stores.reading import PieceReader
 from outofcore.hugearray.stores.registry import BACKENDS
+from outofcore.limits.machine import this_machine
 from outofcore.plan.source_specs import check_sources
 from real_files import weather_csv
 
@@ -82,6 +85,24 @@ def test_a_worker_killed_mid_reduce_gives_the_exact_answer_or_fails(tmp_path, wo
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it: the module's cluster is whole again
 
 
+@pytest.mark.slow
+def test_each_worker_node_measures_its_own_limits(tmp_path, workers):
+    from distributed import default_client
+
+    probe = NodeProbe(str(tmp_path), memcpy_mb=8, disk_mb=8, repeats=1)
+    frame = probe_nodes(default_client(), probe)
+    values = frame.set_index("name")["value"]
+    assert set(frame["host"]) == {socket.gethostname()} and values["machine"] == this_machine()
+    assert {"copy_1t", "copy_4t", "warm_read", "cold_read"} <= set(values.index)  # 2 workers x 2 threads
+    assert probe_nodes(default_client(), replace(probe, known=frozenset({socket.gethostname()}))).empty
+
+
+def test_one_worker_per_node_measures_it_over_its_machines_threads():
+    places = {"w1": ("n1", "m"), "w2": ("n2", "m"), "w3": ("n2", "m"), "w4": ("n3", "")}
+    nthreads = {"w1": 1, "w2": 2, "w3": 2, "w4": 4}
+    assert probe_plan(places, nthreads, frozenset({"n3"})) == [("w1", [1, 5]), ("w2", [1, 4, 5])]
+
+
 def reduce_array_with(job: HugeArrayJob, advance):
     from outofcore.hugearray.dask_cluster import reduce_distributed
 
@@ -118,7 +139,13 @@ def test_workflow_runs_the_engine_on_a_local_cluster(workflow_runner):
     assert all(0 < float(mb) < 1024 for mb in row["worker_peak_rss_mb"].split(";"))
     assert row["cluster_start_seconds"] > 0
     note = pd.read_csv(out / "headline.csv").query("method == 'h5py + dask_distributed'")["note"].iloc[0]
-    assert note.startswith(f"2 workers on 1 node(s) ({socket.gethostname()})") and "sum of each node" in note
+    assert (
+        note.startswith(f"2 workers on 1 node(s) ({socket.gethostname()})")
+        and "limits of those nodes" in note
+    )
+    assert row["worker_threads"] == "1;1"
+    nodes = pd.read_csv(out / "2" / "uniform_int16" / "dask_distributed" / "h5py.node_limits.csv")
+    assert nodes.empty  # the workers ran on the node the limits job measured: nothing to probe
     naive = pd.read_csv(out / "memory_cap.csv").query("engine == 'naive'")  # rides on the same job
     assert naive[["backend", "check"]].values.tolist() == [["h5py", "ok"]]
     log = workflow_runner.workdir / "logs" / "hugearray_2_uniform_int16_dask_distributed_h5py.log"

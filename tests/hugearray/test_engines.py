@@ -199,13 +199,15 @@ def test_headline_names_every_store_and_engine_and_the_tutorials_way(tmp_path):
 
 def test_stage_runs_the_new_stores_and_engines(workflow_runner):
     """The rules of the new suffixes and engines (the threads engine on them is above)."""
+    tiny = load_config("hugearray_tiny.yaml")
     config = {
+        "limits": tiny["limits"],
         "hugearray": {
-            **load_config("hugearray_tiny.yaml")["hugearray"],
+            **tiny["hugearray"],
             "sizes_mb": [2],
             "backends": ["zarr", "blosc2"],
             "engines": ["dask", "blosc2"],
-        }
+        },
     }
     workflow_runner(config, "hugearray_plots")
     out = workflow_runner.workdir / "results" / "hugearray"

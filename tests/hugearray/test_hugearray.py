@@ -323,9 +323,8 @@ def test_stage_end_to_end_removes_the_large_files(workflow_runner):
 
 
 def test_keep_data_keeps_the_arrays(workflow_runner):
-    config = {
-        "hugearray": {**TINY["hugearray"], "sizes_mb": [2], "backends": ["h5py", "memmap"], "keep_data": True}
-    }
+    stage = {**TINY["hugearray"], "sizes_mb": [2], "backends": ["h5py", "memmap"], "keep_data": True}
+    config = {"limits": TINY["limits"], "hugearray": stage}
     workflow_runner(config, "hugearray_plots")
     out = workflow_runner.workdir / "results" / "hugearray" / "2" / "uniform_int16" / "threads"
     layout = Layout.from_sizes(2, 3, 1, 64)
@@ -353,7 +352,8 @@ def test_workflow_reports_missing_disk_space(workflow_runner):
 def test_a_store_asked_for_by_name_is_removed_too(workflow_runner):
     """Snakemake keeps the temporary outputs of a job named as the target: the run removes
     them when it ends (one huge-array CSV asked for directly leaves no GiB store)."""
-    config = {"hugearray": {**TINY["hugearray"], "sizes_mb": [2], "backends": ["memmap"]}}
+    stage = {**TINY["hugearray"], "sizes_mb": [2], "backends": ["memmap"]}
+    config = {"limits": TINY["limits"], "hugearray": stage}
     target = "results/hugearray/2/uniform_int16/threads/memmap.csv"
     proc = workflow_runner(config, target)
     out = workflow_runner.workdir / "results" / "hugearray" / "2" / "uniform_int16" / "threads"

@@ -138,7 +138,8 @@ def test_blosc_sweep_on_generators_and_user_files(workflow_runner):
     data.append({"random_int": {"low": -100, "high": 100, "dtype": "int8"}, "name": "small"})
     filters = ["shuffle", "shuffle+bytedelta", "trunc_prec:16+shuffle"]
     blosc = {**BLOSC_TINY["blosc"], "methods": ["blosc2"], "threads": [2], "filters": filters}
-    workflow_runner({"data": data, "blosc": {**blosc, "sizes": [1000, 10000]}}, "blosc_plots")
+    config = {"data": data, "blosc": {**blosc, "sizes": [1000, 10000]}, "limits": BLOSC_TINY["limits"]}
+    workflow_runner(config, "blosc_plots")
     results = workdir / "results"
     sources = pd.read_csv(results / "data" / "sources.csv").set_index("data")
     assert sources.loc["counts", "dtype"] == "int16" and sources.loc["counts", "elements"] == 2000

@@ -28,7 +28,6 @@ store is complete and read-only while it is reduced.
 """
 
 import os
-import socket
 import sys
 import threading
 import time
@@ -39,9 +38,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from outofcore.hugearray.data import ColumnStats
 from outofcore.hugearray.memcap import vm_status
+from outofcore.hugearray.node_probe import NodeProbe, probe_nodes, worker_node
 from outofcore.hugearray.stores.backend import Backend
 from outofcore.hugearray.stores.layout import StoreSpec
 from outofcore.hugearray.stores.reading import PieceReader
@@ -127,10 +128,50 @@ def prepare_worker(cap_mb: int | None) -> Any:
     return apply_cap(cap_mb)
 
 
+class WorkerSetup(WorkerPlugin):
+    """A worker plugin (`Client.register_plugin`): every worker, one the nanny restarted
+    too, is prepared (`prepare_worker`) and exits at once once it has closed.
+
+    Why the exit: the worker process, closed, then spends 0.5-2.5 s in the interpreter's
+    teardown of its modules (h5py, PyTables, zarr, blosc2, distributed); under load that
+    passed the nanny's 4 s wait (0.8 x its 5 s close timeout), which then killed it
+    ("Worker process still alive after 4.0 seconds, killing"). A worker that closed
+    normally has released its scratch directory and holds only read-only stores: it
+    skips the teardown (os._exit(0)); one that did not close keeps Python's own exit."""
+
+    name = "outofcore-hugearray-worker"
+    idempotent = True
+
+    def __init__(self, cap_mb: int | None) -> None:
+        self.cap_mb = cap_mb
+
+    def setup(self, worker: Any) -> None:
+        import atexit
+
+        worker.outofcore_cap = prepare_worker(self.cap_mb)
+        atexit.register(exit_if_closed, worker)  # last registered: runs first
+
+
+def exit_if_closed(worker: Any) -> None:
+    from distributed.core import Status
+
+    if worker.status == Status.closed:
+        import logging
+
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def worker_cap(dask_worker: Any) -> str:
+    """How the worker's memory is capped (`Cap.how`), set by `WorkerSetup`."""
+    return dask_worker.outofcore_cap.how
+
+
 def worker_report() -> dict[str, Any]:
     """This worker's node (SLURM's name for it, else the host name) and peak RSS (VmHWM)."""
-    node = os.environ.get("SLURMD_NODENAME") or socket.gethostname()
-    return {"host": node, "peak_rss_mb": vm_status().get("VmHWM", 0) / MiB}
+    return {"host": worker_node(), "peak_rss_mb": vm_status().get("VmHWM", 0) / MiB}
 
 
 # --- in the job ------------------------------------------------------------------------
@@ -144,7 +185,9 @@ class Workers:
     count: int = 0
     nodes: str = ""  # each worker's node, ';'-separated, in worker order
     peak_rss_mb: str = ""  # each worker's peak RSS, same order
+    threads: str = ""  # each worker's threads, same order
     caps: list[str] = field(default_factory=list)
+    node_limits: Any = None  # limits measured on the worker nodes (`node_probe`), a DataFrame
 
 
 def worker_settings() -> dict[str, Any]:
@@ -208,9 +251,12 @@ def main_not_imported() -> Iterator[None]:
 
 
 @contextmanager
-def running_cluster(config: Mapping[str, Any] | None, cap_mb: int | None = None) -> Iterator[Workers]:
+def running_cluster(
+    config: Mapping[str, Any] | None, cap_mb: int | None = None, probe: NodeProbe | None = None
+) -> Iterator[Workers]:
     """A cluster up, its client the default one (the engine uses it), each worker under
-    the job's memory cap; down again at the end, even when the reduce failed."""
+    the job's memory cap, the limits of each worker node not measured yet measured on it
+    (`probe`, before the cap); down again at the end, even when the reduce failed."""
     import dask
     from distributed import Client
 
@@ -224,12 +270,15 @@ def running_cluster(config: Mapping[str, Any] | None, cap_mb: int | None = None)
                 cluster.scale(jobs=spec.workers)
             with Client(cluster, set_as_default=True) as client:
                 client.wait_for_workers(spec.workers, timeout=spec.start_timeout_s)
-                caps = client.run(prepare_worker, cap_mb)  # the same per-process cap as the job's
-                workers = Workers(time.perf_counter() - started, caps=sorted({c.how for c in caps.values()}))
+                workers = Workers(time.perf_counter() - started)
+                workers.node_limits = probe_nodes(client, probe) if probe is not None else None
+                client.register_plugin(WorkerSetup(cap_mb))  # the same per-process cap as the job's
+                workers.caps = sorted(set(client.run(worker_cap).values()))
                 yield workers
-                reports = client.run(worker_report)
+                reports, nthreads = client.run(worker_report), client.nthreads()
                 ordered = [reports[address] for address in sorted(reports)]
                 workers.count = len(ordered)
+                workers.threads = ";".join(str(nthreads.get(address, 0)) for address in sorted(reports))
                 workers.nodes = ";".join(r["host"] for r in ordered)
                 workers.peak_rss_mb = ";".join(f"{r['peak_rss_mb']:.0f}" for r in ordered)
         finally:

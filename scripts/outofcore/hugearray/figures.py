@@ -275,20 +275,34 @@ def headline(frame: pd.DataFrame, threads: int, cold_read: bool) -> list[Headlin
         rows.append(Headline("hugearray", "reduce an array larger than memory", name,
                              f"out-of-core reduce ({where}, {ratio:.2f}x compressed)",
                              float(item.reduce_gbps), "GB/s", read, threads, tutorial=tutorial, note=note,
-                             compression_ratio=ratio, setting=item.setting, **sure,
-                             **described(item, "reduce")))  # fmt: skip
+                             compression_ratio=ratio, setting=item.setting, nodes=worker_threads(item),
+                             **sure, **described(item, "reduce")))  # fmt: skip
     return rows
 
 
 def nodes_note(item) -> str:
-    """Engine dask_distributed: where its workers ran, and what bounds a reduce across nodes."""
+    """Engine dask_distributed: where its workers ran (the summary bounds it by their nodes)."""
     nodes = sorted(set(str(getattr(item, "worker_nodes", "") or "").split(";")) - {"", "nan"})
     if item.engine != "dask_distributed" or not nodes:
         return ""
     return (f"{int(item.workers)} workers on {len(nodes)} node(s) ({', '.join(nodes)}), peak RSS "
-            f"{item.worker_peak_rss_mb} MiB each; across nodes the bound is the sum of each node's "
-            "own read limit (measured on it: node_limits.csv), or the shared file system's read "
-            "where lower")  # fmt: skip
+            f"{item.worker_peak_rss_mb} MiB each; bounded by the limits of those nodes, each measured "
+            "on it (node_limits.csv), nodes of one machine counted once")  # fmt: skip
+
+
+def worker_threads(item) -> str:
+    """The "node:threads;..." of a dask_distributed row's workers ("" for other engines); a
+    thread count the row does not give is 0 (the summary then takes the bound as a reference)."""
+    if getattr(item, "engine", "") != "dask_distributed":
+        return ""
+    nodes = [n for n in str(getattr(item, "worker_nodes", "") or "").split(";") if n and n != "nan"]
+    counts = [c for c in str(getattr(item, "worker_threads", "") or "").split(";") if c and c != "nan"]
+    if len(counts) != len(nodes):
+        counts = ["0"] * len(nodes)
+    on: dict[str, int] = {}
+    for node, count in zip(nodes, counts, strict=True):
+        on[node] = on.get(node, 0) + int(float(count))
+    return ";".join(f"{node}:{count}" for node, count in sorted(on.items()))
 
 
 HOW = {  # backend -> (what a user types, its recipe in docs/recipes)

@@ -70,10 +70,8 @@ QUIET = logging.getLogger("outofcore.hugearray.job")  # no handler: progress goe
 
 @dataclass(frozen=True)
 class HugeArrayJob:
-    """One job of the stage: which array, in which store, run how.
-
-    The fields after `path` are the rule's `params` of the same names (`from_snakemake`).
-    """
+    """One job of the stage: which array, in which store, run how. The fields after
+    `path` are the rule's `params` of the same names (`from_snakemake`)."""
 
     path: Path  # the store: a file or a directory, as its backend says
     backend: str
@@ -171,10 +169,11 @@ class Measurement:
     memory_cap_mb: float = math.nan  # the cap the job ran under (NaN: none)
     cap: str = "none"  # how the cap was enforced (`memcap.Cap.how`)
     needed_mb: float = math.nan  # memory the whole array needed (the naive rows)
-    workers: int = 0  # engine dask_distributed: its workers, their nodes and peak RSS (';'-separated)
+    workers: int = 0  # engine dask_distributed: its workers, their nodes, peak RSS, threads (';'-joined)
     worker_nodes: str = ""
     worker_peak_rss_mb: str = ""
     cluster_start_seconds: float = math.nan  # until every worker had joined (not in reduce_seconds)
+    worker_threads: str = ""
 
     @classmethod
     def csv_columns(cls) -> list[str]:

@@ -61,6 +61,7 @@ def naive_measurement(
         workers=0,  # one process: the child
         worker_nodes="",
         worker_peak_rss_mb="",
+        worker_threads="",
         cluster_start_seconds=math.nan,
     )
 

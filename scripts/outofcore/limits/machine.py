@@ -36,6 +36,8 @@ from outofcore.plan.units import GB, GiB, MiB
 
 COLUMNS = ["name", "value", "unit", "how"]
 HOST = "host"  # the row naming the node the limits were measured on
+MACHINE = "machine"  # the row naming the machine (kernel boot id): nodes sharing one have the same
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 CACHED = "CACHED"  # first word of a cold read's `how` when a cache served it
 
 
@@ -50,6 +52,15 @@ def thread_counts(cores: int, configured: Iterable[int] = ()) -> list[int]:
 
 def this_host() -> str:
     return socket.gethostname()
+
+
+def this_machine() -> str:
+    """The running kernel's boot id: two nodes (slurmd, containers) that report the same one
+    run on one machine and share its disks, memory and cores ("" where there is none)."""
+    try:
+        return BOOT_ID.read_text().strip()
+    except OSError:
+        return ""
 
 
 def sampled(timing: Timing) -> str:
@@ -176,5 +187,6 @@ def measure_limits(
     rows.append(row("memory", three_digits(psutil.virtual_memory().total / GiB)))
     rows.append(row("cpu_model", cpu_model()))
     rows.append(row(HOST, this_host()))
+    rows.append(row(MACHINE, this_machine()))
     rows += [row(f"version {lib}", version) for lib, version in versions().items()]
     return pd.DataFrame(rows, columns=COLUMNS)

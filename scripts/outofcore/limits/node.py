@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from outofcore.core.files import write_csv
-from outofcore.limits.machine import CACHED, HOST, disk_rows, memory_rows, this_host
+from outofcore.limits.machine import CACHED, HOST, MACHINE, disk_rows, memory_rows, this_host, this_machine
 from outofcore.limits.machine import COLUMNS as LIMIT_COLUMNS
+from outofcore.limits.registry import row
 
 COLUMNS = [HOST, *LIMIT_COLUMNS]
 
@@ -36,9 +37,18 @@ def measure_here(
     here, there = this_host(), limits_host(pd.read_csv(limits_csv))
     if there in ("", here):
         return pd.DataFrame(columns=COLUMNS)
-    rows = memory_rows(memcpy_mb, sorted({1, threads}), repeats) + disk_rows(results_dir, disk_mb, repeats)
+    return node_rows(here, results_dir, memcpy_mb, disk_mb, repeats, [threads])
+
+
+def node_rows(
+    host: str, results_dir: str | Path, memcpy_mb: int, disk_mb: int, repeats: int, threads: Iterable[int]
+) -> pd.DataFrame:
+    """The limits of the node this runs on, under the name `host`: memory over 1 and each of
+    `threads` threads, the disk of `results_dir`, and the machine it is (`this_machine`)."""
+    rows = memory_rows(memcpy_mb, sorted({1, *threads}), repeats) + disk_rows(results_dir, disk_mb, repeats)
+    rows.append(row(MACHINE, this_machine()))
     frame = pd.DataFrame(rows, columns=LIMIT_COLUMNS)
-    frame.insert(0, HOST, here)
+    frame.insert(0, HOST, host)
     return frame
 
 
@@ -57,18 +67,22 @@ def collect(paths: Iterable[str | Path]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class NodeLimits:
-    """Limit values (GB/s) by name, the names a cache served, and the node they are of."""
+    """Limit values (GB/s) by name, the names a cache served, the node they are of and its
+    machine ("" where the limits do not say)."""
 
     host: str
     values: dict[str, float] = field(default_factory=dict)
     cached: set[str] = field(default_factory=set)
+    machine: str = ""
 
     @classmethod
     def of(cls, host: str, limits: pd.DataFrame) -> "NodeLimits":
         rates = limits[limits["unit"] == "GB/s"]
         values = {str(name): float(value) for name, value in zip(rates["name"], rates["value"], strict=True)}
         cached = set(limits.loc[limits["how"].astype(str).str.startswith(CACHED), "name"])
-        return cls(host, values, cached)
+        machine = limits.loc[limits["name"] == MACHINE, "value"]
+        found = machine.iloc[0] if len(machine) else ""
+        return cls(host, values, cached, "" if pd.isna(found) else str(found))
 
 
 def by_host(limits: pd.DataFrame, nodes: pd.DataFrame | None = None) -> dict[str, NodeLimits]:

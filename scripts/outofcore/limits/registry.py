@@ -63,6 +63,8 @@ LIMITS: dict[str, Limit] = {
         Limit("memory", "GiB", "memory", "psutil.virtual_memory().total"),
         Limit("cpu_model", "text", "CPU model", "/proc/cpuinfo"),
         Limit("host", "text", "node", "socket.gethostname()"),
+        Limit("machine", "text", "machine", "the running kernel's boot id (/proc/sys/kernel/random/boot_id): "
+              "nodes with the same one are one machine, sharing its disks, memory and cores"),
         Limit("version {lib}", "version", "version of {lib}", "installed package"),
         Limit("others_busy", "share", "others busy",
               "share of the cores other processes kept busy while the limits were measured (psutil)"),

@@ -47,6 +47,8 @@ class Headline:
     spread: float = math.nan  # (max - min) / median of the figure's samples
     others_busy: float = math.nan  # share of the cores other processes kept busy meanwhile
     host: str = ""  # the node that measured it ("" = where the limits job ran)
+    # workers on other nodes computed it: "node:threads;..." (the summary sums their limits)
+    nodes: str = ""
     # What the "what to use" decision needs (see outofcore.summary.decision):
     question: str = ""  # the user's question it answers, e.g. "selective query, rows sorted" ("" = job)
     data: str = ""  # the data it was measured on (a data source, "particle table, 10^6 rows")
@@ -67,7 +69,7 @@ SETTINGS = ("default", "tuned", "pipeline")
 
 
 COLUMNS = [field.name for field in fields(Headline)]
-TEXT = ("note", "bound", "host", "question", "data", "how", "recipe", "setting", "rank_by", "ties")
+TEXT = ("note", "bound", "host", "nodes", "question", "data", "how", "recipe", "setting", "rank_by", "ties")
 TEXT_DEFAULTS = {"bound": "yes", "rank_by": "value", "setting": "pipeline"}  # an empty cell reads as these
 
 

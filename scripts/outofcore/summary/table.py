@@ -26,6 +26,7 @@ from outofcore.core.timing import STABLE_SPREAD
 from outofcore.limits import registry as limits_registry
 from outofcore.limits.node import NodeLimits, by_host
 from outofcore.limits.registry import LIMITS
+from outofcore.summary.across import across_nodes, worker_nodes
 from outofcore.summary.headline import host_of
 
 COLUMNS = [
@@ -116,12 +117,15 @@ def summarize(
     for item in headlines.itertuples(index=False):
         node, elsewhere = node_of(item, known)
         try:
-            label, limit_value, bound = bound_of(item, node)
+            if worker_nodes(item):  # workers on other nodes computed it: their limits bound it
+                label, limit_value, bound, elsewhere = across_nodes(item, known, bound_of)
+            else:
+                label, limit_value, bound = bound_of(item, node)
         except ValueError as error:
             raise ValueError(f"{item.stage}: {error}") from None
         if elsewhere:
             bound = "reference"
-        elif node is not known[""]:
+        elif node is not known[""] and not worker_nodes(item):
             label = f"{label} on {node.host}"
         fraction = float(item.value) / limit_value
         spread, busy = float(item.spread), float(item.others_busy)
