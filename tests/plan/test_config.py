@@ -159,6 +159,15 @@ BAD_CONFIGS = {
         "'random'",
     ),
     "particle order empty": (with_change("particles.order", []), "particles.order", "[]"),
+    "particle share zero": (with_change("particles.queries", [0.1, 0]), "particles.queries[1]", "0"),
+    "particle share above one": (with_change("particles.queries", [1.5]), "particles.queries[0]", "1.5"),
+    "particle share a percent": (with_change("particles.queries", ["10%"]), "particles.queries[0]", "'10%'"),
+    "particle share repeated": (
+        with_change("particles.queries", [0.5, 0.5]),
+        "particles.queries",
+        "[0.5, 0.5]",
+    ),
+    "particle shares not a list": (with_change("particles.queries", 0.1), "particles.queries", "0.1"),
     "parquet row group zero": (
         with_change("particles.parquet_row_group_rows", 0),
         "particles.parquet_row_group_rows",
