@@ -308,11 +308,11 @@ def test_collected_csv_schema_and_one_row_per_bandwidth(sweep_table, tmp_path):
     assert len(memcpy) == 3 * 2 and list(memcpy.index) == list(range(6))  # kinds x threads, first
     assert (memcpy["repeats"] == 3 * 2).all()  # every job's samples
     rows = table[table["method"] != "memcpy"]
-    assert len(rows) == 4 * 2 * 2 * 2  # the blosc2 job's rows: blosc2 as typed and compress2
+    assert len(rows) == 5 * 2 * 2 * 2  # blosc2 as typed and compress2; pack_array and pack_tensor
     assert not rows.duplicated(["method", "codec", "threads", "size", "operation"]).any()
     settings = dict(zip(table["method"], table["setting"], strict=True))
     assert settings == {"memcpy": "pipeline", "pack_array": "default", "compress_ptr": "tuned",
-                        "blosc2": "default", "compress2": "tuned"}  # fmt: skip
+                        "blosc2": "default", "compress2": "tuned", "pack_tensor": "tuned"}  # fmt: skip
     assert set(rows["operation"]) == {"compress", "decompress"}
 
 
@@ -335,11 +335,11 @@ def test_collect_refuses_points_measured_twice(sweep_table, tmp_path):
 
 
 def test_sweep_resource_requests_at_the_default_sizes():
-    """pack_array holds five copies of every size's array (all are timed in the same
-    rounds: 848 MiB of float64 at the default sizes), the safe methods three, and small
-    sweeps still reserve the memcpy's 2 x 256 MB."""
+    """pack_array holds six copies of every size's array (its job's pack_tensor one of
+    them; all are timed in the same rounds: 848 MiB of float64 at the default sizes),
+    the safe methods three, and small sweeps still reserve the memcpy's 2 x 256 MB."""
     sizes = [10**k for k in range(1, 9)]
-    assert sizing.blosc_sweep_mem_mb(sizes, "pack_array") == 300 + int(5 * 847.7)
+    assert sizing.blosc_sweep_mem_mb(sizes, "pack_array") == 300 + int(6 * 847.7)
     assert sizing.blosc_sweep_mem_mb(sizes, "blosc2") == 300 + int(3 * 847.7)
     assert sizing.blosc_sweep_mem_mb([10, 1000], "pack_array") == 812
     assert sizing.blosc_sweep_runtime(sizes, [1, 2], 3, 0.02) == 6
@@ -429,7 +429,7 @@ def test_throughput_figure_has_memcpy_line_and_log_axes(sweep_table):
         labels = [line.get_label() for line in ax.get_lines()]
         memcpy = ax.get_lines()[next(i for i, label in enumerate(labels) if label.startswith("memcpy"))]
         assert set(memcpy.get_ydata()) == {copy_rate}  # horizontal, at the measured value
-        assert len(labels) == 4 + 1  # every method/codec (compress2 in the blosc2 job) + memcpy
+        assert len(labels) == 5 + 1  # every method/codec (compress2, pack_tensor too) + memcpy
     assert "GB/s" in fig.axes[0].get_ylabel()
     # each point is the best thread count
     best = blosc_figures.best_threads(sweep_table)
@@ -459,7 +459,7 @@ def test_scaling_figure_has_every_series_and_the_bandwidths_over_threads(sweep_t
     assert len(fig.axes) == 2
     for ax in fig.axes:
         labels = [line.get_label() for line in ax.get_lines()]
-        assert len(labels) == 4 + 3  # every method/codec (compress2 too) + copy, write, read
+        assert len(labels) == 5 + 3  # every method/codec (compress2, pack_tensor too) + copy, write, read
         copy = ax.get_lines()[labels.index("memory copy")]
         np.testing.assert_array_equal(copy.get_xdata(), [1, 2])
         assert ax.get_xlabel() == "threads"
@@ -504,6 +504,25 @@ def test_tuned_blosc2_writes_its_block_size_and_type_size_into_the_buffer():
     np.testing.assert_array_equal(blosc_tuned.decompress_into(payload, out), array)
     with pytest.raises(UnsafeData):
         blosc_tuned.decompress_into(payload, np.zeros(len(array) - 1))
+
+
+def test_pack_tensor_row_is_a_pack_tensor_frame_with_the_configured_codec():
+    """python-blosc2's counterpart of pack_array: the bytes the pack_tensor row times are a
+    contiguous frame carrying pack_tensor's own metalayer (not a pickle), with the codec,
+    level, shuffle and type size asked for; its unpack gives the array back bit for bit."""
+    array = np.linspace(0, 100, 300_000)
+    with blosc_threads(2):
+        pack, unpack, result, compressed = blosc_bench.round_trip_calls("pack_tensor", "lz4", 5, array, None)
+        pack()
+        unpack()
+    np.testing.assert_array_equal(result(), array)
+    frame = blosc_tuned.pack_tensor(array, "lz4", 5)
+    assert compressed() == len(frame) and frame[:1] != b"\x80"  # a pickle starts with 0x80
+    schunk = blosc2.schunk_from_cframe(frame)
+    assert tuple(schunk.vlmeta["__pack_tensor__"]) == ("numpy", (300_000,), "<f8")
+    params = schunk.cparams
+    wanted = (blosc2.Codec.LZ4, 5, blosc2.Filter.SHUFFLE, 8)
+    assert (params.codec, params.clevel, params.filters[0], params.typesize) == wanted
 
 
 def test_l2_cache_size_read_from_sysfs_when_sysconf_is_silent(tmp_path, monkeypatch):

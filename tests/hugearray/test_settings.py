@@ -17,8 +17,9 @@ from outofcore.hugearray import job as hugearray
 from outofcore.hugearray.engines import dask_array, reduce_dask, tuned_chunk_rows
 from outofcore.hugearray.job import HugeArrayJob
 from outofcore.hugearray.stores.blosc2_store import open_b2nd, own_reductions
-from outofcore.hugearray.stores.layout import Layout
+from outofcore.hugearray.stores.layout import Layout, StoreSpec
 from outofcore.hugearray.stores.registry import BACKENDS
+from outofcore.hugearray.stores.zarr_store import ZarrWriter, zarr_shards
 from outofcore.plan import hugearray_stores
 from outofcore.plan.source_specs import check_sources
 from real_files import weather_csv
@@ -64,7 +65,7 @@ def test_a_setting_the_store_does_not_have_is_refused(tmp_path):
 
 
 @pytest.mark.slow  # zarr's default writes (and syncs) a file per chunk
-def test_tuned_zarr_is_sharded_per_block_and_default_is_zarrs_own(tmp_path):
+def test_tuned_zarr_with_small_chunks_is_sharded_per_block_and_default_is_zarrs_own(tmp_path):
     tuned, default = job_for(tmp_path, "zarr", setting="tuned"), job_for(tmp_path, "zarr", setting="default")
     for job in (tuned, default):
         assert hugearray.run(job)[0].check == "ok"
@@ -83,7 +84,35 @@ def test_tuned_zarr_is_sharded_per_block_and_default_is_zarrs_own(tmp_path):
         "default": chunks + 1,
     }  # a shard per block / a file per chunk, + zarr.json
     hugearray.reduce_array(tuned)
-    assert zarr.config.get("async.concurrency") == 2 and zarr.config.get("threading.max_workers") == 2
+    assert zarr.config.get("async.concurrency") == 10 and zarr.config.get("threading.max_workers") is None
+
+
+def test_tuned_zarr_shards_only_small_chunks_as_zarrs_guide_advises():
+    """Shards hold chunks below 1 MB (the guide's floor: "large arrays but small chunks");
+    chunks of 1 MB or more stay a file each, tuned or not; `hugearray.zarr.shards` shards
+    either setting."""
+    small, large = Layout.from_sizes(4, 3, 1, 64), Layout.from_sizes(256, 8, 64, 4096)
+    spec = lambda layout, setting, shards=False: StoreSpec(  # noqa: E731
+        layout, "blosc:lz4", 2, False, zarr_shards=shards, setting=setting
+    )
+    assert zarr_shards(spec(small, "tuned")) == (small.block_rows, 3)
+    assert zarr_shards(spec(large, "tuned")) is None and zarr_shards(spec(small, "default")) is None
+    assert zarr_shards(spec(large, "default", shards=True)) == (large.block_rows, 8)
+
+
+def test_tuned_zarr_writes_every_chunk_without_zarrs_emptiness_check(tmp_path):
+    """write_empty_chunks=True (tuned), read from the array and from the store: a block of
+    zeros (the fill value) is still written as chunk files; the default skips them."""
+    layout = Layout.from_sizes(4, 3, 1, 64)
+    files = {}
+    for setting in ("tuned", "default"):
+        spec = StoreSpec(layout, "blosc:lz4", 2, False, setting=setting)
+        writer = ZarrWriter(tmp_path / f"{setting}.zarr", spec)
+        assert writer.array.config.write_empty_chunks == (setting == "tuned")
+        writer.append(np.zeros((layout.block_rows, 3)))
+        stored = (tmp_path / f"{setting}.zarr").rglob("*")
+        files[setting] = sum(1 for f in stored if f.is_file() and f.name != "zarr.json")
+    assert files == {"tuned": 1, "default": 0}  # one shard of the block / nothing stored
 
 
 def test_tuned_dask_chunks_are_within_dasks_advice_and_whole_store_chunks():

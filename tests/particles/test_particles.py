@@ -21,6 +21,7 @@ from outofcore.particles import bench as particle_bench
 from outofcore.particles import queries as particle_queries
 from outofcore.particles import table as particle_table
 from outofcore.particles.engines import indexable_columns, to_numexpr
+from outofcore.particles.selectivity import selectivity
 from outofcore.plan import sizing
 from outofcore.plan.query import parse_query
 
@@ -416,8 +417,15 @@ def test_particles_stage_end_to_end(workflow_runner):
                 "threads",
                 "host",
                 "setting",
+                "selectivity",
+                "condition",
             ]
         )
+        shares = TINY["particles"]["queries"] if rows == 2500 else []  # of the largest table only
+        check_shares(timings[timings["selectivity"].notna()], rows, shares)
+        timings = particle_bench.configured(timings)
+        asked = timings[(timings["step"] == "query") & timings["matches"].notna()]
+        assert set(asked["condition"]) == {"((pressure >= 20.0) & (pressure < 50.0))"}
         assert set(timings["setting"]) <= {"default", "tuned", "pipeline"}  # every row says how it was set
         assert timings["others_busy"].between(0, 1).all() and timings["others_busy"].nunique() == 1
         assert set(timings["host"]) == {socket.gethostname()}
@@ -437,7 +445,8 @@ def test_particles_stage_end_to_end(workflow_runner):
             table = h5.root.detector.readout
             assert table.nrows == rows and table.filters.complib == "blosc:lz4"
             assert not table.indexed  # the index was built on a copy
-    small = pd.read_csv(out / "10" / "timings.csv").query("format != 'parquet' and format != 'hdfstore'")
+    small = particle_bench.configured(pd.read_csv(out / "10" / "timings.csv"))
+    small = small.query("format != 'parquet' and format != 'hdfstore'")
     # compressed: no direct chunk writes (they would need the chunks compressed first)
     assert set(small.loc[small["step"] == "fill", "method"]) == {
         "generate",
@@ -457,8 +466,25 @@ def test_particles_stage_end_to_end(workflow_runner):
             "Polars on Parquet", "pyarrow.dataset on Parquet", "HDFStore.select",
             "table.append (as typed)"} <= set(headline["method"])  # fmt: skip
     assert set(headline["setting"]) == {"default", "tuned"}  # compressed: no direct chunks (pipeline)
+    shares = headline[headline["question"] == "query 1,250 of 2,500 rows (50 %), rows shuffled"]
+    assert set(shares["method"]) == {"read_where", "indexed read_where", "DuckDB on Parquet",
+                                     "Polars on Parquet", "pyarrow.dataset on Parquet"}  # fmt: skip
     assert not list(out.rglob(".*"))  # no scratch or partial files left
     assert (workflow_runner.workdir / "logs" / "particles_2500.log").stat().st_size > 0
+
+
+def check_shares(shares: pd.DataFrame, rows: int, fractions: list[float]) -> None:
+    """The shares of the rows asked (of the largest table only) on both orders by the fast
+    methods, each returning the known rows (checked in the job: here, their count)."""
+    fast = {"read_where", "indexed_read_where", "numpy", "duckdb", "polars", "arrow"}
+    for fraction in fractions:
+        question = selectivity(fraction, rows)
+        for order in ("sorted", "shuffled"):
+            mine = shares[(shares["selectivity"] == fraction) & (shares["order"] == order)]
+            assert set(mine["method"]) == fast
+            assert (mine["matches"] == max(1, round(fraction * rows))).all()
+            assert set(mine["condition"]) == {question.condition}
+    assert len(shares) == len(fractions) * 2 * len(fast)
 
 
 def check_other_stores(timings: pd.DataFrame, out: Path, rows: int) -> None:

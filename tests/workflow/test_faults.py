@@ -101,7 +101,7 @@ def test_write_error_names_the_file_and_leaves_nothing_partial(tmp_path):
         **BIG,
         "datasets": {"arrays": [{"name": "x", "low": 0, "high": 9, "size": 100}], "slice": [0, 5]},
     }
-    run_workflow(tmp_path, small)  # a finished run whose artifacts must survive
+    run_workflow(tmp_path, small, str(H5), "results/limits.csv")  # finished outputs that must survive
     limits_sha = sha256_of(tmp_path / "results" / "limits.csv")
 
     big = {
@@ -124,6 +124,9 @@ def test_same_config_same_data_other_seed_differs(tmp_path):
     config = {
         **BIG,
         "datasets": {"arrays": [{"name": "r/a", "low": 0, "high": 99, "size": 5000}], "slice": [0, 5]},
+        # every stage, one job or two each: the manifest covers all their data artifacts
+        "blosc": {**BIG["blosc"], "methods": ["compress_ptr"]},
+        "hugearray": {**BIG["hugearray"], "backends": ["h5py", "memmap"], "settings": ["default"]},
     }
     manifests = []
     for name, seed in (("one", 11), ("two", 11), ("other", 12)):

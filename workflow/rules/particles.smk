@@ -38,6 +38,7 @@ rule particles:
         disk_mb=lambda wc: sizing.particles_disk_mb(int(wc.rows)),
     params:
         query=config["particles"]["query"],
+        queries=lambda wc: jobs.particle_shares(config["particles"], int(wc.rows)),
         compression=config["particles"]["compression"],
         row_by_row_max=config["particles"]["row_by_row_max"],
         formats={

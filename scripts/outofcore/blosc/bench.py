@@ -13,7 +13,9 @@ its thread counts, so every throughput has its ceiling measured on the same mach
 
 Methods:
 - `pack_array`: the tutorial's `blosc.pack_array` / `unpack_array` (pickle inside: the
-  baseline only, never used to read bytes back);
+  baseline only, never used to read bytes back); its job also times `pack_tensor`:
+  python-blosc2's recommended counterpart, `blosc2.pack_tensor` / `unpack_tensor` (no
+  pickle, a new array per unpack as with `unpack_array`; `blosc.tuned`);
 - `compress_ptr`: python-blosc's `compress_ptr` / `decompress_ptr` into a reused array;
 - `blosc2`: python-blosc2's `compress` / `decompress(dst=...)` into a reused array;
   its job also times `compress2`: python-blosc2 as its docs advise (`blosc.tuned`:
@@ -44,9 +46,14 @@ from outofcore.safety.blosc_bytes import CODECS, blosc_threads, compress, decomp
 
 METHODS = ("pack_array", "compress_ptr", "blosc2")
 SAFE_FORMAT = {"compress_ptr": "blosc1", "blosc2": "blosc2", "compress2": "blosc2"}  # -> safe_blosc format
-# the rows a job's method gives (their settings: `rows.SETTING`): the blosc2 job times
-# python-blosc2 as typed and as its docs advise
-ROWS = {"pack_array": ("pack_array",), "compress_ptr": ("compress_ptr",), "blosc2": ("blosc2", "compress2")}
+# the rows a job's method gives (their settings: `rows.SETTING`): the pack_array job times
+# python-blosc2's counterpart of the tutorial's call, the blosc2 job python-blosc2 as
+# typed and as its docs advise
+ROWS = {
+    "pack_array": ("pack_array", "pack_tensor"),
+    "compress_ptr": ("compress_ptr",),
+    "blosc2": ("blosc2", "compress2"),
+}
 
 
 class RoundTripError(AssertionError):
@@ -99,6 +106,15 @@ def round_trip_calls(
             last["array"] = blosc.unpack_array(last["bytes"])
 
         return pack, unpack, lambda: last.pop("array"), lambda: len(last["bytes"])
+    if method == "pack_tensor":
+
+        def pack_frame() -> None:
+            last["bytes"] = tuned.pack_tensor(array, codec, clevel)
+
+        def unpack_frame() -> None:
+            last["array"] = tuned.unpack_tensor(last["bytes"])
+
+        return pack_frame, unpack_frame, lambda: last.pop("array"), lambda: len(last["bytes"])
     if out is None:
         raise ValueError(f"method {method} needs a preallocated output array")
     fmt = SAFE_FORMAT[method]

@@ -137,6 +137,9 @@ def how(method: str, codec: str, filters: str, threads: int) -> tuple[str, str]:
     if method == "compress_ptr":
         return (f"blosc.compress_ptr(a.ctypes.data, a.size, a.itemsize, cname='{codec}')  "
                 "# legacy python-blosc 1", "blosc_compress_ptr")  # fmt: skip
+    if method == "pack_tensor":
+        return (f"blosc2.pack_tensor(a, cparams=blosc2.CParams(codec=blosc2.Codec.{codec.upper()}, "
+                f"clevel=5, filters=[{names}], typesize=a.itemsize, nthreads={threads}))", "")  # fmt: skip
     return f"blosc.pack_array(a, cname='{codec}')  # pickles", ""
 
 

@@ -21,9 +21,10 @@ NO_CODEC = "none"
 DEFAULT_DATA = "linspace"
 # the setting of each method's rows: python-blosc as the tutorial types it (pack_array) and
 # as its docs advise for arrays (compress_ptr: no copy); python-blosc2 as typed (blosc2)
-# and as its docs advise (compress2, `outofcore.blosc.tuned`); the bandwidths: the workflow's
+# and as its docs advise (compress2, and pack_tensor for the tutorial's pack_array:
+# `outofcore.blosc.tuned`); the bandwidths: the workflow's
 SETTING = {"pack_array": "default", "compress_ptr": "tuned", "blosc2": "default", "compress2": "tuned",
-           MEMCPY: "pipeline"}  # fmt: skip
+           "pack_tensor": "tuned", MEMCPY: "pipeline"}  # fmt: skip
 FLOAT64 = np.dtype(np.float64)
 
 

@@ -1,5 +1,5 @@
-"""python-blosc2 as its documentation advises for arrays in memory (the `compress2` method
-of the blosc sweep, setting `tuned`; docs/tuning.md).
+"""python-blosc2 as its documentation advises for arrays in memory (the `compress2` and
+`pack_tensor` methods of the blosc sweep, setting `tuned`; docs/tuning.md).
 
 `blosc2.compress` (the `blosc2` method, setting `default`) is the call a newcomer types,
 python-blosc's API carried over: the library's global threads, its own block size. Here
@@ -8,6 +8,12 @@ the parameters of the array go in a `CParams` of their own, with `compress2` /
 threads of the call, and blocks the size of the core's L2 cache (blosc splits the array
 into blocks that each thread compresses in cache). The bytes are an ordinary c-blosc2
 chunk: `safe_blosc` checks them before decompressing, as for the other methods.
+
+`pack_tensor` / `unpack_tensor` is python-blosc2's own counterpart of python-blosc's
+`pack_array` (the tutorial's call): its release notes name them "the new recommended ones
+for serialization" of NumPy arrays. No pickle: the array's kind, shape and dtype are a
+msgpack variable-length metalayer of a contiguous frame; the call allocates the unpacked
+array, as `unpack_array` does.
 """
 
 import os
@@ -72,3 +78,22 @@ def decompress_into(payload: bytes, out: np.ndarray) -> np.ndarray:
     view = check_buffer(payload, "blosc2", out.nbytes)
     blosc2.decompress2(view, dst=out, nthreads=blosc2.nthreads)
     return out
+
+
+def pack_tensor(array: np.ndarray, codec: str, clevel: int) -> bytes:
+    """`blosc2.pack_tensor` with the configured codec and level, byte shuffle over the
+    array's items and the library's current threads (a frame of `array.nbytes` bytes)."""
+    params = blosc2.CParams(
+        codec=BLOSC2_CODECS[codec],
+        clevel=clevel,
+        filters=[blosc2.Filter.SHUFFLE],
+        typesize=array.itemsize,
+        nthreads=blosc2.nthreads,
+    )
+    return blosc2.pack_tensor(array, cparams=params)
+
+
+def unpack_tensor(frame: bytes) -> np.ndarray:
+    """`blosc2.unpack_tensor`: a new array (our own bytes only: nothing here checks a frame
+    from elsewhere, as `safe_blosc` checks a chunk)."""
+    return blosc2.unpack_tensor(frame)

@@ -15,7 +15,6 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,14 @@ from outofcore.particles.table import (
     fill_particles,
     fill_row_by_row,
 )
+from outofcore.particles.timing_table import (  # noqa: F401 - the stage's modules import them from here
+    METHOD_SETTINGS,
+    TIMINGS_COLUMNS,
+    TimingRow,
+    configured,
+    timings_frame,
+    with_settings,
+)
 from outofcore.plan.query import Query
 
 REPEATS = 3  # timed samples per method (median, min, max reported)
@@ -57,81 +64,6 @@ REPEATS = 3  # timed samples per method (median, min, max reported)
 # 3: they get more rounds (a few seconds at 10^7 rows; the default sizes stay at REPEATS).
 LARGE_FILL_ROWS, LARGE_FILL_REPEATS = 2**22, 7
 SLOW_METHODS = {"iterrows", "pandas"}  # a Python object per row or per name: timed apart from the rest
-
-
-@dataclass(frozen=True)
-class TimingRow:
-    """One line of timings.csv: a fill or a query method timed at one table size."""
-
-    step: str  # "fill" or "query"
-    method: str
-    rows: int  # rows written, or in the table queried
-    matches: int | None  # rows the query found (query methods only)
-    seconds: float  # median seconds per call
-    seconds_min: float
-    seconds_max: float
-    repeats: int
-    rows_per_s: float
-    spread: float  # (max - min) / median of the samples
-    stable: bool  # spread <= 0.15
-    others_busy: float  # share of the cores other processes kept busy during the job (NaN: unknown)
-    order: str = "sorted"  # of the rows: sorted by the queried column (as generated) or shuffled
-    format: str = "pytables"  # the store: pytables, parquet, hdfstore (numpy: none, in memory)
-    file_bytes: int | None = None  # size of the file written or queried
-    threads: int | None = None  # threads the method's engine ran on, if it can use several
-    host: str = ""  # the node the job ran on (set by the job)
-    setting: str = "default"  # default (as shipped), tuned (as its docs advise), pipeline (this workflow's)
-
-    @classmethod
-    def of(
-        cls, step: str, method: str, rows: int, timing: Timing, matches: int | None = None, **where: Any
-    ) -> "TimingRow":
-        """`where`: order, format, file_bytes, threads, setting (PyTables' methods: from
-        METHOD_SETTINGS)."""
-        where.setdefault("setting", METHOD_SETTINGS.get(method, "default"))
-        return cls(
-            step=step,
-            method=method,
-            rows=rows,
-            matches=matches,
-            **timing.columns(),
-            rows_per_s=rows / timing.seconds,
-            others_busy=float("nan"),  # the job fills it in for the whole table
-            **where,
-        )
-
-
-# How PyTables' own methods are set (docs/tuning.md says why): the rest run as shipped.
-METHOD_SETTINGS = {
-    "chunks": "pipeline",  # this workflow's direct chunk writes
-    "block": "tuned",  # table.append in blocks, expectedrows, chunk cache off
-    "where": "tuned",  # in-kernel, numexpr on one thread (a scan: more threads cost more)
-    "read_where": "tuned",
-    "indexed": "tuned",  # a completely sorted index (its build timed apart)
-    "pandas_bytes": "tuned",  # names left as bytes, no str objects
-}
-
-
-TIMINGS_COLUMNS = [field.name for field in fields(TimingRow)]
-
-
-def with_settings(timings: pd.DataFrame) -> pd.DataFrame:
-    """A timings table with its `setting` column: tables written before it had one get
-    the setting each method had then (the stores' writes were their library defaults,
-    dictionary encoding on)."""
-    if "setting" in timings:
-        return timings
-    engines = timings["format"].isin(["parquet", "hdfstore"]) & (timings["step"] == "query")
-    settings = timings["method"].map(METHOD_SETTINGS).fillna("default")
-    return timings.assign(setting=settings.where(~engines, "tuned"))
-
-
-def timings_frame(rows: list[TimingRow]) -> pd.DataFrame:
-    """The rows as timings.csv holds them: `matches` empty where it does not apply."""
-    frame = pd.DataFrame([asdict(row) for row in rows], columns=TIMINGS_COLUMNS)
-    for column in ("matches", "file_bytes", "threads"):
-        frame[column] = frame[column].astype("Int64")
-    return frame
 
 
 # -- fills -----------------------------------------------------------------------------
@@ -250,12 +182,20 @@ def time_fills(
 
 
 def run_queries(
-    path: Path, scratch: Path, query: Query, threads: int = 1, repeats: int = REPEATS, log: Any = None
+    path: Path,
+    scratch: Path,
+    query: Query,
+    threads: int = 1,
+    repeats: int = REPEATS,
+    log: Any = None,
+    keep_indexed: bool = False,
 ) -> tuple[np.ndarray, list[TimingRow]]:
-    """Time every query method on the table at `path`: (matching rows, timing rows)."""
+    """Time every query method on the table at `path`: (matching rows, timing rows).
+    `keep_indexed`: its indexed copy stays in `scratch` (`indexed_path`), for more questions."""
     condition = to_numexpr(query)
     log = log or logging.getLogger("stage")
-    with open_table(path, "r", threads) as h5, indexed_copy(path, scratch, threads) as h5_indexed:
+    indexed_file = indexed_copy(path, scratch, threads, keep_indexed)
+    with open_table(path, "r", threads) as h5, indexed_file as h5_indexed:
         table, indexed = h5.get_node(TABLE_PATH), h5_indexed.get_node(TABLE_PATH)
         nrows, timings, table_bytes = table.nrows, [], path.stat().st_size
         names = indexable_columns(query)

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from outofcore.core.timing import stable_flags
-from outofcore.particles.bench import with_settings
+from outofcore.particles.bench import configured, with_settings
 from outofcore.particles.formats.registry import FORMATS
 
 # The query methods in the order of the legend; `read` (a full table.read(), what any
@@ -32,7 +32,8 @@ ORDERS = ["sorted", "shuffled"]
 
 
 def all_timings(paths: Sequence[str | Path]) -> pd.DataFrame:
-    return pd.concat([with_settings(pd.read_csv(path)) for path in paths], ignore_index=True)
+    """The fills and the configured query of every table (the shares of the rows apart)."""
+    return pd.concat([configured(with_settings(pd.read_csv(path))) for path in paths], ignore_index=True)
 
 
 def query_timings(paths: Sequence[str | Path]) -> pd.DataFrame:

@@ -37,6 +37,7 @@ from outofcore.particles.queries import (
     create_indexes,
     drop_indexes,
     indexed_copy,
+    indexed_path,
     numexpr_threads,
     open_table,
     query_point,
@@ -193,10 +194,12 @@ def time_pytables_shuffled(
     threads: int,
     filters: Any,
     log: Any = None,
+    keep: bool = False,
 ) -> list[TimingRow]:
     """PyTables on the shuffled rows: block fill, in-kernel `where`, indexed `where` (the
-    index built once, timed)."""
-    path, nrows, condition = scratch / "shuffled.h5", len(records), to_numexpr(query)
+    index built once, timed). `keep`: the table (`shuffled_table`) and its indexed copy
+    stay in `scratch`, for more questions."""
+    path, nrows, condition = shuffled_table(scratch), len(records), to_numexpr(query)
     fill = timed(log, "shuffled rows: PyTables block fill", lambda: fill_blocks(path, records, filters),
                  REPEATS, setup=fresh(path))  # fmt: skip
     size = path.stat().st_size
@@ -205,7 +208,7 @@ def time_pytables_shuffled(
     def where(table: Any) -> Callable[[], np.ndarray]:  # row numbers, as the sorted `where`
         return lambda: np.asarray([row.nrow for row in table.where(condition)], dtype=np.int64)
 
-    with open_table(path, "r", threads) as h5, indexed_copy(path, scratch, threads) as h5_indexed:
+    with open_table(path, "r", threads) as h5, indexed_copy(path, scratch, threads, keep) as h5_indexed:
         table, indexed = h5.get_node(TABLE_PATH), h5_indexed.get_node(TABLE_PATH)
         names = indexable_columns(query)
         if names:  # each sample starts from no index
@@ -227,8 +230,14 @@ def time_pytables_shuffled(
                     file_bytes=nbytes, threads=count,
                 )
             )  # fmt: skip
-    path.unlink()
+    if not keep:
+        path.unlink()
     return rows
+
+
+def shuffled_table(scratch: Path) -> Path:
+    """The PyTables table of the shuffled rows (`time_pytables_shuffled`)."""
+    return scratch / "shuffled.h5"
 
 
 def compare_formats(
@@ -241,11 +250,14 @@ def compare_formats(
     threads: dict[str, int],
     filters: Any,
     log: Any,
+    also: Callable[[str, np.ndarray, dict[str, Path]], list[TimingRow]] | None = None,
 ) -> list[TimingRow]:
     """Every configured order and format: writes, then queries, each checked and timed.
 
     `outputs` (format -> file) receive the sorted rows whether or not `sorted` is timed;
-    `threads` maps each engine (and `pytables`, blosc's count) to its thread count."""
+    `threads` maps each engine (and `pytables`, blosc's count) to its thread count.
+    `also(order, rows in that order, format -> file)` times more questions on each order
+    while its files exist (the shuffled PyTables table and its indexed copy among them)."""
     rows: list[TimingRow] = []
     options = write_options(settings, query)
     for order in settings.orders:
@@ -261,10 +273,14 @@ def compare_formats(
             rows += time_writes(data, paths, order, options, log, verify, repeats=1, every_writer=False)
         rows += time_engines(paths, query, expected, len(records), order, threads, log)
         if order == "shuffled":
-            rows += time_pytables_shuffled(data, scratch, query, expected, threads[PYTABLES], filters, log)
+            pytables = threads[PYTABLES]
+            rows += time_pytables_shuffled(data, scratch, query, expected, pytables, filters, log, bool(also))
+        if also:
+            rows += also(order, data, paths)
         if order != "sorted":
-            for path in paths.values():
-                path.unlink()
+            table = shuffled_table(scratch)
+            for path in [*paths.values(), table, indexed_path(table, scratch)]:
+                path.unlink(missing_ok=True)
     if "sorted" not in settings.orders:  # the outputs all the same, written once, untimed
         for fmt, path in outputs.items():
             with atomic_output(path) as partial_path:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from outofcore.particles.bench import with_settings
+from outofcore.particles.bench import configured, with_settings
 from outofcore.particles.formats.registry import FORMATS
 from outofcore.plan.sizing import PARTICLE_BYTES
 from outofcore.plan.units import GB
@@ -37,6 +37,11 @@ HOW = {
     "append": ("h5.create_table(..., filters=tables.Filters(...)); table.append(block)", "pytables_append"),
     "hdfstore_write": ("df.to_hdf('f.h5', key='t', format='table', data_columns=[...])", "hdfstore_write"),
     "where": ("table.read_where('(20 <= pressure) & (pressure < 50)')", "pytables_where"),
+    "read_where": ("table.read_where('(20 <= pressure) & (pressure < 50)')", "pytables_where"),
+    "indexed_read_where": (
+        "table.cols.pressure.create_csindex(); table.read_where(query)",
+        "pytables_indexed_where",
+    ),
     "indexed": ("table.cols.pressure.create_csindex(); table.read_where(query)", "pytables_indexed_where"),
     "iterrows": ("[r for r in table.iterrows() if 20 <= r['pressure'] < 50]", ""),
     "duckdb": ("duckdb.sql(\"SELECT * FROM 'f.parquet' WHERE ...\")", "duckdb_parquet_query"),
@@ -77,6 +82,8 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
     timings = max(tables, key=lambda t: t["rows"].max())
     if "order" not in timings:
         timings = timings.assign(order="sorted")
+    shares = timings[timings["selectivity"].notna()] if "selectivity" in timings else timings.iloc[:0]
+    timings = configured(timings)
     sorted_rows = timings[timings["order"] == "sorted"]
     pytables = sorted_rows[sorted_rows["format"].isin(["pytables", "npy", "raw"])].set_index(
         ["step", "method"]
@@ -114,8 +121,31 @@ def headline(tables: Sequence[pd.DataFrame], threads: int) -> list[Headline]:
                             row, method, label, f"{figure} ({where}, {order} rows)", nrows, threads
                         )
                     )
+    rows += share_headlines(with_settings(shares), nrows, threads)
     host = timings["host"].dropna().astype(str) if "host" in timings else pd.Series(dtype=str)
     return [dataclasses.replace(row, host=host.iloc[0]) for row in rows] if len(host) else rows
+
+
+# The methods timed on the shares of the rows (`particles.queries`) a user picks among
+SHARE_LABELS = {
+    "read_where": "read_where",
+    "indexed_read_where": "indexed read_where",
+    **{engine.name: engine.headline for entry in FORMATS.values() for engine in entry.engines},
+}
+
+
+def share_headlines(shares: pd.DataFrame, nrows: int, threads: int) -> list[Headline]:
+    """The shares of the rows asked beside the configured query: per order and share,
+    every store's method (NumPy in memory is no store: timed, not a candidate)."""
+    rows = []
+    for _, row in shares.iterrows():
+        label = SHARE_LABELS.get(row["method"])
+        if label is None:
+            continue
+        share = f"{100 * float(row['selectivity']):g} % of the rows"
+        figure = f"{label} query ({nrows:,} rows, {row['order']} rows, {share})"
+        rows.append(query_headline(row, row["method"], label, figure, nrows, threads))
+    return rows
 
 
 def query_headline(

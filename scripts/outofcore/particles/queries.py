@@ -38,7 +38,7 @@ QUERY_COLUMNS = ["name", "idnumber", "pressure", "energy"]
 # on one thread, 77 ms on two, with two-thread samples up to 3x slower). pandas' query
 # evaluates whole columns at once and keeps the job's threads.
 SCAN_THREADS = 1
-SCAN_METHODS = {"where", "read_where", "indexed", "hdfstore"}
+SCAN_METHODS = {"where", "read_where", "indexed", "indexed_read_where", "hdfstore"}
 NUMEXPR_METHODS = SCAN_METHODS | {"pandas", "pandas_bytes"}  # numexpr runs their condition
 
 
@@ -164,16 +164,23 @@ def create_indexes(table: tables.Table, names: list[str]) -> None:
         table.cols._f_col(name).create_csindex()
 
 
+def indexed_path(path: Path, scratch: Path) -> Path:
+    """Where `indexed_copy` puts the indexed copy of the table at `path`."""
+    return scratch / f"{path.stem}.indexed.h5"
+
+
 @contextmanager
-def indexed_copy(path: Path, scratch: Path, threads: int) -> Iterator[tables.File]:
-    """A copy of the table file to index (the output table stays as the tutorial built it)."""
-    copy = scratch / "indexed.h5"
+def indexed_copy(path: Path, scratch: Path, threads: int, keep: bool = False) -> Iterator[tables.File]:
+    """A copy of the table file to index (the output table stays as the tutorial built it);
+    deleted afterwards unless `keep` (the scratch directory goes at the job's end)."""
+    copy = indexed_path(path, scratch)
     shutil.copyfile(path, copy)
     try:
         with open_table(copy, "a", threads, chunk_cache=True) as h5:
             yield h5
     finally:
-        copy.unlink(missing_ok=True)
+        if not keep:
+            copy.unlink(missing_ok=True)
 
 
 # -- the result ------------------------------------------------------------------------

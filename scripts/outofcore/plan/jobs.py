@@ -1,7 +1,8 @@
 """The jobs a stage fans out to, computed from the config by the Snakemake process."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from outofcore.plan import table_formats
 
@@ -36,6 +37,13 @@ def fixed_threads(threads: Iterable[int | str]) -> list[int]:
 # The particle table in the other stores (particles.formats): file of each, beside table.h5.
 PARTICLE_STORE_FILES = table_formats.FILES
 particle_store_outputs = table_formats.outputs
+
+
+def particle_shares(particles: Mapping[str, Any], rows: int) -> list[float]:
+    """The shares of the rows (`particles.queries`) the job of `rows` asks: the largest
+    table's only, the one the decision reads (on the small ones each would time call
+    overheads and lengthen the run)."""
+    return list(particles["queries"]) if rows == max(particles["rows"]) else []
 
 
 def one_of(values: Iterable[object]) -> str:

@@ -50,11 +50,12 @@ def particles_disk_mb(rows: int) -> int:
 
 def blosc_sweep_mem_mb(sizes: Sequence[int], method: str) -> int:
     """Every size at once (they are timed in the same rounds): pack_array holds each
-    array, its pickle, the unpacked bytes and two unpacked arrays; the safe methods each
+    array, its pickle, the unpacked bytes and two unpacked arrays, and the unpacked array
+    of its job's pack_tensor (whose frame is compressed); the safe methods each
     array, its reused output and one compressed buffer; the memcpy, before them, its
     source and target, at least 256 MB each (to leave the CPU caches)."""
     total_mb = 8 * sum(sizes) / MiB
-    arrays = 5 if method == "pack_array" else 3
+    arrays = 6 if method == "pack_array" else 3
     return int(300 + max(arrays * total_mb, 2 * max(8 * max(sizes) / MiB, 256)))
 
 

@@ -34,13 +34,15 @@ class Table:
     values: tuple[str, ...]  # median seconds compared
     optional: tuple[str, ...] = ()  # more key columns, where both runs' tables have them
     beside: tuple[str, ...] = ()  # the points measured beside each other (a ratio's group)
+    # key columns a table from before them lacks: its run measured only their empty rows
+    added: tuple[str, ...] = ()
 
 
 TABLES = (
     Table("blosc/sweep.csv", ("method", "codec", "threads", "size", "operation"), "size", ("seconds",),
           ("data", "filters"), ("size", "operation", "threads", "data")),
-    Table("particles/*/timings.csv", ("step", "method", "rows"), "rows", ("seconds",), ("order", "format"),
-          ("rows", "step", "order")),
+    Table("particles/*/timings.csv", ("step", "method", "rows"), "rows", ("seconds",),
+          ("order", "format", "selectivity"), ("rows", "step", "order", "selectivity"), ("selectivity",)),
     Table("hugearray/summary.csv", ("backend", "size_mb"), "rows", ("write_seconds", "reduce_seconds"),
           ("engine", "data"), ("size_mb", "data")),
 )  # fmt: skip
@@ -79,6 +81,9 @@ def matched_points(a: Path, b: Path, stable_only: bool = True, ratios: bool = Fa
         first, second = read_table(a, table), read_table(b, table)
         if first.empty or second.empty:
             continue
+        for column in table.added:  # one run without the column: compare the rows it has
+            if (column in first) != (column in second):
+                first, second = (f[f[column].isna()] if column in f else f for f in (first, second))
         if ratios:
             first, second = within_run(first, table), within_run(second, table)
         key = [*table.key, *(c for c in table.optional if c in first and c in second)]

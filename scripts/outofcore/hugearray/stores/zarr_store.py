@@ -5,13 +5,18 @@ A blosc codec compresses the chunks: zarr's `BloscCodec` is c-blosc 1 (numcodecs
 configured ``blosc2:<codec>`` is stored as ``blosc:<codec>`` with byte shuffle, level 5;
 ``zlib`` is stored as gzip. Chunks have the shape of the HDF5 backends' chunks.
 
-Two settings (docs/tuning.md), the same codec in both, so both compress alike:
-- ``default``: `zarr.create_array` with zarr's defaults but the codec: no shards (a
-  file per chunk, unless ``hugearray.zarr.shards``), zarr's own concurrency settings;
-- ``tuned``: as zarr's performance guide advises for many small chunks, one shard per
-  block holding its chunks (each block written is whole shards, so no shard is ever
-  read back and rewritten), and its thread pool and `async.concurrency` set to the
-  job's threads.
+Two settings (docs/tuning.md), the same codec and chunks in both, so both compress alike:
+- ``default``: `zarr.create_array` with zarr's defaults but the codec and chunks: no
+  shards (a file per chunk, unless ``hugearray.zarr.shards``), zarr's own concurrency;
+- ``tuned``: as zarr's performance guide advises for this layout. Chunks are whole rows
+  of at least 1 MB (the guide's floor) in both rows; the guide advises shards "if you
+  have large arrays but need small chunks", so chunks below 1 MB go in one shard per
+  block (each block written is whole shards: no shard is read back and rewritten),
+  larger ones stay a file each: zarr-python reads a whole shard into a buffer of its own
+  and copies it into the reader's array, which made the reduce 0.6x the unsharded one
+  here. Every chunk holds data, so zarr's emptiness check is skipped
+  (`write_empty_chunks=True`, as the guide advises for such data). Zarr's concurrency
+  stays its own: lowered to the job's threads, the cold reduce ran 0.88x.
 """
 
 from pathlib import Path
@@ -45,25 +50,26 @@ def zarr_compressors(stored: str) -> Any:
     return GzipCodec(level=CLEVEL) if library == "gzip" else None
 
 
-# zarr's own settings, as the library ships them (set back for a default job)
+# zarr's own settings, as the library ships them (set back before every job: both rows
+# run with them, so one job's settings never leak into the next)
 ZARR_DEFAULTS = {key: zarr.config.get(key) for key in ("threading.max_workers", "async.concurrency")}
+SMALL_CHUNK_BYTES = 10**6  # zarr's guide: chunks of at least 1 MB; smaller ones go in shards
 
 
 def use_threads(spec: StoreSpec) -> None:
-    """Tuned: zarr decompresses on a thread pool: give it the job's threads, and as many
-    chunks in flight per read (its default, 10, let the decoded chunks in flight, and so
-    the peak RSS, vary from run to run by tens of MiB). Default: zarr's own settings."""
-    if spec.setting == "default":
-        zarr.config.set(ZARR_DEFAULTS)
-    else:
-        zarr.config.set({"threading.max_workers": spec.threads, "async.concurrency": spec.threads})
+    """zarr's own concurrency and thread pool, in both rows (docs/tuning.md: lowering them
+    to the job's threads slowed the tuned cold reduce)."""
+    zarr.config.set(ZARR_DEFAULTS)
 
 
 def zarr_shards(spec: StoreSpec) -> tuple[int, int] | None:
-    """One shard per block when tuned (or configured so), else none."""
-    if spec.setting == "default" and not spec.zarr_shards:
-        return None
-    return (spec.layout.block_rows, spec.layout.columns)
+    """One shard per block when configured (`hugearray.zarr.shards`), or when tuned and the
+    chunks are small (below SMALL_CHUNK_BYTES); else none."""
+    layout = spec.layout
+    small = layout.chunk_rows * layout.columns * 8 < SMALL_CHUNK_BYTES
+    if spec.zarr_shards or (spec.setting == "tuned" and small):
+        return (layout.block_rows, layout.columns)
+    return None
 
 
 class ZarrWriter:
@@ -79,6 +85,7 @@ class ZarrWriter:
             shards=zarr_shards(spec),
             dtype=np.float64,
             compressors=zarr_compressors(spec.compression),
+            config={"write_empty_chunks": spec.setting == "tuned"},  # tuned: every chunk holds data
         )
         self.written = 0
 
