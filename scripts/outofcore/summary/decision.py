@@ -22,7 +22,7 @@ import re
 
 import pandas as pd
 
-from outofcore.summary.table import STABLE_SPREAD, summarize
+from outofcore.summary.table import ABOVE, STABLE_SPREAD, summarize
 
 DECISION_COLUMNS = [  # the first seven as before, then what the decision adds
     "job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial", "setting",
@@ -140,6 +140,12 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
         vs_tutorial, tutorial = _tutorial_value(table, group, best)
         same = defaults[defaults["method"] == best["method"]]
         spread = float(best["spread"])
+        above = group[(group["bound"] == "yes") & (group["fraction_of_limit"] > ABOVE)]
+        flags = [best["flags"]] + [  # never hidden: a figure of this question above its bound
+            f"{m} ABOVE ITS BOUND ({f:.2f}x {lim}): the bound is wrong"
+            for m, f, lim in above[["method", "fraction_of_limit", "limit"]].itertuples(index=False)
+            if m != best["method"]
+        ]
         rows.append(
             {
                 "job": best["job"],
@@ -166,7 +172,7 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
                 "vs_tutorial": vs_tutorial,
                 "tutorial": tutorial,
                 "vs_default": float(best["value"]) / float(same["value"].iloc[0]) if len(same) else math.nan,
-                "flags": best["flags"],
+                "flags": "; ".join(f for f in flags if f),
                 "stage": best["stage"],
             }
         )
@@ -177,7 +183,7 @@ def sureness(rows: pd.DataFrame) -> str:
     """How sure a job's picks are, in words."""
     spreads = rows["spread"].dropna()
     parts = []
-    if (rows["bound"] == "yes").any() and (rows["fraction_of_limit"] > 1.05).any():
+    if rows["flags"].fillna("").str.contains("ABOVE ITS BOUND").any():
         parts.append("a figure above its bound: see flags")
     if spreads.empty:
         parts.append("timed once (spread unknown)")
