@@ -76,7 +76,8 @@ def test_every_method_agrees_and_a_wrong_count_fails(tmp_path):
         mine = frame[frame["selectivity"] == question.fraction]
         assert set(mine["method"]) == methods
         assert (mine["matches"] == question.matches).all() and (mine["condition"] == question.condition).all()
-    assert (frame["order"] == "shuffled").all() and set(frame["setting"]) == {"tuned", "default"}
+    assert (frame["order"] == "shuffled").all() and set(frame["setting"]) == {"tuned", "default", "pipeline"}
+    assert set(frame.loc[frame["method"] == "read_where", "setting"]) == {"pipeline"}  # 1-thread numexpr
     assert frame.loc[frame["method"] == "numpy", "setting"].tolist() == ["default", "default"]  # no store
     with open_table(indexed) as h5:
         assert h5.get_node(TABLE_PATH).cols.pressure.is_indexed

@@ -190,3 +190,15 @@ def test_the_decision_page_shows_the_columns_a_reader_needs_and_keeps_every_colu
     assert f"all {len(what.DECISION_COLUMNS)} columns" in everything and "value_low" in everything
     assert pd.read_csv(tmp_path / "d.csv").columns.tolist() == what.DECISION_COLUMNS  # the CSV complete
     assert pd.read_csv(tmp_path / "d.csv").loc[0, "value"] == 4.123456  # raw values
+
+
+def test_the_fill_bound_is_the_page_cache_writes_fastest_sample_as_every_limit():
+    """A writeback stall in the bound's median made np.save 1.20x its bound at 10^6 rows."""
+    frame = timings(1000, 4e7, full=True)
+    bound = frame[frame["method"] == "limit"].assign(method="page_cache", format="raw", rows_per_s=1e8,
+                                                     seconds=1000 / 1e8, seconds_min=1000 / 2e8)  # fmt: skip
+    rows = headline_frame(particle_figures.headline([pd.concat([frame, bound])], threads=2))
+    table = summary_table.summarize(LIMITS, rows).set_index("figure")
+    fills = table[table.index.str.startswith("table fill")]
+    assert fills["limit_value"].tolist() == pytest.approx([2e8 * 36 / 1e9] * len(fills))  # not the median
+    assert table.loc["np.save of the same array (1,000 rows)", "fraction_of_limit"] == pytest.approx(0.4)
