@@ -35,7 +35,7 @@ CSV_COLUMNS = [
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
     "write_spread", "reduce_spread", "spread", "stable", "others_busy", "data", "host", "missing",
     "setting", "memory_cap_mb", "cap", "needed_mb", "workers", "worker_nodes", "worker_peak_rss_mb",
-    "cluster_start_seconds",
+    "cluster_start_seconds", "worker_threads",
 ]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and
