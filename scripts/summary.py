@@ -21,7 +21,8 @@ DECISION_INTRO = (
     "sample, the spread of its samples, the methods tied with it (samples overlapping: among "
     "ties no winner), its size (file bytes or compression ratio), its fraction of the named limit "
     "(bound yes: a true ceiling; reference: a comparison only) and how many times faster it is "
-    "than the tutorial's way. Click a header to sort. One run on one machine: read the ratios "
+    "than the tutorial's way. The table shows the columns a reader needs, every column of "
+    "decision.csv under it (all columns). Click a header to sort. One run on one machine: read the ratios "
     "rather than the digits."
 )
 UNITS = {

@@ -22,6 +22,7 @@ import re
 
 import pandas as pd
 
+from outofcore.core.report_tables import byte_count
 from outofcore.summary.table import ABOVE, STABLE_SPREAD, summarize
 
 DECISION_COLUMNS = [  # the first seven as before, then what the decision adds
@@ -55,12 +56,8 @@ def sample_range(row: pd.Series) -> tuple[float, float]:
 
 
 def human_bytes(count: float) -> str:
-    if not math.isfinite(count):
-        return ""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:.3g} {unit}"
-    return f"{count:.0f} bytes"
+    """Bytes as the report's tables show them (kB, MB, GB, 3 significant digits)."""
+    return byte_count(count) if math.isfinite(count) else ""
 
 
 def size_text(ratio: float, file_bytes: float) -> str:
