@@ -12,6 +12,7 @@ from outofcore.core.report_tables import write_table
 from outofcore.summary.decision import decide, decision_page_extra, verdict_rst
 from outofcore.summary.headline import read_headlines
 from outofcore.summary.table import above_bound, plot_fractions, summarize
+from outofcore.summary.views import decision_view, summary_view
 
 DECISION_INTRO = (
     "One row per job, question and data this run measured: the pick (the fastest of the "
@@ -20,7 +21,8 @@ DECISION_INTRO = (
     "sample, the spread of its samples, the methods tied with it (samples overlapping: among "
     "ties no winner), its size (file bytes or compression ratio), its fraction of the named limit "
     "(bound yes: a true ceiling; reference: a comparison only) and how many times faster it is "
-    "than the tutorial's way. Click a header to sort. One run on one machine: read the ratios "
+    "than the tutorial's way. The table shows the columns a reader needs, every column of "
+    "decision.csv under it (all columns). Click a header to sort. One run on one machine: read the ratios "
     "rather than the digits."
 )
 UNITS = {
@@ -45,13 +47,14 @@ def main(smk: Any) -> None:
         )  # fmt: skip
     for row in summary[summary["flags"] != ""].itertuples(index=False):
         log.warning("%s: %s: %s", row.stage, row.figure, row.flags)
-    write_table(summary, smk.output.csv, smk.output.html, "Headline figures beside the machine's limits")
+    write_table(summary, smk.output.csv, smk.output.html, "Headline figures beside the machine's limits",
+                main=summary_view(summary))  # fmt: skip
     save_figure(plot_fractions(summary), smk.output.png)
     decision = decide(limits, headlines, nodes)
     log.info("what to use:\n%s", decision.to_string(index=False))
     recipes = {Path(path).stem: Path(path).read_text(encoding="utf-8") for path in smk.input.recipes}
     write_table(decision, smk.output.decision_csv, smk.output.decision_html, "What to use", DECISION_INTRO,
-                UNITS, decision_page_extra(decision, recipes))  # fmt: skip
+                UNITS, decision_page_extra(decision, recipes), decision_view(decision))  # fmt: skip
     with atomic_output(smk.output.verdict) as tmp:
         tmp.write_text(verdict_rst(decision), encoding="utf-8")
 

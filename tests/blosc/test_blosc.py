@@ -21,6 +21,7 @@ from outofcore.blosc import rows as blosc_rows
 from outofcore.blosc import tuned as blosc_tuned
 from outofcore.core import contention
 from outofcore.core.files import save_figure, write_csv
+from outofcore.core.readable import MIN_TEXT_PX, readable, smallest_text_px
 from outofcore.limits import memory as bandwidth
 from outofcore.plan import jobs, sizing
 from outofcore.plan.jobs import blosc_combinations
@@ -530,3 +531,21 @@ def test_l2_cache_size_read_from_sysfs_when_sysconf_is_silent(tmp_path, monkeypa
     (tmp_path / "size").write_text("512K\n")
     assert blosc_tuned.l2_cache_bytes(tmp_path / "size") == 512 * 1024
     assert blosc_tuned.l2_cache_bytes(tmp_path / "missing") == blosc_tuned.FALLBACK_L2
+
+
+def overlaps(first, second) -> bool:
+    return first.overlaps(second) and first.width > 0 and second.width > 0
+
+
+def test_throughput_legend_stays_clear_of_the_title_at_the_size_the_report_shows(sweep_table):
+    fig = readable(blosc_figures.throughput(sweep_table))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (legend,) = fig.legends
+    title = fig._suptitle.get_window_extent(renderer)
+    box = legend.get_window_extent(renderer)
+    assert not overlaps(box, title), (box, title)
+    for ax in fig.axes:  # nor over a panel's title or its data
+        assert not overlaps(box, ax.title.get_window_extent(renderer))
+        assert not overlaps(box, ax.get_window_extent(renderer))
+    assert smallest_text_px(fig) >= MIN_TEXT_PX - 0.01

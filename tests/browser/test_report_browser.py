@@ -13,6 +13,7 @@ import pytest
 from chromium import BrowserError, Chromium, find_binary
 
 from conftest import REPO
+from outofcore.core.readable import REPORT_WIDTH_PX
 
 CANNOT_RUN = 3
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
@@ -28,7 +29,8 @@ VIEW_BUTTONS = "Array.from(document.querySelectorAll('nav table a[iconname=eye][
 SHOWN = """(() => {
   const img = document.querySelector('#app img:not(nav img)');
   const frame = document.querySelector('#app iframe');
-  if (img) return {kind: 'img', ok: img.complete && img.naturalWidth > 0, src: img.src.slice(0, 40)};
+  if (img) return {kind: 'img', ok: img.complete && img.naturalWidth > 0, src: img.src.slice(0, 40),
+                   shown: img.clientWidth, natural: img.naturalWidth};
   if (frame) return {kind: 'html', ok: true, src: frame.src.slice(0, 40)};
   return {kind: 'none'};
 })()"""
@@ -87,6 +89,17 @@ def frame_has_table(browser: Chromium) -> int:
     return cells
 
 
+def frame_overflow(browser: Chromium) -> int:
+    """How many pixels the widest HTML page shown in the report's iframe scrolls sideways."""
+    widest = 0
+    for frame in browser.child_frames():
+        context = browser.frame_context(frame["id"])
+        page = "document.documentElement"
+        scroll = browser.evaluate(f"{page}.scrollWidth - {page}.clientWidth", context)
+        widest = max(widest, scroll or 0)
+    return widest
+
+
 def show(browser: Chromium, report: Path, category: str, subcategory: str | None) -> int:
     """Open a category (and subcategory) from the menu; the number of items to view."""
     open_report(browser, report)
@@ -120,9 +133,13 @@ def test_report_opens_offline_without_errors_and_everything_shows(browser, tiny_
                 assert result["kind"] in shown, f"{category} item {index} shows nothing"
                 if result["kind"] == "img":
                     browser.wait_for(lambda: browser.evaluate(SHOWN)["ok"], f"image {result['src']} to load")
+                    result = browser.evaluate(SHOWN)
+                    # the pane shows a figure at least as wide as its text was sized for
+                    assert result["shown"] >= min(result["natural"], REPORT_WIDTH_PX) - 2, result
                 shown[result["kind"]] += 1
                 if result["kind"] == "html":
                     browser.wait_for(lambda: frame_has_table(browser) > 0, f"a table in {category}")
+                    assert frame_overflow(browser) <= 1, f"a table in {category} scrolls sideways"
                     tables += 1
     assert shown["img"] >= 5 and tables >= 5, shown
     outside = [url for url in browser.requests() if not url.startswith(LOCAL_SCHEMES)]

@@ -18,7 +18,11 @@ from test_slurm import CANNOT_RUN, CLUSTER_SCRIPT, LOCK, running, skip_or_fail, 
 
 from conftest import load_config
 from outofcore.hugearray.dask_cluster import reduce_distributed, running_cluster
+from outofcore.hugearray.figures import headline, load_measurements
 from outofcore.hugearray.job import HugeArrayJob, write_array
+from outofcore.limits.machine import this_machine
+from outofcore.summary.headline import headline_frame
+from outofcore.summary.table import summarize
 
 # one worker per node: exclusive jobs (two 1-core jobs would share a node otherwise)
 SLURM_WORKERS = {"kind": "slurm", "workers": 2, "threads_per_worker": 1, "memory_per_worker_mb": 1024,
@@ -63,14 +67,27 @@ def test_workflow_reduces_one_array_on_two_slurm_nodes(two_nodes, workflow_runne
     tiny = load_config("hugearray_tiny.yaml")["hugearray"]
     stage = {**tiny, "sizes_mb": [2], "backends": ["h5py"], "engines": ["dask_distributed"]}
     config = {"limits": LIMITS, "hugearray": {**stage, "cluster": SLURM_WORKERS}}
-    workflow_runner(config, "hugearray_plots")
-    out = workflow_runner.workdir / "results" / "hugearray"
-    row = pd.read_csv(out / "2" / "uniform_int16" / "dask_distributed" / "h5py.csv").iloc[0]
-    assert row["check"] == "ok" and row["workers"] == 2
+    job = Path("results/hugearray/2/uniform_int16/dask_distributed/h5py")
+    workflow_runner(config, f"{job}.csv")  # the job alone: its plots are drawn by other tests' runs
+    out, root = workflow_runner.workdir / job, workflow_runner.workdir / "results"
+    row = pd.read_csv(f"{out}.csv").iloc[0]
+    assert row["check"] == "ok" and row["workers"] == 2 and row["worker_threads"] == "1;1"
     assert sorted(row["worker_nodes"].split(";")) == ["n1", "n2"]  # SLURM's node names: both nodes
     assert all(0 < float(mb) < 1024 for mb in row["worker_peak_rss_mb"].split(";"))
-    headline = pd.read_csv(out / "headline.csv")
-    assert headline["note"].str.contains("2 workers on 2 node\\(s\\) \\(n1, n2\\)").any()
+    # each node measured on it (n1 and n2 are not the limits job's node), both one machine: this one
+    nodes = pd.read_csv(f"{out}.node_limits.csv", dtype={"host": str})
+    machines = nodes[nodes["name"] == "machine"].set_index("host")["value"].to_dict()
+    assert machines == {"n1": this_machine(), "n2": this_machine()}
+    assert {"copy_2t", "cold_read", "warm_read"} <= set(nodes.loc[nodes["host"] == "n1", "name"])
+    (reduce,) = [
+        h for h in headline(load_measurements([f"{out}.csv"]), 2, True) if h.figure.startswith("out")
+    ]
+    assert reduce.note.startswith("2 workers on 2 node(s) (n1, n2)")
+    summary = summarize(pd.read_csv(root / "limits.csv"), headline_frame([reduce]), nodes).iloc[0]
+    # the two slurmd share this machine's disk: one disk's read bounds the reduce, not the sum of two
+    assert "one machine: nodes n1, n2 share its disk" in summary["limit"]
+    cached = nodes.loc[nodes["name"] == "cold_read", "how"].str.startswith("CACHED").any()
+    assert summary["bound"] == ("reference" if cached else "yes")  # a cache's read is no bound
 
 
 def test_a_worker_killed_mid_reduce_on_slurm_gives_the_exact_answer_or_fails(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from outofcore.core.files import OutputWriteError, atomic_output, partial_name
+from outofcore.core.files import OutputWriteError, atomic_output, partial_name, save_figure
 
 
 def test_success_renames_into_place(tmp_path):
@@ -97,3 +97,22 @@ def test_stale_partial_directory_is_removed_before_a_file_output_too(tmp_path):
     with atomic_output(target) as tmp:
         tmp.write_text("ok")
     assert not stale.exists() and target.read_text() == "ok"
+
+
+def test_saved_figures_have_text_readable_at_the_width_the_report_shows_them(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from outofcore.core.readable import DPI, MIN_TEXT_PX, REPORT_WIDTH_PX, shown_px, smallest_text_px
+
+    fig, ax = plt.subplots(figsize=(14, 5))  # 1,680 pixels: the report shows it scaled down
+    ax.plot([1, 10], [1, 10], label="a line")
+    ax.set_xscale("log")
+    ax.legend(fontsize=7)
+    ax.set_title("title", fontsize=8)
+    assert shown_px(fig, 8) < 8  # 8-point text shown under 8 pixels
+    save_figure(fig, tmp_path / "f.png")
+    assert smallest_text_px(fig) >= MIN_TEXT_PX - 0.01  # ticks drawn at save time too
+    assert shown_px(fig, 1.0) == pytest.approx(DPI / 72 * REPORT_WIDTH_PX / (14 * DPI))
+    small, _ = plt.subplots(figsize=(5, 3))  # narrower than the pane: shown at full size
+    assert shown_px(small, 10) == pytest.approx(10 * DPI / 72)
+    plt.close(small)

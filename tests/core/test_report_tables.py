@@ -35,3 +35,23 @@ def test_html_page_has_units_in_headers_and_embeds_the_csv(tmp_path):
     assert base64.b64decode(link.group(1)).decode() == (tmp_path / "t.csv").read_text()
     assert pd.read_csv(tmp_path / "t.csv")["seconds"].tolist() == [0.01234, 7.9]  # full precision
     assert table_html(frame, "Timings") == table_html(frame, "Timings")  # same bytes each run
+
+
+def test_a_wide_table_shows_the_columns_a_reader_needs_and_every_column_behind_a_click(tmp_path):
+    columns = {f"c{i}": [float(i) + 0.123456] for i in range(17)}
+    frame = pd.DataFrame({"step": ["fill"], "method": ["row"], **columns, "seconds": [0.5]})
+    write_table(frame, tmp_path / "timings.csv", tmp_path / "timings.html", "Timings")
+    page = (tmp_path / "timings.html").read_text()
+    first, everything = page.split('<details class="all">')
+    heads = [h.split("<")[0] for h in first.split('class="col_heading level0')[1:]]
+    assert [h.split(">")[-1] for h in heads] == [
+        "step",
+        "method",
+        "seconds [s]",
+    ]  # MAIN_COLUMNS of timings.csv
+    assert "all 20 columns" in everything and ">16.1<" in everything
+    assert pd.read_csv(tmp_path / "timings.csv").columns.tolist() == list(frame.columns)  # the CSV complete
+    narrow = frame[["step", "method", "seconds"]]
+    assert "<details" not in table_html(narrow, "Timings")  # a narrow table as it is
+    chosen = table_html(frame, "T", main=["c3", "step"])
+    assert chosen.split('<details class="all">')[0].count('class="col_heading level0') == 2

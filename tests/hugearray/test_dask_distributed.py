@@ -15,6 +15,7 @@ import pytest
 from conftest import load_config
 from outofcore.hugearray.cluster_bench import rss_growth, worker_counts
 from outofcore.hugearray.dask_cluster import ClusterSpec, make_cluster, pieces_in, running_cluster
+from outofcore.hugearray.figures import headline, load_measurements
 from outofcore.hugearray.job import HugeArrayJob, reduce_array, run, write_array
 from outofcore.hugearray.node_probe import NodeProbe, probe_nodes, probe_plan
 from outofcore.hugearray.stores.reading import PieceReader
@@ -131,23 +132,22 @@ def test_workflow_runs_the_engine_on_a_local_cluster(workflow_runner):
     config = {"limits": {"memcpy_mb": 16, "disk_mb": 8, "repeats": 1},  # the limits job: brief
               "hugearray": {**tiny, "sizes_mb": [2], "backends": ["h5py"], "engines": ["dask_distributed"],
                             "cluster": {"kind": "local", "workers": 2}}}  # fmt: skip
-    workflow_runner(config, "hugearray_plots")
-    out = workflow_runner.workdir / "results" / "hugearray"
-    row = pd.read_csv(out / "2" / "uniform_int16" / "dask_distributed" / "h5py.csv").iloc[0]
+    job = Path("results/hugearray/2/uniform_int16/dask_distributed/h5py")
+    workflow_runner(config, f"{job}.csv")  # the job alone: its plots are drawn by other tests' runs
+    out = workflow_runner.workdir / job
+    row = pd.read_csv(f"{out}.csv").iloc[0]
     assert row["check"] == "ok" and row["engine"] == "dask_distributed"
     assert row["workers"] == 2 and row["worker_nodes"].split(";") == [socket.gethostname()] * 2
     assert all(0 < float(mb) < 1024 for mb in row["worker_peak_rss_mb"].split(";"))
-    assert row["cluster_start_seconds"] > 0
-    note = pd.read_csv(out / "headline.csv").query("method == 'h5py + dask_distributed'")["note"].iloc[0]
-    assert (
-        note.startswith(f"2 workers on 1 node(s) ({socket.gethostname()})")
-        and "limits of those nodes" in note
-    )
-    assert row["worker_threads"] == "1;1"
-    nodes = pd.read_csv(out / "2" / "uniform_int16" / "dask_distributed" / "h5py.node_limits.csv")
-    assert nodes.empty  # the workers ran on the node the limits job measured: nothing to probe
-    naive = pd.read_csv(out / "memory_cap.csv").query("engine == 'naive'")  # rides on the same job
-    assert naive[["backend", "check"]].values.tolist() == [["h5py", "ok"]]
+    assert row["cluster_start_seconds"] > 0 and row["worker_threads"] == "1;1"
+    assert pd.read_csv(f"{out}.node_limits.csv").empty  # the workers' node is the limits job's: measured
+    (reduce,) = [
+        h for h in headline(load_measurements([f"{out}.csv"]), 2, True) if h.figure.startswith("out")
+    ]
+    assert reduce.note.startswith(f"2 workers on 1 node(s) ({socket.gethostname()})")
+    assert reduce.nodes == f"{socket.gethostname()}:2"  # the summary bounds it by this node's limits
+    naive = pd.read_csv(f"{out}.naive.csv")  # rides on the same job
+    assert naive[["backend", "engine", "check"]].values.tolist() == [["h5py", "naive", "ok"]]
     log = workflow_runner.workdir / "logs" / "hugearray_2_uniform_int16_dask_distributed_h5py.log"
     assert "workers up in" in log.read_text()
 

@@ -35,7 +35,7 @@ CSV_COLUMNS = [
     "write_seconds", "write_gbps", "reduce_seconds", "reduce_gbps", "peak_rss_mb", "check",
     "write_spread", "reduce_spread", "spread", "stable", "others_busy", "data", "host", "missing",
     "setting", "memory_cap_mb", "cap", "needed_mb", "workers", "worker_nodes", "worker_peak_rss_mb",
-    "cluster_start_seconds",
+    "cluster_start_seconds", "worker_threads",
 ]  # fmt: skip
 
 # (backend, compression, direct_chunks): every backend, both HDF5 write/read paths, and
@@ -359,3 +359,62 @@ def test_a_store_asked_for_by_name_is_removed_too(workflow_runner):
     out = workflow_runner.workdir / "results" / "hugearray" / "2" / "uniform_int16" / "threads"
     assert (out / "memmap.csv").exists() and not (out / "memmap.npy").exists()
     assert "memmap.npy: temporary" in proc.stderr
+
+
+def measured_frame(tmp_path) -> pd.DataFrame:
+    """Two sizes of tables (3x compressed) and memmap (stored raw), as the jobs write them."""
+    paths = []
+    for size in (2, 4):
+        rows = size * 2**20 // 24
+        for backend, stored in (("tables", 3.0), ("memmap", 1.0)):
+            path = tmp_path / f"{size}-{backend}.csv"
+            nbytes = rows * 3 * 8
+            hugearray.write_measurement(
+                hugearray.Measurement(backend, "threads", size, rows, 3, "x", int(nbytes / stored), 1.0, 0.5,
+                                      1.0, 0.9, 50, "ok", data="uniform_int16"), path)  # fmt: skip
+            paths.append(path)
+    return hugearray_figures.load_measurements(paths)
+
+
+def test_throughput_plot_draws_every_limit_the_summary_divides_by(tmp_path):
+    from outofcore.core.readable import MIN_TEXT_PX, readable, smallest_text_px
+    from outofcore.summary.headline import headline_frame
+    from outofcore.summary.table import summarize
+
+    frame = measured_frame(tmp_path)
+    limits = pd.DataFrame(
+        [("durable_write", 1.0, "GB/s", "fsync"), ("cold_read", 2.0, "GB/s", "device"),
+         ("copy_1t", 4.0, "GB/s", "copy"), ("copy_2t", 5.0, "GB/s", "copy")],
+        columns=["name", "value", "unit", "how"],
+    )  # fmt: skip
+    lines = hugearray_figures.limit_lines(frame, 2, True, limits)
+    fig = readable(hugearray_figures.plot_throughput(frame, True, lines))
+    summary = summarize(limits, headline_frame(hugearray_figures.headline(frame, 2, True)))
+    drawn = {}
+    for ax, step in zip(fig.axes, ("write", "reduce"), strict=True):
+        for line in ax.get_lines():
+            if len(set(line.get_ydata())) == 1 and "GB/s" in line.get_label():  # a horizontal limit
+                drawn[(step, line.get_ydata()[0])] = line.get_label().replace("\n", " ")
+    expected = {
+        ("write", 3.0): "min(durable write (fsync) x 3.00, memory copy, 2 threads (copy_2t)) = 3 GB/s: "
+        "tables",
+        ("write", 1.0): "durable write (fsync) = 1 GB/s: memmap",
+        ("reduce", 5.0): "min(cold read (device) x 3.00, memory copy, 2 threads (copy_2t)) = 5 GB/s: tables",
+        ("reduce", 2.0): "cold read (device) = 2 GB/s: memmap",
+    }
+    assert drawn == expected
+    # the same names and values as the summary's rows
+    assert {(r.limit, r.limit_value) for r in summary.itertuples()} == {
+        (label.split(" = ")[0], value) for (_, value), label in expected.items()
+    }
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    stores, named = fig.legends  # the stores; each limit, named under the panels
+    assert [t.get_text() for t in named.get_texts()] == [
+        "write, memmap: 1 GB/s", "write, tables: 3 GB/s (x 3.00)", "reduce, memmap: 2 GB/s",
+        "reduce, tables: 5 GB/s (x 3.00)",
+    ]  # fmt: skip
+    boxes = [fig._suptitle, stores, named, *fig.axes, *(ax.title for ax in fig.axes)]
+    for first, second in itertools.combinations(boxes, 2):
+        assert not first.get_window_extent(renderer).overlaps(second.get_window_extent(renderer))
+    assert smallest_text_px(fig) >= MIN_TEXT_PX - 0.01

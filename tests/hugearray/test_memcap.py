@@ -4,6 +4,7 @@ loads and gives exact statistics; the plan picks one naive job per size."""
 
 import numpy as np
 import pytest
+from test_cgroup import delegated_here
 
 from outofcore.hugearray.data import ColumnStats
 from outofcore.hugearray.memcap import run_naive
@@ -20,6 +21,8 @@ def sparse_npy(path, nbytes: int) -> None:
 
 
 def test_the_whole_array_is_stopped_at_the_cap(tmp_path):
+    if delegated_here():
+        pytest.skip("a cgroup v2 memory.max caps here: the load is killed, not refused (test_cgroup)")
     path = tmp_path / "big.npy"
     sparse_npy(path, 1024 * MiB)
     result = run_naive({"backend": "memmap", "path": str(path), "dataset": "", "nbytes": 1024 * MiB}, 256)

@@ -77,7 +77,8 @@ def test_every_method_agrees_and_a_wrong_count_fails(tmp_path):
         mine = frame[frame["selectivity"] == question.fraction]
         assert set(mine["method"]) == methods | where
         assert (mine["matches"] == question.matches).all() and (mine["condition"] == question.condition).all()
-    assert (frame["order"] == "shuffled").all() and set(frame["setting"]) == {"tuned"}
+    assert (frame["order"] == "shuffled").all() and set(frame["setting"]) == {"tuned", "pipeline"}
+    assert set(frame.loc[frame["method"] == "read_where", "setting"]) == {"pipeline"}  # 1-thread numexpr
     with open_table(indexed) as h5:
         assert h5.get_node(TABLE_PATH).cols.pressure.is_indexed
     wrong = dataclasses.replace(questions[0], stop=questions[0].stop + 1)

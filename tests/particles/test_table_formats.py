@@ -107,7 +107,7 @@ def test_every_writer_and_engine_reaches_the_headline_and_figures():
             assert (engine.headline, entry.output.setting) in methods
             assert engine.name in figures.ENGINES
             assert (entry.name, engine.name, entry.output.setting) in store_figure.QUERIES
-    assert set(headline["setting"]) == {"default", "tuned"}  # every row says how it was set
+    assert set(headline["setting"]) == {"default", "tuned", "pipeline"}  # every row says how it was set
     fig = store_figure.plot_formats(timings, "pressure < 50")
     labels = {tick.get_text() for ax in fig.axes for tick in ax.get_xticklabels()}
     assert {w.label for e in FORMATS.values() for w in e.writers} <= labels

@@ -306,24 +306,17 @@ BAD_CONFIGS = {
 }
 
 
-# Through the real Snakemake CLI: one config per kind of check (every config goes
-# through `check_all`, the function the workflow calls, in test_bad_config_rejected_by_checks).
+# Through the real Snakemake CLI: one config per module of checks, each a Snakemake start
+# of its own (every config goes through `check_all`, the function the workflow calls, in
+# test_bad_config_rejected_by_checks).
 THROUGH_WORKFLOW = [
-    "unknown top-level key",
-    "missing size",
-    "size zero",
-    "seed with a decimal point",
-    "min_time not a number",
-    "dataset name with a parent segment",
-    "dataset name ending in a newline",
-    "duplicate name",
-    "slice past the smallest array",
-    "particle query call",
-    "huge array below one block",
-    "huge array unknown data source",
-    "huge array data file missing",
-    "random_int outside its dtype",
-    "memory copy larger than any machine",
+    "unknown top-level key",  # the schema
+    "dataset name with a parent segment",  # dataset names
+    "slice past the smallest array",  # across keys
+    "particle query call",  # the query's grammar
+    "huge array data file missing",  # data sources and files
+    "random_int outside its dtype",  # generator specs
+    "memory copy larger than any machine",  # the machine's size
 ]
 
 

@@ -50,6 +50,20 @@ def test_distinct_machines_add_up():
     assert row["bound"] == "yes" and "ABOVE" not in row["flags"]
 
 
+def test_a_cache_serving_one_node_of_a_machine_makes_its_bound_a_reference():
+    cached = NODES.copy()
+    cached.loc[(cached["host"] == "n1") & (cached["name"] == "cold_read"), "how"] = (
+        "CACHED (a cache served it)"
+    )
+    distributed = ARRAYS[ARRAYS["size_mb"] == 64].iloc[:1].assign(
+        engine="dask_distributed", worker_nodes="n1;n2", worker_threads="1;1", workers=2,
+        worker_peak_rss_mb="230;231", host="main", reduce_gbps=3.0)  # fmt: skip
+    rows = hugearray_figures.headline(pd.concat([ARRAYS, distributed]), threads=2, cold_read=True)
+    table = summary_table.summarize(MAIN, headline_frame(rows), cached)
+    row = table[table["figure"].str.contains("dask_distributed")].iloc[0]
+    assert row["bound"] == "reference"  # n2's own read is not cached, but it reads the same disk
+
+
 def test_a_node_nobody_measured_makes_a_reference():
     row = summary_of("n1;n9", "1;1", 1.0)
     assert row["bound"] == "reference" and "n9, whose limits nobody measured" in row["flags"]

@@ -152,3 +152,18 @@ def test_other_machines_compare_fractions_and_ratios_never_seconds(tmp_path):
     assert ratios["seconds_a"].tolist() == pytest.approx(ratios["seconds_b"].tolist())
     machine_limits(b, "AMD EPYC")  # one machine: seconds compared first
     assert compare.report(a, b).startswith("0 of 4 stable points with n >= 10000 agree within 15%")
+
+
+def test_a_point_two_particle_jobs_time_is_counted_once_from_the_job_of_its_size(tmp_path):
+    """The 10^6-row job also times the row-by-row fill at 10^5 rows: one point, not two."""
+    fill = {"step": "fill", "method": "row", "rows": 100_000, "order": "sorted", "format": "pytables"}
+    for run, own, other in (("a", 1.0, 5.0), ("b", 1.1, 9.0)):
+        for folder, seconds in (("100000", own), ("1000000", other)):
+            path = tmp_path / run / "particles" / folder
+            path.mkdir(parents=True)
+            row = pd.DataFrame([{**fill, "seconds": seconds, "stable": True}])
+            row.to_csv(path / "timings.csv", index=False)
+    frame = compare.compare_runs(tmp_path / "a", tmp_path / "b")
+    assert len(frame) == 1  # once
+    assert frame.iloc[0][["seconds_a", "seconds_b"]].tolist() == [1.0, 1.1]  # the 10^5-row job's
+    assert compare.compare_runs(tmp_path / "a", tmp_path / "b", ratios=True)["n"].tolist() == [100_000]

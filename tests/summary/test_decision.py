@@ -5,11 +5,13 @@ import math
 import pandas as pd
 import pytest
 
+from outofcore.core.report_tables import write_table
 from outofcore.hugearray import figures as hugearray_figures
 from outofcore.particles import figures as particle_figures
 from outofcore.particles import questions as particle_questions
 from outofcore.summary import decision as what
 from outofcore.summary import table as summary_table
+from outofcore.summary import views
 from outofcore.summary.headline import Headline, headline_frame, in_summary
 from support import ARRAYS, LIMITS, timings
 
@@ -203,3 +205,58 @@ def test_decision_only_rows_stay_out_of_the_summary_and_a_reference_never_reads_
     assert in_summary(rows).tolist() == [True, False]
     decision = what.decide(LIMITS, rows)
     assert decision.iloc[0]["fraction_of_limit"] > 1.05 and "above its bound" not in what.sureness(decision)
+
+
+def test_a_figure_above_its_bound_is_flagged_in_its_decision_row_and_the_verdict():
+    """Not the pick, still never hidden: the row of its question says so."""
+    rows = headline_frame([
+        row("a", 9.0, 8.9, 9.1), row("b", 1.8, 1.7, 1.9, stage="hugearray", limit="cold_read"),
+        row("c", 4.0, 3.9, 4.1, question="query 50 %"),
+    ])  # fmt: skip
+    decision = what.decide(LIMITS, rows).set_index("question")
+    assert decision.loc["query 1 %", "method"] == "a"
+    flags = decision.loc["query 1 %", "flags"]
+    assert "ABOVE ITS BOUND (1.12x)" in flags  # the pick: 9 of warm read's 8
+    assert "b ABOVE ITS BOUND (1.20x cold read (device)): the bound is wrong" in flags  # beside it
+    assert "ABOVE" not in decision.loc["query 50 %", "flags"]
+    (sentence,) = [
+        s for job, s, _ in what.verdict_sentences(decision.reset_index()) if job == "query a table"
+    ]
+    assert "a figure above its bound: see flags" in sentence
+    view = views.decision_view(decision.reset_index())
+    assert view.loc[0, "notes"].count("ABOVE ITS BOUND") == 2 and view.loc[1, "notes"] == ""
+    summary = views.summary_view(summary_table.summarize(LIMITS, rows))
+    assert list(summary.columns) == ["stage", "figure", "value", "limit", "fraction_of_limit", "bound",
+                                     "spread", "others_busy", "flags"]  # fmt: skip
+    assert summary.loc[0, "value"] == "9.00 GB/s" and "ABOVE ITS BOUND (1.12x)" in summary.loc[0, "flags"]
+
+
+def test_the_decision_page_shows_the_columns_a_reader_needs_and_keeps_every_column(tmp_path):
+    rows = headline_frame([row("a", 4.123456, 3.0, 5.0, file_bytes=123_456_789.0), row("b", 3.5, 2.9, 3.8)])
+    decision = what.decide(LIMITS, rows)
+    view = views.decision_view(decision)
+    assert list(view.columns) == ["question", "data", "pick", "how", "value [GB/s]", "spread", "ties", "size",
+                                  "of the limit", "vs tutorial (x)", "notes"]  # fmt: skip
+    assert view.loc[0, "question"] == "query a table: query 1 %"
+    assert view.loc[0, "of the limit"] == "0.515 of warm read (page cache)"
+    write_table(decision, tmp_path / "d.csv", tmp_path / "d.html", "What to use", main=view)
+    page = (tmp_path / "d.html").read_text()
+    first, everything = page.split('<details class="all">')
+    assert ">4.12<" in first and "4.123456" not in first  # 3 significant digits
+    assert ">123 MB<" in first  # the size, human-readable
+    assert "how</th>" in first and "value_low" not in first  # the rest behind "all columns"
+    assert f"all {len(what.DECISION_COLUMNS)} columns" in everything and "value_low" in everything
+    assert pd.read_csv(tmp_path / "d.csv").columns.tolist() == what.DECISION_COLUMNS  # the CSV complete
+    assert pd.read_csv(tmp_path / "d.csv").loc[0, "value"] == 4.123456  # raw values
+
+
+def test_the_fill_bound_is_the_page_cache_writes_fastest_sample_as_every_limit():
+    """A writeback stall in the bound's median made np.save 1.20x its bound at 10^6 rows."""
+    frame = timings(1000, 4e7, full=True)
+    bound = frame[frame["method"] == "limit"].assign(method="page_cache", format="raw", rows_per_s=1e8,
+                                                     seconds=1000 / 1e8, seconds_min=1000 / 2e8)  # fmt: skip
+    rows = headline_frame(particle_figures.headline([pd.concat([frame, bound])], threads=2))
+    table = summary_table.summarize(LIMITS, rows).set_index("figure")
+    fills = table[table.index.str.startswith("table fill")]
+    assert fills["limit_value"].tolist() == pytest.approx([2e8 * 36 / 1e9] * len(fills))  # not the median
+    assert table.loc["np.save of the same array (1,000 rows)", "fraction_of_limit"] == pytest.approx(0.4)

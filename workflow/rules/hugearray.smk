@@ -142,6 +142,7 @@ use rule hugearray as hugearray_blosc2 with:
 
 rule hugearray_plots:
     input:
+        limits=LIMITS,  # the limits the summary divides by, drawn in throughput.png
         tables=hugearray_stores.job_tables(
             HUGEARRAY_JOB,
             HUGEARRAY["sizes_mb"],

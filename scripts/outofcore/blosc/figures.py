@@ -116,7 +116,7 @@ def seed_loglog(sweep: pd.DataFrame) -> Figure:
 
 def throughput(sweep: pd.DataFrame) -> Figure:
     """GB/s (uncompressed bytes per second) against n per method/codec, memcpy as the ceiling."""
-    fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True, layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 6.5), sharey=True, layout="constrained")
     best = best_threads(sweep)
     copy_rate = memcpy_gbps(sweep)
     most = sweep.loc[sweep["method"] == MEMCPY, "threads"].max()
@@ -130,7 +130,7 @@ def throughput(sweep: pd.DataFrame) -> Figure:
                 copy_rate,
                 color="black",
                 linewidth=2,
-                label=f"memcpy (np.copyto, {most} threads): {copy_rate:.1f} GB/s",
+                label=f"memcpy (np.copyto, {most} thread{'s' if most > 1 else ''}): {copy_rate:.1f} GB/s",
             )
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -140,7 +140,8 @@ def throughput(sweep: pd.DataFrame) -> Figure:
     threads = ", ".join(str(t) for t in sorted(sweep.loc[sweep["method"] != MEMCPY, "threads"].unique()))
     axes[0].set_ylabel("throughput (GB/s of uncompressed data)")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper")
+    # below the panels: beside them, its top would sit under the figure-wide title
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(3, max(1, len(labels))))
     fig.suptitle(
         f"blosc throughput at the best of {threads} threads per point; memcpy measured in the same run"
         "\nhollow: samples spread more than 15 %"

@@ -172,13 +172,17 @@ def write_csv(frame: Any, path: str | Path) -> None:
 def save_figure(fig: Any, *paths: str | Path) -> None:
     """A matplotlib figure to each path, in the format its suffix names, atomically.
 
-    SVGs get no date, so the same figure gives the same bytes. The figure is closed after.
+    SVGs get no date, so the same figure gives the same bytes. Its text is first raised
+    to what the report shows readably (`outofcore.core.readable`). The figure is closed after.
     """
+    from outofcore.core.readable import DPI, readable  # here: matplotlib only for jobs that draw
+
+    readable(fig)
     for path in paths:
         fmt = Path(path).suffix.lstrip(".")
         metadata = {"Date": None} if fmt == "svg" else None
         with atomic_output(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=120, metadata=metadata)
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
     import matplotlib.pyplot as plt  # here: io_utils serves jobs that draw nothing too
 
     plt.close(fig)

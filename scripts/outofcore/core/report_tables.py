@@ -39,6 +39,15 @@ COLUMN_UNITS = {
     "energy": "J",
 }
 
+# A table wider than this shows the columns a reader needs first, the rest behind "all columns"
+MAX_COLUMNS = 12
+MAIN_COLUMNS = {  # by the CSV's name, for the tables whose writer names none
+    "sweep.csv": ["data", "method", "codec", "filters", "setting", "threads", "size", "operation", "gbps",
+                  "ratio", "spread", "others_busy"],
+    "timings.csv": ["step", "method", "format", "order", "setting", "rows", "matches", "seconds",
+                    "rows_per_s", "spread", "file_bytes", "others_busy"],
+}  # fmt: skip
+
 # Shares of 1 shown as % (the CSV keeps the fraction), byte counts shown as kB/MB/GB
 PERCENT = {"spread", "write_spread", "reduce_spread", "others_busy"}
 BYTES = {"nbytes", "compressed_nbytes", "file_bytes", "bytes"}
@@ -48,12 +57,15 @@ body { font-family: system-ui, sans-serif; font-size: 14px; margin: 0.5em; color
 h1 { font-size: 1.2em; margin: 0.2em 0 0.5em; }
 p { max-width: 60em; }
 table { border-collapse: collapse; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.35em; }
 th { background: #f3f3f3; text-align: left; position: sticky; top: 0; }
 td { text-align: right; font-variant-numeric: tabular-nums; }
 th { cursor: pointer; user-select: none; }
 th:hover { background: #e4e4e4; }
 details { margin: 0.6em 0; max-width: 60em; }
+details.all { max-width: none; }
+.wide { overflow-x: auto; }
+th { overflow-wrap: anywhere; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 13px; }
 """
 # A click on a header sorts by that column (numbers by value, with their units; text A-Z),
@@ -62,7 +74,8 @@ SORT = """<script>
 (() => {
   const scale = {"%": 1, "bytes": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12};
   const key = text => {
-    const m = text.trim().match(/^(-?[0-9][0-9,]*\\.?[0-9]*(?:e[-+]?[0-9]+)?)\\s*(%|bytes|kB|MB|GB|TB)?$/);
+    // a number, then a unit (scaled) or words (as is); else text
+    const m = text.trim().match(/^(-?\\d[\\d,]*\\.?\\d*(?:e[-+]?\\d+)?)\\s*(%|bytes|kB|MB|GB|TB|\\D.*)?$/s);
     return m ? parseFloat(m[1].replace(/,/g, "")) * (scale[m[2]] || 1) : null;
   };
   document.querySelectorAll("table").forEach(table => {
@@ -140,12 +153,16 @@ def header(column: str, units: dict[str, str]) -> str:
     return f"{column} [{unit}]" if unit else column
 
 
-def table_html(frame: pd.DataFrame, title: str, intro: str = "", csv_name: str = "",
-               units: dict[str, str] | None = None, extra: str = "") -> str:  # fmt: skip
-    """A whole HTML page: title, introduction (the caller's HTML), the table, a link to
-    the CSV itself, then `extra` (the caller's HTML); every cell, header and the title
-    are escaped."""
-    units = units or {}
+LONG_WORD = 16  # characters
+
+
+def longest_word(values: pd.Series) -> int:
+    words = values.dropna().astype(str).str.split().explode().dropna()
+    return int(words.str.len().max()) if len(words) else 0
+
+
+def styled(frame: pd.DataFrame, units: dict[str, str], uuid: str) -> str:
+    """One table as HTML: units in the headers, numbers formatted, text left-aligned."""
     shown = frame.rename(columns={c: header(c, units) for c in frame.columns})
     text = [c for c, column in zip(shown.columns, frame.columns, strict=True)
             if not pd.api.types.is_numeric_dtype(frame[column])]  # fmt: skip
@@ -153,10 +170,42 @@ def table_html(frame: pd.DataFrame, title: str, intro: str = "", csv_name: str =
                for c in frame.columns}  # fmt: skip
     # Cells and headers escaped: a file name or label is text, never markup in the report.
     styler = shown.style.format(formats, escape="html").format_index(escape="html", axis=1)
-    styler = styler.hide(axis="index").set_uuid("table")  # same bytes each run
+    styler = styler.hide(axis="index").set_uuid(uuid)  # same bytes each run
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
-    body = styler.to_html(doctype_html=False, exclude_styles=False)
+    # a column of long words (calls, paths) may break them anywhere so the table fits; words
+    # of other text and numbers stay whole
+    long = [c for c, column in zip(shown.columns, frame.columns, strict=True)
+            if c in text and longest_word(frame[column]) > LONG_WORD]  # fmt: skip
+    if long:
+        styler = styler.set_properties(subset=long, **{"overflow-wrap": "anywhere", "min-width": "6.5em"})
+    return styler.to_html(doctype_html=False, exclude_styles=False)
+
+
+def main_view(frame: pd.DataFrame, main: "pd.DataFrame | list[str] | None", csv_name: str) -> pd.DataFrame:
+    """The columns a reader needs first: the caller's (a list of columns, or a frame it
+    composed), else MAIN_COLUMNS of the CSV's name, else the first MAX_COLUMNS."""
+    if isinstance(main, pd.DataFrame):
+        return main
+    names = main or MAIN_COLUMNS.get(csv_name) or list(frame.columns[:MAX_COLUMNS])
+    return frame[[c for c in names if c in frame.columns]]
+
+
+def table_html(frame: pd.DataFrame, title: str, intro: str = "", csv_name: str = "",
+               units: dict[str, str] | None = None, extra: str = "",
+               main: "pd.DataFrame | list[str] | None" = None) -> str:  # fmt: skip
+    """A whole HTML page: title, introduction (the caller's HTML), the table, a link to
+    the CSV itself, then `extra` (the caller's HTML); every cell, header and the title
+    are escaped. A table wider than MAX_COLUMNS shows the columns a reader needs
+    (`main_view`) and every column in a second table behind "all N columns"."""
+    units = units or {}
+    if len(frame.columns) <= MAX_COLUMNS and main is None:
+        body = styled(frame, units, "table")
+    else:
+        first = main_view(frame, main, csv_name)
+        body = (f'{styled(first, units, "table")}<details class="all"><summary>all {len(frame.columns)} '
+                f"columns, as in the CSV</summary><div class=\"wide\">{styled(frame, units, 'all')}</div>"
+                "</details>")  # fmt: skip
     link = ""
     if csv_name:
         data = base64.b64encode(frame.to_csv(index=False).encode()).decode()
@@ -171,9 +220,11 @@ def table_html(frame: pd.DataFrame, title: str, intro: str = "", csv_name: str =
 
 
 def write_table(frame: pd.DataFrame, csv_path: str | Path, html_path: str | Path, title: str,
-                intro: str = "", units: dict[str, str] | None = None, extra: str = "") -> None:  # fmt: skip
-    """The CSV and its HTML page, each written atomically."""
+                intro: str = "", units: dict[str, str] | None = None, extra: str = "",
+                main: "pd.DataFrame | list[str] | None" = None) -> None:  # fmt: skip
+    """The CSV (every column, raw values) and its HTML page (`table_html`), each written
+    atomically."""
     write_csv(frame, csv_path)
-    page = table_html(frame, title, intro, Path(csv_path).name, units, extra)
+    page = table_html(frame, title, intro, Path(csv_path).name, units, extra, main)
     with atomic_output(html_path) as tmp:
         tmp.write_text(page, encoding="utf-8")

@@ -8,6 +8,8 @@ RSS vs size: flat lines mean memory bounded by the block, not by the array) and
 """
 
 import math
+import re
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +25,8 @@ from outofcore.core.timing import STABLE_SPREAD
 from outofcore.hugearray.data import checked
 from outofcore.plan.hugearray_inputs import OWN_DATA
 from outofcore.plan.hugearray_stores import TUNABLE_STORES, setting_of
-from outofcore.summary.headline import Headline, host_of
+from outofcore.summary.headline import Headline, headline_frame, host_of
+from outofcore.summary.table import summarize
 
 GROWTH_LIMIT_MB = 64  # peak RSS may grow less than this from the smallest to the largest array
 LINE = ["data", "backend", "engine", "setting"]  # one line of the plots, one memory growth
@@ -122,29 +125,101 @@ def plot_memory(frame: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_throughput(frame: pd.DataFrame, cold_read: bool) -> Figure:
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6), sharey=True)
+def limit_lines(
+    frame: pd.DataFrame,
+    threads: int,
+    cold_read: bool,
+    limits: pd.DataFrame,
+    nodes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Each limit the summary divides this stage's headline figures by, as the summary
+    names and computes it (`summarize` on the same headline rows and limits): one row per
+    (plotted column, limit) with the methods it bounds."""
+    rows = headline(frame, threads, cold_read)
+    summary = summarize(limits, headline_frame(rows), nodes)
+    summary["column"] = ["write_gbps" if row.job.startswith("write") else "reduce_gbps" for row in rows]
+    summary["method"] = [row.method for row in rows]
+    summary["shown"] = summary["limit_value"].map(lambda v: f"{v:.3g}")  # equal ratios, to the digits shown
+    lines = summary.groupby(["column", "limit", "shown", "bound"], sort=False)
+    return lines.agg(limit_value=("limit_value", "first"), method=("method", ", ".join)).reset_index()
+
+
+RATIO = re.compile(r" x (\d+\.\d+)")  # the store's compression ratio in a limit's name
+
+
+def limit_label(row) -> str:
+    """A limit in full: its name and value as the summary gives them, the stores it bounds."""
+    reference = " (a reference, not a ceiling)" if row.bound == "reference" else ""
+    return f"{row.limit} = {row.limit_value:.3g} GB/s{reference}: {row.method}"
+
+
+def limit_kind(limit: str) -> str:
+    """A limit's name without the store's ratio: what the limits of one panel share."""
+    return RATIO.sub(" x the store's ratio", limit)
+
+
+def short_label(row) -> str:
+    """A limit in the legend, under the title that names its kind: stores, value, ratio."""
+    ratio = RATIO.search(row.limit)
+    text = f"{row.method}: {row.limit_value:.3g} GB/s" + (f" (x {ratio.group(1)})" if ratio else "")
+    return textwrap.fill(text + (" (a reference)" if row.bound == "reference" else ""), 50)
+
+
+def draw_limits(ax, here: pd.DataFrame, colors: dict[str, str]) -> list:
+    """Each limit as a dashed line in the colour of the first store it bounds, its full
+    name as the line's label; the lines drawn."""
+    drawn = []
+    for row in here.itertuples(index=False):
+        color = colors.get(row.method.split(", ")[0], "black")
+        drawn.append(ax.axhline(row.limit_value, color=color, linewidth=1.4, linestyle=(0, (6, 3)),
+                                label=limit_label(row), zorder=1))  # fmt: skip
+    return drawn
+
+
+STEPS = {"write_gbps": "write", "reduce_gbps": "reduce"}
+
+
+def plot_throughput(frame: pd.DataFrame, cold_read: bool, limits: pd.DataFrame | None = None) -> Figure:
+    """Write and reduce GB/s against size per (store, engine, setting); with `limits` (from
+    `limit_lines`), each limit the summary divides the largest size's figures by, drawn
+    as a dashed line in its panel in its store's colour, each named in a legend below."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 6.5 + 0.2 * (0 if limits is None else len(limits))),
+                             sharey=True, layout="constrained")  # fmt: skip
     cache = "cold page cache: read from disk" if cold_read else "warm page cache"
     titles = {
         "write_gbps": "write (generate excluded, fsync included)",
         "reduce_gbps": f"out-of-core reduce ({cache})",
     }
+    drawn, labels = [], []
     for ax, (column, title) in zip(axes, titles.items(), strict=True):
         spread = column.replace("_gbps", "_spread")
+        series, colors = [], {}
         for label, rows, style in backend_lines(frame):
             (line,) = ax.plot(rows["size_mb"], rows[column], label=label, **style)
+            series.append(line)
+            first = rows.iloc[0]
+            colors[method(first["backend"], first["engine"], first["setting"])] = line.get_color()
             if spread in rows:  # hollow: the pass's quarters spread more than 15 %
                 unsteady = rows[rows[spread] > STABLE_SPREAD]
                 ax.scatter(unsteady["size_mb"], unsteady[column], s=60, color="white",
                            edgecolors=line.get_color(), zorder=4)  # fmt: skip
         size_axis(ax, sorted(frame["size_mb"].unique()))
-        ax.set_title(title)
+        ax.set_title(textwrap.fill(title, 34))  # two panels beside a legend: titles on two lines
         ax.grid(True, which="both", alpha=0.3)
+        if limits is not None and len(here := limits[limits["column"] == column]):
+            drawn += draw_limits(ax, here, colors)
+            labels += [f"{STEPS[column]}, {short_label(row)}" for row in here.itertuples(index=False)]
     axes[0].set_ylabel("GB/s of uncompressed array (10^9 bytes/s)")
     axes[0].set_ylim(bottom=0)
-    axes[1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0, fontsize="small")
-    fig.suptitle("Throughput per backend and reduce engine (hollow: quarters of the pass spread > 15 %)")
-    fig.tight_layout()
+    fig.legend(handles=series, loc="outside right upper", fontsize="small")  # the stores, once
+    if drawn:
+        kinds = "; ".join(dict.fromkeys(limit_kind(limit) for limit in limits["limit"]))
+        title = textwrap.fill(
+            f"dashed, in the colour of the store: the limits the summary divides by: {kinds}", 100
+        )
+        fig.legend(drawn, labels, loc="outside lower center", ncols=2, fontsize="small", title=title)
+    fig.suptitle("Throughput per backend and reduce engine\n(hollow: quarters of the pass spread > 15 %)",
+                 x=0.02, ha="left")  # fmt: skip
     return fig
 
 

@@ -8,18 +8,22 @@ fails at once) and is reported with the memory it needed.
 
 How the cap is enforced (`Cap.how`) depends on the machine:
 
-- ``rlimit_data``: the process's private writable memory (`RLIMIT_DATA`: heap, anonymous
-  mappings, thread stacks; not files mapped shared, so a numpy.memmap of the store does
-  not count) is held to what it has once its libraries are loaded plus (cap - its
-  resident memory then): the resident memory can grow to about the cap and no further,
-  an allocation beyond it fails at once with `MemoryError`. Only the soft limit is set,
-  per process: a child lifts it, loads its own libraries and sets its own (`apply_cap`).
+- ``cgroup_v2``: where a delegated cgroup v2 subtree with the memory controller lets
+  the process make a group (`outofcore.hugearray.cgroup`), it moves itself into a new
+  one with memory.max = the cap: everything it holds counts, its page cache too (which
+  the kernel reclaims first); past the cap the kernel kills it (the naive child's row
+  then says "killed").
+- ``rlimit_data``: elsewhere (cgroup v1, no delegation, a process Snakemake started in
+  a system cgroup), the process's private writable memory (`RLIMIT_DATA`: heap,
+  anonymous mappings, thread stacks; not files mapped shared, so a numpy.memmap of the
+  store does not count) is held to what it has once its libraries are loaded plus
+  (cap - its resident memory then): the resident memory can grow to about the cap and
+  no further, an allocation beyond it fails at once with `MemoryError`. Only the soft
+  limit is set, per process: a child lifts it, loads its own libraries and sets its own
+  (`apply_cap`).
 - ``none``: no cap configured, or no way to enforce one (not Linux).
 
-A cgroup v2 ``memory.max`` would also count the page cache and kill instead of failing
-an allocation; it needs a delegated cgroup with the memory controller, which a process
-started by Snakemake (or inside a container's cgroup v1 hierarchy) does not have:
-`cgroup_v2_memory` says why not, and the log says which enforcement was used.
+The log says which was used and, for ``rlimit_data``, why not a cgroup.
 """
 
 import errno
@@ -36,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from outofcore.hugearray.cgroup import cgroup_cap
 from outofcore.plan.sizing import MiB
 
 STATUS = Path("/proc/self/status")
@@ -47,7 +52,7 @@ STOPPED = "stopped at the cap"  # how a naive row's check begins when the cap st
 @dataclass(frozen=True)
 class Cap:
     mb: float  # NaN: no cap
-    how: str  # rlimit_data | none
+    how: str  # cgroup_v2 | rlimit_data | none
     detail: str  # one line for the log: the limit set, or why none
 
     @property
@@ -65,17 +70,6 @@ def vm_status() -> dict[str, int]:
     return {key: int(value) * 1024 for key, value in found}
 
 
-def cgroup_v2_memory() -> str:
-    """Why this process cannot put itself under a cgroup v2 memory.max ('' if it could)."""
-    root = Path("/sys/fs/cgroup")
-    controllers = root / "cgroup.controllers"
-    if not controllers.exists():
-        return "/sys/fs/cgroup is not a cgroup v2 hierarchy (cgroup v1 or none)"
-    if "memory" not in controllers.read_text().split():
-        return "the cgroup v2 memory controller is not available"
-    return "a delegated cgroup v2 subtree of its own is not set up for this job"
-
-
 def apply_cap(cap_mb: float | None) -> Cap:
     """Cap this process's memory at about `cap_mb` MiB of resident memory (see module)."""
     if not cap_mb:
@@ -89,12 +83,15 @@ def apply_cap(cap_mb: float | None) -> Cap:
             f"hugearray.memory_cap_mb: {cap_mb:g} MiB is below what the process holds once its "
             f"libraries are loaded ({status['VmRSS'] / MiB:.0f} MiB resident): raise it"
         )
+    group, why = cgroup_cap(int(cap_mb * MiB))
+    if group is not None:
+        moved = f"memory cap {cap_mb:g} MiB enforced by cgroup v2: this process moved into {group}"
+        return Cap(float(cap_mb), "cgroup_v2", f"{moved}, memory.max = the cap (its page cache counts too)")
     limit = status["VmData"] + int(room)
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
-    why = cgroup_v2_memory()
     return Cap(
         float(cap_mb),
         "rlimit_data",

@@ -11,10 +11,14 @@ measured alone. The summary then sums the limits over the machines (nodes on one
 machine share its disk, memory and cores: counted once; `outofcore.summary.across`).
 """
 
+import io
+import json
 import os
 import socket
+import subprocess
+import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +60,20 @@ def worker_place() -> tuple[str, str]:
 
 
 def measure_node(probe: NodeProbe, threads: list[int]) -> pd.DataFrame:
-    """A task: the limits of the node this worker runs on."""
-    return node_rows(worker_node(), probe.directory, probe.memcpy_mb, probe.disk_mb, probe.repeats, threads)
+    """A task: the limits of the node this worker runs on, measured by a fresh process (as
+    the limits job measures them: no worker threads, no dask profiler holding frames,
+    which made the mmap probe's buffer outlive its read now and then)."""
+    scripts = str(Path(__file__).parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [scripts, os.environ.get("PYTHONPATH")]))}
+    asked = json.dumps({**asdict(probe), "known": [], "threads": threads, "host": worker_node()})
+    done = subprocess.run([sys.executable, "-m", "outofcore.hugearray.node_probe", asked], env=env,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise RuntimeError(
+            f"the limits probe on node {worker_node()} failed (exit {done.returncode}): {last}"
+        )
+    return pd.read_csv(io.StringIO(done.stdout), dtype={"host": str})
 
 
 def probe_plan(places: dict[str, tuple[str, str]], nthreads: dict[str, int], known: frozenset[str]):
@@ -85,3 +101,10 @@ def probe_nodes(client: Any, probe: NodeProbe) -> pd.DataFrame:
                              pure=False)  # fmt: skip
         frames.append(task.result())
     return pd.concat(frames, ignore_index=True)[COLUMNS] if frames else pd.DataFrame(columns=COLUMNS)
+
+
+if __name__ == "__main__":  # the probe's process (`measure_node`): the node's limits as CSV on stdout
+    asked = json.loads(sys.argv[1])
+    sizes = [asked[key] for key in ("memcpy_mb", "disk_mb", "repeats")]
+    frame = node_rows(asked["host"], asked["directory"], *sizes, asked["threads"])
+    frame.to_csv(sys.stdout, index=False)

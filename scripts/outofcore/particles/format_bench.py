@@ -22,7 +22,7 @@ import numpy as np
 from outofcore.core.files import OutputWriteError, atomic_output
 from outofcore.core.seeding import rng_for
 from outofcore.core.timing import Point, measure_interleaved
-from outofcore.particles.bench import REPEATS, TimingRow, fresh, timed, timed_rounds
+from outofcore.particles.bench import METHOD_SETTINGS, REPEATS, TimingRow, fresh, timed, timed_rounds
 from outofcore.particles.engines import indexable_columns, to_numexpr
 from outofcore.particles.formats import (
     FORMATS,
@@ -295,11 +295,12 @@ def log_format_ratios(timings: Any, log: Any) -> None:
         return
     for order, frame in timings.groupby("order", sort=False):
         by = frame.set_index(["step", "method", "setting"])["seconds"]
-        if ("fill", "block", "tuned") not in by.index or ("query", "where", "tuned") not in by.index:
+        where_at = ("query", "where", METHOD_SETTINGS["where"])
+        if ("fill", "block", "tuned") not in by.index or where_at not in by.index:
             continue
         writers = dict.fromkeys((w.method, w.setting) for entry in FORMATS.values() for w in entry.writers)
         engines = [(engine.name, "tuned") for entry in FORMATS.values() for engine in entry.engines]
-        block, where = by["fill", "block", "tuned"], by["query", "where", "tuned"]
+        block, where = by["fill", "block", "tuned"], by[where_at]
         writes = [f"{m} ({s}) {by['fill', m, s] / block:.3g}x" for m, s in writers if ("fill", m, s) in by]
         queries = [
             f"{m} {by['query', m, s] / where:.3g}x"

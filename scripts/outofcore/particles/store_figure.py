@@ -24,7 +24,7 @@ WRITES = {  # (format, method, setting) -> label
     **{(entry.name, w.method, w.setting): w.label for entry in FORMATS.values() for w in entry.writers},
 }
 QUERIES = {
-    ("pytables", "where", "tuned"): "PyTables where",
+    ("pytables", "where", "pipeline"): "PyTables where",
     ("pytables", "indexed", "tuned"): "PyTables indexed where",
     **{
         (entry.name, engine.name, entry.output.setting): engine.label

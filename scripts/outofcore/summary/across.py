@@ -4,7 +4,8 @@ Each node's limits were measured on that node (`outofcore.hugearray.node_probe`)
 that report the same machine (kernel boot id: two slurmd on one host, containers) share
 its disk, memory and cores: such a machine is counted once, at the largest of its
 nodes' bounds (each node was measured alone, so each saw the whole machine), over the
-threads of all the workers on it. Distinct machines add up: the bound is the sum over
+threads of all the workers on it; a reference only if a cache served any of its nodes'
+reads (they read the same disk). Distinct machines add up: the bound is the sum over
 machines of min(read x compression ratio, memory copy over the machine's worker
 threads), the same per-machine bound a one-node figure gets.
 
@@ -54,10 +55,11 @@ def across_nodes(
     total, bound, labels = 0.0, "yes", []
     for members in machines.values():
         threads = sum(nodes[node] for node in members)
-        best = max((bound_of(item._replace(threads=threads), known[node]) for node in members),
-                   key=lambda b: b[1])  # fmt: skip
+        bounds = [bound_of(item._replace(threads=threads), known[node]) for node in members]
+        best = max(bounds, key=lambda b: b[1])
         total += best[1]
-        bound = "reference" if best[2] == "reference" else bound
+        if any(b[2] == "reference" for b in bounds):  # a cache served one node's read of the shared disk
+            bound = "reference"
         labels.append(best[0])
     names = [", ".join(members) for members in machines.values()]
     if len(machines) == 1:

@@ -57,12 +57,20 @@ def results_folder(folder: Path) -> Path:
 
 
 def read_table(results: Path, table: Table) -> pd.DataFrame:
+    """Every file of a table in one frame, each point once: a point two jobs timed (the
+    10^6-row particle job also times the row-by-row fill at 10^5 rows, as the 10^5-row
+    job does) is the one of the job whose folder names its size, else the first."""
     paths = sorted(results_folder(results).glob(table.pattern))
     if not paths:
         return pd.DataFrame()
-    frame = pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+    frames = [pd.read_csv(path).assign(_folder=path.parent.name) for path in paths]
+    frame = pd.concat(frames, ignore_index=True)
+    key = [*table.key, *(c for c in table.optional if c in frame)]
+    own = frame["_folder"] == frame[table.n].astype(str) if table.n in frame else False
+    frame = frame.assign(_own=own).sort_values("_own", ascending=False, kind="stable")
+    frame = frame.drop_duplicates(key).sort_index().drop(columns=["_folder", "_own"])
     frame["stable"] = stable_flags(frame)
-    return frame
+    return frame.reset_index(drop=True)
 
 
 def within_run(frame: pd.DataFrame, table: Table) -> pd.DataFrame:

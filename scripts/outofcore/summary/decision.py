@@ -22,8 +22,9 @@ import re
 
 import pandas as pd
 
+from outofcore.core.report_tables import byte_count
 from outofcore.summary.shares import by_share, percent, share_phrase
-from outofcore.summary.table import STABLE_SPREAD, summarize
+from outofcore.summary.table import ABOVE, STABLE_SPREAD, summarize
 
 DECISION_COLUMNS = [  # the first seven as before, then what the decision adds
     "job", "method", "value", "unit", "fraction_of_limit", "vs_tutorial", "setting",
@@ -57,12 +58,8 @@ def sample_range(row: pd.Series) -> tuple[float, float]:
 
 
 def human_bytes(count: float) -> str:
-    if not math.isfinite(count):
-        return ""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:.3g} {unit}"
-    return f"{count:.0f} bytes"
+    """Bytes as the report's tables show them (kB, MB, GB, 3 significant digits)."""
+    return byte_count(count) if math.isfinite(count) else ""
 
 
 def size_text(ratio: float, file_bytes: float) -> str:
@@ -153,6 +150,12 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
         same = defaults[defaults["method"] == best["method"]]
         vs_default = float(best["value"]) / float(same["value"].iloc[0]) if len(same) else math.nan
         spread = float(best["spread"])
+        above = group[(group["bound"] == "yes") & (group["fraction_of_limit"] > ABOVE)]
+        flags = [best["flags"]] + [  # never hidden: a figure of this question above its bound
+            f"{m} ABOVE ITS BOUND ({f:.2f}x {lim}): the bound is wrong"
+            for m, f, lim in above[["method", "fraction_of_limit", "limit"]].itertuples(index=False)
+            if m != best["method"]
+        ]
         rows.append(
             {
                 "job": best["job"],
@@ -179,7 +182,7 @@ def decide(limits: pd.DataFrame, headlines: pd.DataFrame, nodes: pd.DataFrame | 
                 "vs_tutorial": vs_tutorial,
                 "tutorial": tutorial,
                 "vs_default": 1 / vs_default if lowest else vs_default,
-                "flags": best["flags"],
+                "flags": "; ".join(f for f in flags if f),
                 "stage": best["stage"],
                 "share": float(best["share"]),
                 "variant": best["variant"],
@@ -192,7 +195,7 @@ def sureness(rows: pd.DataFrame) -> str:
     """How sure a job's picks are, in words."""
     spreads = rows["spread"].dropna()
     parts = []
-    if ((rows["bound"] == "yes") & (rows["fraction_of_limit"] > 1.05)).any():
+    if rows["flags"].fillna("").str.contains("ABOVE ITS BOUND").any():
         parts.append("a figure above its bound: see flags")
     if spreads.empty:
         parts.append("timed once (spread unknown)")

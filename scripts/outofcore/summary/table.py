@@ -170,7 +170,7 @@ def plot_fractions(summary: pd.DataFrame) -> Figure:
     A reference limit's bar is hatched; a figure above its bound is outlined in red and
     labelled; a figure from a shared machine or with spread samples is marked `*`.
     """
-    fig, ax = plt.subplots(figsize=(12, 0.62 * len(summary) + 2.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(12, 0.8 * len(summary) + 2.2), layout="constrained")  # 3-4 lines a bar
     labels = [  # wrapped: long figure names would leave the bars a sliver of the width
         textwrap.fill(f"{s}: {f}", 58) + "\n" + textwrap.fill(f"vs {lim}" + REFERENCE.get(b, ""), 58)
         for s, f, lim, b in summary[["stage", "figure", "limit", "bound"]].itertuples(index=False)
