@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from outofcore.core.progress import Progress
-from outofcore.particles.bench import REPEATS, TimingRow, timed_rounds
+from outofcore.particles.bench import TimingRow, timed_rounds
 from outofcore.particles.engines import evaluate, to_numexpr
 from outofcore.particles.formats import engine_queries, get_format, to_records
 from outofcore.particles.queries import create_indexes, numexpr_threads, open_table, query_point
@@ -37,6 +37,10 @@ PYTABLES_METHODS = ("read_where", "indexed_read_where", "read_numpy")
 # does not: at 10^6 rows and 10 % it took 3 times table.read() + a mask, so above this
 # share it is not timed (it would lengthen the job and win nothing)
 WHERE_MAX_SHARE = 0.02
+# Samples per method and share: two (the calibration's and one more round), where the
+# configured query takes three. With three, the shares took 6 s of the default run's
+# 10^6-row job (28 s without them); two keep a range for the ties at two thirds of it.
+SHARE_REPEATS = 2
 
 
 def read_and_mask(table: Any, query: Query) -> np.ndarray:
@@ -129,7 +133,7 @@ def time_selectivities(
     records: np.ndarray,
     threads: dict[str, int],
     log: Any,
-    repeats: int = REPEATS,
+    repeats: int = SHARE_REPEATS,
 ) -> list[TimingRow]:
     """Every question on one order of the rows, by every fast method, in interleaved
     rounds per question; each method's answer (kept from its last timed call: no call
