@@ -57,15 +57,15 @@ bench: $(BIN)/.installed
 compare: $(BIN)/.installed
 	$(BIN)/python scripts/compare_runs.py $(A) $(B)
 
-# One test process per core; tests that share a run or the SLURM cluster stay together
-# (their xdist groups: tests/conftest.py).
+# One test process per core; tests that share a run or the SLURM cluster stay on one
+# (shared_scope in tests/conftest.py), the longest first.
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -n auto --dist loadgroup $(ARGS)
+	$(BIN)/python -m pytest -n auto $(ARGS)
 
 # The fast loop: every test but the real workflow runs, the cluster, the browser and the
 # slow ones (markers in pyproject.toml), in about a minute and a half on 2 cores.
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -n auto --dist loadgroup \
+	$(BIN)/python -m pytest -n auto \
 		-m "not workflow and not cluster and not browser and not slow" $(ARGS)
 
 lint: $(BIN)/.installed

@@ -1,7 +1,7 @@
 """Shared helpers: run the real workflow with Snakemake's CLI in a scratch directory, and the
 markers that split the suite (`make test-fast` runs what is neither workflow, cluster,
-browser nor slow), and the groups that keep shared runs whole when the suite runs on
-several processes (`pytest -n auto --dist loadgroup`, as `make test` does)."""
+browser nor slow), and what tests must share one process when the suite runs on several
+(`pytest -n auto`, as `make test` does)."""
 
 import inspect
 import subprocess
@@ -88,19 +88,61 @@ def runs_the_workflow(item: pytest.Item) -> bool:
     return any(call in source for call in WORKFLOW_CALLS)
 
 
-def shared_group(item: pytest.Item) -> str | None:
-    """The xdist group a test must share with others: the SLURM tests one (they take turns
-    on the machine's one test cluster), the users of the session's tiny run one (it runs
-    once), the tests of a module-scoped fixture their module (its run is made once); None
-    for a test any process may take alone."""
-    if Path(item.path).parent.name == "cluster":
+# Test files that read the session's one tiny run: kept on one process so it runs once
+TINY_RUN_FILES = {
+    str(path.relative_to(REPO))
+    for path in (REPO / "tests").rglob("test_*.py")
+    if "tiny_run" in path.read_text()
+}
+
+
+def shared_scope(nodeid: str) -> str:
+    """What a test must share one process with, when the suite runs on several
+    (`pytest -n auto`, as `make test` does): the SLURM tests one another (they take turns
+    on the machine's one test cluster), the tiny run's readers one another (it runs once),
+    any other test its file (a module-scoped run is made once)."""
+    path = nodeid.split("::", 1)[0]
+    if path.startswith("tests/cluster/"):
         return "slurm"
-    if "tiny_run" in getattr(item, "fixturenames", ()):
+    if path in TINY_RUN_FILES:
         return "tiny_run"
-    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-    if any(d.scope == "module" for defs in definitions.values() for d in defs):
-        return item.nodeid.split("::")[0]
-    return None
+    return path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Whole scopes of `shared_scope` to each process, in the order of the collection
+    (which `heavy_first` sorted)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedScopeScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_scope(nodeid)
+
+    config.option.loadscopereorder = False  # xdist would sort the scopes by test count
+    return SharedScopeScheduling(config, log)
+
+
+HEAVY = ("cluster", "browser", "workflow", "slow")
+
+
+def heavy_first(items: list[pytest.Item]) -> None:
+    """Scopes in the order the longest start first (the SLURM tests, the tiny run's
+    readers, then the files with a workflow run or a slow test), each scope whole, so that
+    several processes do not end waiting for one long file."""
+    first: dict[str, int] = {}
+    heavy: set[str] = set()
+    for index, item in enumerate(items):
+        scope = shared_scope(item.nodeid)
+        first.setdefault(scope, index)
+        if any(item.get_closest_marker(name) for name in HEAVY):
+            heavy.add(scope)
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        scope = shared_scope(item.nodeid)
+        order = {"slurm": 0, "tiny_run": 1}.get(scope, 2 if scope in heavy else 3)
+        return order, first[scope]
+
+    items.sort(key=rank)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -110,6 +152,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(MARKED_BY_FOLDER[folder])
         if runs_the_workflow(item):
             item.add_marker("workflow")
-        group = shared_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+    heavy_first(items)
