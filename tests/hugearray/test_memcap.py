@@ -2,6 +2,10 @@
 child process under the cap is stopped at once and says what it needed; one that fits
 loads and gives exact statistics; the plan picks one naive job per size."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_cgroup import delegated_here
@@ -10,6 +14,8 @@ from outofcore.hugearray.data import ColumnStats
 from outofcore.hugearray.memcap import run_naive
 from outofcore.hugearray.naive import naive_check, stopped_at_cap
 from outofcore.plan.hugearray_stores import naive_job
+
+REPO = Path(__file__).resolve().parents[2]
 
 MiB = 2**20
 
@@ -69,3 +75,25 @@ def test_a_failure_that_is_not_the_cap_is_an_error_not_a_stop(tmp_path):
     missing = {"backend": "memmap", "path": str(tmp_path / "gone.npy"), "dataset": "", "nbytes": 64}
     with pytest.raises(RuntimeError, match=r"the naive load failed \(exit 1\): FileNotFoundError"):
         run_naive(missing, 256)
+
+
+THREADS_UNDER_A_CAP = """
+import resource, threading
+from outofcore.hugearray.memcap import out_of_memory
+soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+resource.setrlimit(resource.RLIMIT_DATA, (1, hard))  # nothing more may be mapped
+try:
+    threading.Thread(target=print).start()
+except Exception as error:
+    print("refused", out_of_memory(error), type(error).__name__)
+else:
+    print("started")
+"""
+
+
+def test_a_thread_refused_by_the_cap_is_the_cap():
+    """Under RLIMIT_DATA a new thread's stack is refused: Python says RuntimeError, and the
+    job must read it as the cap (a one-line error naming the key), not as a crash."""
+    proc = subprocess.run([sys.executable, "-c", THREADS_UNDER_A_CAP], capture_output=True, text=True,
+                          cwd=REPO / "scripts", timeout=60)  # fmt: skip
+    assert proc.stdout.split() == ["refused", "True", "RuntimeError"], proc.stdout + proc.stderr

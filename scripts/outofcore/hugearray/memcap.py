@@ -107,9 +107,12 @@ class CapTooLow(MemoryError):
 
 def out_of_memory(error: BaseException | None) -> bool:
     """True if `error`, or one it was raised from, is an allocation refused (MemoryError,
-    or ENOMEM from the OS: a mapping, a thread's stack)."""
+    or ENOMEM from the OS: a mapping, a thread's stack, which Python reports as a
+    RuntimeError when a thread cannot start)."""
     while error is not None:
         if isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno == errno.ENOMEM):
+            return True
+        if isinstance(error, RuntimeError) and "can't start new thread" in str(error):
             return True
         error = error.__cause__ or error.__context__
     return False
