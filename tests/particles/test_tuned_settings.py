@@ -62,6 +62,14 @@ def test_tuned_parquet_has_no_dictionary_on_the_unique_names(files, method):
         assert not chunk.has_dictionary_page and "RLE_DICTIONARY" not in chunk.encodings
 
 
+def test_tuned_pyarrow_keeps_statistics_only_where_a_query_filters(files):
+    """No min/max on the unique names (no query filters on them); the numbers keep theirs."""
+    path = files["parquet_write", "tuned"]
+    assert not any(chunk.is_stats_set for chunk in column_chunks(path, "name"))
+    for column in ("idnumber", "pressure", "energy"):
+        assert all(chunk.is_stats_set for chunk in column_chunks(path, column))
+
+
 def test_pyarrow_default_is_as_shipped(files):
     """What tuning changed: pyarrow's own defaults encode the names with a dictionary,
     snappy, one row group up to 2^20 rows."""
@@ -105,3 +113,16 @@ def test_every_writers_file_holds_the_same_rows(files, records):
         else:
             found = common.to_records(pd.read_hdf(path, hdfstore.HDFSTORE_KEY))
         assert found.tobytes() == records.tobytes(), f"{method} ({setting})"
+
+
+def test_names_become_strings_with_or_without_a_copy():
+    """Names filling their 16 bytes with ASCII are used as they lie; shorter or non-ASCII
+    ones go through Arrow's checked cast: both give the same strings as Python does."""
+    records = particle_table.make_particles(0, 5)
+    records["name"][1] = b"short"
+    records["name"][2] = "é".encode() * 8
+    names = common.arrow_table(records).column("name").to_pylist()
+    assert names[0] == "Particle:      0" and names[1] == "short" + "\x00" * 11 and names[2] == "é" * 8
+    whole = common.arrow_table(particle_table.make_particles(0, 3)).column("name")
+    whole.validate(full=True)
+    assert whole.to_pylist() == [f"Particle: {i:6d}" for i in range(3)]

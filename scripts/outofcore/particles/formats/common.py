@@ -48,12 +48,23 @@ def connect_duckdb(threads: int) -> Any:
 def arrow_table(records: np.ndarray) -> pa.Table:
     """The records as an Arrow table: names (16 bytes each) as `string`, no copy of the
     numeric columns."""
-    names = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(16), len(records), [None, pa.py_buffer(np.ascontiguousarray(records["name"]))]
-    )
-    columns = [names.cast(pa.string())]
+    columns = [_names_as_strings(np.ascontiguousarray(records["name"]))]
     columns += [pa.array(np.ascontiguousarray(records[name])) for name in COLUMNS[1:]]
     return pa.Table.from_arrays(columns, schema=ARROW_SCHEMA)
+
+
+def _names_as_strings(raw: np.ndarray) -> pa.Array:
+    """Fixed-width names as an Arrow `string` column. Names that fill every byte with ASCII
+    (the tutorial's `'Particle: %6d'` in 16 bytes) are the string data as they lie: offsets
+    every 16 bytes, no copy and no cast; others (shorter, so NUL-padded, not ASCII, or past
+    int32 offsets) go through Arrow's checked cast."""
+    width = raw.dtype.itemsize
+    data = raw.view(np.uint8)
+    if len(raw) and (len(raw) + 1) * width < 2**31 and data.min() > 0 and data.max() < 128:
+        offsets = np.arange(0, (len(raw) + 1) * width, width, dtype=np.int32)
+        return pa.StringArray.from_buffers(len(raw), pa.py_buffer(offsets), pa.py_buffer(raw))
+    names = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(raw), [None, pa.py_buffer(raw)])
+    return names.cast(pa.string())
 
 
 def pandas_frame(records: np.ndarray) -> pd.DataFrame:
