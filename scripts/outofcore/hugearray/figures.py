@@ -306,13 +306,22 @@ def worker_threads(item) -> str:
 
 
 HOW = {  # backend -> (what a user types, its recipe in docs/recipes)
-    "tables": (
+    "tables_filter": (
         "h5.create_earray('/', 'data', ..., filters=tables.Filters(complib='blosc2:lz4'))",
         "hugearray_tables",
     ),
-    "h5py": ("h5.create_dataset('data', ..., **hdf5plugin.Blosc2(cname='lz4'))", "hugearray_h5py"),
+    "h5py_filter": ("h5.create_dataset('data', ..., **hdf5plugin.Blosc2(cname='lz4'))", "hugearray_h5py"),
+    # pipeline stores: the same files, chunks compressed on the job's threads past the filter
+    "tables": (
+        "the same file, each chunk a blosc2.compress2 frame written by table.write_chunk",
+        "hugearray_tables",
+    ),
+    "h5py": ("the same file, each chunk a blosc2 frame by dataset.id.write_direct_chunk", "hugearray_h5py"),
     "memmap": ("np.lib.format.open_memmap('a.npy', mode='w+', ...)", "hugearray_memmap"),
-    "zarr": ("zarr.create_array('a.zarr', ..., shards=(block_rows, columns))", "hugearray_zarr"),
+    "zarr": (
+        "zarr.create_array('a.zarr', ..., chunks=(chunk_rows, columns), config={'write_empty_chunks': True})",
+        "hugearray_zarr",
+    ),
     "blosc2": ("blosc2.empty(shape, urlpath='a.b2nd', cparams=...)", "hugearray_blosc2"),
 }
 ENGINE_HOW = {"dask": ("da.from_array(dataset, chunks=...).mean(axis=0).compute()", "hugearray_dask")}
